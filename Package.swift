@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "buildtime",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "buildtime", targets: ["buildtime"]),
+        .library(name: "BuildtimeCore", targets: ["BuildtimeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CByteSearch"),
+        .target(
+            name: "BuildtimeCore",
+            dependencies: [
+                "CZlib",
+                "CByteSearch",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            plugins: ["MigrationEmbedder"]
+        ),
+        .executableTarget(
+            name: "buildtime",
+            dependencies: [
+                "BuildtimeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "migration-embedder", path: "Sources/migration-embedder"),
+        .plugin(name: "MigrationEmbedder", capability: .buildTool(), dependencies: ["migration-embedder"]),
+        .executableTarget(name: "buildtime-bench", dependencies: ["BuildtimeCore"], path: "Benchmarks/buildtime-bench"),
+        .testTarget(name: "BuildtimeCoreTests", dependencies: ["BuildtimeCore"]),
+        .testTarget(name: "BuildtimeEndToEndTests", dependencies: ["buildtime"]),
+    ]
+)

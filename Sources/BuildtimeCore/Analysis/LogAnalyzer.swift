@@ -1,0 +1,74 @@
+import Foundation
+
+/// Everything learnt from one log's lines: its time span, its phases and the run metadata it mentions.
+public struct LogSummary: Sendable, Equatable {
+    public var reading: LogReader.Outcome
+    /// Time of the first stamped line, on the log's time base.
+    public var firstTime: Double?
+    /// Time of the last stamped line.
+    public var lastTime: Double?
+    public var phases: [PhaseTiming]
+    /// Run metadata printed in the log itself (`CI_COMMIT_SHA=...` and the like).
+    public var metadata: RunMetadata
+    /// A start time printed in the log (`CI_PIPELINE_STARTED=...`), as unix seconds.
+    public var startedAt: Double?
+
+    /// Seconds from the first to the last stamped line.
+    public var totalSeconds: Double? {
+        guard let firstTime, let lastTime else { return nil }
+        return lastTime - firstTime
+    }
+
+    /// Whether every phase was seen from start to end.
+    public var isComplete: Bool {
+        phases.allSatisfy { $0.missingMarker == nil }
+    }
+}
+
+/// Consumes a log's lines and summarises them.
+public final class LogAnalyzer: LogLineConsumer {
+    private let phases: PhaseTracker
+    private var firstTime: Double?
+    private var lastTime: Double?
+    private var metadata = RunMetadata()
+    private var startedAt: Double?
+
+    public init(configuration: Configuration) throws {
+        phases = try PhaseTracker(phases: configuration.phases)
+    }
+
+    public func consume(_ line: LogLine) {
+        if let time = line.time {
+            if firstTime == nil { firstTime = time }
+            lastTime = time
+        }
+        phases.consume(line)
+        // `CI_...=value` lines, as `env` or `printenv` print them.
+        if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
+            readVariable(line.string)
+        }
+    }
+
+    private func readVariable(_ text: String) {
+        guard let equals = text.firstIndex(of: "=") else { return }
+        let value = String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        guard !value.isEmpty else { return }
+        switch text[..<equals] {
+        case "CI_PIPELINE_NUMBER": metadata.pipelineNumber = metadata.pipelineNumber ?? Int(value)
+        case "CI_COMMIT_SHA": metadata.commit = metadata.commit ?? value
+        case "CI_COMMIT_BRANCH": metadata.branch = metadata.branch ?? value
+        case "CI_REPO": metadata.repo = metadata.repo ?? value
+        case "CI_STEP_NAME": metadata.step = metadata.step ?? value
+        case "CI_PIPELINE_STARTED": startedAt = startedAt ?? Double(value)
+        default: break
+        }
+    }
+
+    /// The summary, once all lines are consumed.
+    public func summary(reading: LogReader.Outcome) -> LogSummary {
+        LogSummary(
+            reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
+            metadata: metadata, startedAt: startedAt
+        )
+    }
+}

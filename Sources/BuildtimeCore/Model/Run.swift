@@ -1,0 +1,121 @@
+import Foundation
+
+/// One CI run: where it came from, what it was, and how long each phase took.
+public struct Run: Sendable, Equatable, Codable {
+    /// Database id; nil until stored.
+    public var id: Int64?
+    /// Hash of the log's bytes; the same log is stored once.
+    public var fingerprint: String
+    /// File path, `-` for standard input, or `record`.
+    public var source: String
+    /// The log format it was read as.
+    public var format: LogFormat
+    public var metadata: RunMetadata
+    /// When the run started, when known.
+    public var startedAt: Date?
+    public var status: RunStatus
+    public var exitCode: Int?
+    /// Seconds from the first to the last timestamped line; nil without timestamps.
+    public var totalSeconds: Double?
+    public var lineCount: Int
+    /// Granularity of the log's timestamps in seconds (1 for Woodpecker JSON); nil without timestamps.
+    public var timeResolution: Double?
+    public var phases: [PhaseTiming]
+    /// When buildtime stored the run.
+    public var recordedAt: Date
+
+    public init(
+        id: Int64? = nil, fingerprint: String, source: String, format: LogFormat, metadata: RunMetadata,
+        startedAt: Date?, status: RunStatus, exitCode: Int? = nil, totalSeconds: Double?, lineCount: Int,
+        timeResolution: Double?, phases: [PhaseTiming], recordedAt: Date
+    ) {
+        self.id = id
+        self.fingerprint = fingerprint
+        self.source = source
+        self.format = format
+        self.metadata = metadata
+        self.startedAt = startedAt
+        self.status = status
+        self.exitCode = exitCode
+        self.totalSeconds = totalSeconds
+        self.lineCount = lineCount
+        self.timeResolution = timeResolution
+        self.phases = phases
+        self.recordedAt = recordedAt
+    }
+
+    /// The phase called `name`, if the run has one.
+    public func phase(named name: String) -> PhaseTiming? {
+        phases.first { $0.name == name }
+    }
+}
+
+/// How a run ended, as far as buildtime can tell.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    /// The command exited 0, or every phase's end marker was seen.
+    case succeeded
+    /// The command exited non-zero.
+    case failed
+    /// The command was stopped by a signal.
+    case interrupted
+    /// An ingested log whose phase markers are not all there: the run stopped early, or the log was cut.
+    case incomplete
+}
+
+/// Who, what and which commit a run belongs to.
+public struct RunMetadata: Sendable, Equatable, Codable {
+    public var pipelineNumber: Int?
+    public var commit: String?
+    public var branch: String?
+    public var repo: String?
+    public var step: String?
+
+    public init(pipelineNumber: Int? = nil, commit: String? = nil, branch: String? = nil, repo: String? = nil, step: String? = nil) {
+        self.pipelineNumber = pipelineNumber
+        self.commit = commit
+        self.branch = branch
+        self.repo = repo
+        self.step = step
+    }
+
+    /// These values, with the gaps filled from `fallback`.
+    public func filling(from fallback: RunMetadata) -> RunMetadata {
+        RunMetadata(
+            pipelineNumber: pipelineNumber ?? fallback.pipelineNumber,
+            commit: commit ?? fallback.commit,
+            branch: branch ?? fallback.branch,
+            repo: repo ?? fallback.repo,
+            step: step ?? fallback.step
+        )
+    }
+}
+
+/// The measured interval of one phase of a run.
+public struct PhaseTiming: Sendable, Equatable, Codable {
+    public var name: String
+    /// Seconds from the run's first line to the start marker; nil when unmeasured.
+    public var startOffset: Double?
+    /// Seconds from the start marker to the end marker; nil when unmeasured (never 0 for "unknown").
+    public var duration: Double?
+    /// Line number of the start marker, when seen.
+    public var startLine: Int?
+    /// Line number of the end marker, when seen.
+    public var endLine: Int?
+    /// Which marker never appeared, if any.
+    public var missingMarker: MissingMarker?
+
+    public init(name: String, startOffset: Double? = nil, duration: Double? = nil, startLine: Int? = nil, endLine: Int? = nil, missingMarker: MissingMarker? = nil) {
+        self.name = name
+        self.startOffset = startOffset
+        self.duration = duration
+        self.startLine = startLine
+        self.endLine = endLine
+        self.missingMarker = missingMarker
+    }
+}
+
+/// The marker of a phase that was not found in the log.
+public enum MissingMarker: String, Sendable, Codable {
+    case start
+    case end
+}

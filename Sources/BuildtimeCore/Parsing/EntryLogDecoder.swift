@@ -1,0 +1,215 @@
+import Foundation
+
+/// Turns a stream of raw bytes into lines for a `LineAssembler`.
+protocol LogDecoder: AnyObject {
+    func feed(_ chunk: UnsafeRawBufferPointer) throws
+    func finish() throws
+}
+
+/// Reassembles lines from log entries that each hold one line (Woodpecker ≥ 2.6), or any chunk of the output with
+/// its newlines (Woodpecker < 2.6, Drone): once an entry ends in `\n`, entries are joined and split at newlines.
+struct EntryLineJoiner {
+    private var joining = false
+    private var pending: [UInt8] = []
+    private var pendingTime: Double?
+    private var pendingLine = 0
+
+    mutating func add(_ data: [UInt8], time: Double?, sourceLine: Int, to assembler: LineAssembler, resolution: Double?) {
+        if data.last == UInt8(ascii: "\n") { joining = true }
+        var start = 0
+        data.withUnsafeBufferPointer { bytes in
+            while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                emit(UnsafeBufferPointer(rebasing: bytes[start..<newline]), time: time, sourceLine: sourceLine, assembler, resolution)
+                start = newline + 1
+            }
+            guard start < bytes.count || (!joining && data.isEmpty) else { return }
+            let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+            if joining {
+                if pending.isEmpty { pendingTime = time; pendingLine = sourceLine }
+                pending.append(contentsOf: rest)
+            } else {
+                assembler.emit(rest, time: time, resolution: resolution, sourceLine: sourceLine)
+            }
+        }
+    }
+
+    private mutating func emit(_ piece: UnsafeBufferPointer<UInt8>, time: Double?, sourceLine: Int, _ assembler: LineAssembler, _ resolution: Double?) {
+        if pending.isEmpty {
+            assembler.emit(piece, time: time, resolution: resolution, sourceLine: sourceLine)
+        } else {
+            pending.append(contentsOf: piece)
+            pending.withUnsafeBufferPointer { assembler.emit($0, time: pendingTime ?? time, resolution: resolution, sourceLine: pendingLine) }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Hands on a last line that never got its newline.
+    mutating func finish(_ assembler: LineAssembler, resolution: Double?) {
+        guard !pending.isEmpty else { return }
+        pending.withUnsafeBufferPointer { assembler.emit($0, time: pendingTime, resolution: resolution, sourceLine: pendingLine) }
+        pending.removeAll()
+    }
+}
+
+/// Reads Woodpecker step-log JSON (an array, or JSON lines from the file store) and Drone 0.x / Woodpecker 0.x
+/// log arrays.
+final class JSONEntryLogDecoder: LogDecoder {
+    private let assembler: LineAssembler
+    private let format: LogFormat
+    private var scanner = JSONEntryScanner()
+    private var joiner = EntryLineJoiner()
+    private var clock = ClockNormalizer()
+    private var lastStep: String?
+
+    init(assembler: LineAssembler, format: LogFormat) {
+        self.assembler = assembler
+        self.format = format
+    }
+
+    func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        try scanner.feed(chunk) { object, line in try entry(object, line: line) }
+    }
+
+    func finish() throws {
+        try scanner.finish()
+        joiner.finish(assembler, resolution: 1)
+    }
+
+    private func entry(_ object: UnsafeBufferPointer<UInt8>, line: Int) throws {
+        var data: [UInt8]?
+        var time: Double?
+        var position: Int?
+        var step: String?
+        let isDrone = format == .droneJSON
+        try parseFlatJSONObject(object, line: line) { key, value in
+            switch key {
+            case "data" where !isDrone:
+                switch value {
+                case .null: data = []
+                case .string(let encoded):
+                    guard let decoded = Data(base64Encoded: Data(encoded), options: .ignoreUnknownCharacters) else {
+                        throw LogParseError(line: line, reason: "log entry \"data\" is not valid base64")
+                    }
+                    data = Array(decoded)
+                default: throw LogParseError(line: line, reason: "log entry \"data\" must be a base64 string")
+                }
+            case "out" where isDrone:
+                guard let text = value.bytes else { throw LogParseError(line: line, reason: "log entry \"out\" must be a string") }
+                data = text
+            case "time":
+                guard case .number(let seconds) = value else { throw LogParseError(line: line, reason: "log entry \"time\" must be a number") }
+                time = seconds
+            case "line" where !isDrone, "pos" where isDrone:
+                position = value.int
+            case "step_id" where !isDrone, "proc" where isDrone:
+                switch value {
+                case .number(let number): step = String(number)
+                case .string(let name): step = String(decoding: name, as: UTF8.self)
+                default: break
+                }
+            default:
+                break
+            }
+        }
+        guard let data else {
+            throw LogParseError(line: line, reason: "log entry has no \(isDrone ? "\"out\"" : "\"data\"") field")
+        }
+        // Drone omits `time` when it is 0; Woodpecker always writes it.
+        if isDrone, time == nil { time = 0 }
+        if step != lastStep {
+            if lastStep != nil { clock.startStep() }
+            lastStep = step
+        }
+        let stamped = time.map { clock.normalize(ParsedStamp(seconds: $0, prefixLength: 0, resolution: 1, stepLine: position ?? 0), base: .relative) }
+        joiner.add(data, time: stamped, sourceLine: line, to: assembler, resolution: 1)
+    }
+}
+
+/// Reads an SQL dump of Woodpecker's `log_entries` table: `INSERT INTO [schema.]log_entries VALUES (id, step_id,
+/// time, line, data, created, type);`, with `data` as a PostgreSQL hex bytea (`'\x5374…'`) or a plain string.
+final class SQLDumpLogDecoder: LogDecoder {
+    private let assembler: LineAssembler
+    private var splitter = LineSplitter()
+    private var joiner = EntryLineJoiner()
+    private var clock = ClockNormalizer()
+    private var lastStep: String?
+    private var sourceLine = 0
+    private var failure: LogParseError?
+
+    init(assembler: LineAssembler) { self.assembler = assembler }
+
+    func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        splitter.feed(chunk, handle)
+        if let failure { throw failure }
+    }
+
+    func finish() throws {
+        splitter.finish(handle)
+        if let failure { throw failure }
+        joiner.finish(assembler, resolution: 1)
+    }
+
+    private func handle(_ bytes: UnsafeBufferPointer<UInt8>) {
+        sourceLine += 1
+        guard failure == nil else { return }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.hasPrefix("INSERT INTO"), let values = text.range(of: "log_entries VALUES (") else { return }
+        let fields = sqlTuple(text[values.upperBound...])
+        guard fields.count == 7, let time = Double(fields[2]), let position = Int(fields[3]) else {
+            failure = LogParseError(line: sourceLine, reason: "log_entries row has \(fields.count) values, expected (id, step_id, time, line, data, created, type)")
+            return
+        }
+        let step = fields[1]
+        if step != lastStep {
+            if lastStep != nil { clock.startStep() }
+            lastStep = step
+        }
+        let stamped = clock.normalize(ParsedStamp(seconds: time, prefixLength: 0, resolution: 1, stepLine: position), base: .relative)
+        joiner.add(byteaValue(fields[4]), time: stamped, sourceLine: sourceLine, to: assembler, resolution: 1)
+    }
+
+    /// The values of an SQL tuple up to its closing parenthesis; quoted strings lose their quotes.
+    private func sqlTuple(_ text: Substring) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
+        var iterator = text.makeIterator()
+        while let character = iterator.next() {
+            if quoted {
+                if character == "'" {
+                    // '' is an escaped quote inside a string.
+                    if let next = iterator.next() {
+                        if next == "'" { current.append("'"); continue }
+                        quoted = false
+                        if next == "," { fields.append(current); current = ""; continue }
+                        if next == ")" { fields.append(current); return fields }
+                        current.append(next)
+                    } else { quoted = false }
+                } else { current.append(character) }
+                continue
+            }
+            switch character {
+            case "'":
+                quoted = true
+                current = ""
+            case ",": fields.append(current.trimmingCharacters(in: .whitespaces)); current = ""
+            case ")": fields.append(current.trimmingCharacters(in: .whitespaces)); return fields
+            default: current.append(character)
+            }
+        }
+        return fields + [current]
+    }
+
+    /// The bytes of a bytea literal: `\x` hex, or the text itself.
+    private func byteaValue(_ field: String) -> [UInt8] {
+        let utf8 = Array(field.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") || utf8[1] == UInt8(ascii: "X") else { return utf8 }
+        var bytes: [UInt8] = []
+        var index = 2
+        while index + 1 < utf8.count, let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) {
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,87 @@
+/// Reads a log of any supported format, gzip-compressed or not, streaming its lines to a consumer.
+public struct LogReader: Sendable {
+    /// The format to read as; nil detects it from the first bytes.
+    public var format: LogFormat?
+    /// Size of each read.
+    public var chunkSize = 1 << 20
+    /// How much of the start is looked at to detect the format and the timestamp style.
+    public var sniffSize = 1 << 16
+
+    public init(format: LogFormat? = nil) {
+        self.format = format
+    }
+
+    /// What reading a log found out about it, apart from its lines.
+    public struct Outcome: Sendable, Equatable {
+        public var format: LogFormat
+        public var timestampStyle: TimestampStyle?
+        public var isCompressed: Bool
+        /// Identifies the (decompressed) content: the same bytes give the same fingerprint.
+        public var fingerprint: String
+        public var lineCount: Int
+        /// Coarsest timestamp granularity, in seconds; nil when no line had a time.
+        public var timeResolution: Double?
+        /// What the log's times count from; nil when no line had a time.
+        public var timeBase: TimeBase?
+    }
+
+    /// Reads all of `source`, handing every line to `consumer`.
+    public func read(_ source: any ByteSource, into consumer: LogLineConsumer) throws -> Outcome {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+
+        var source = source
+        var prefix = try Self.read(atLeast: sniffSize, from: &source, using: buffer)
+        let isCompressed = prefix.count >= 2 && prefix[0] == 0x1F && prefix[1] == 0x8B
+        if isCompressed {
+            source = try GzipByteSource(base: PrefixedByteSource(prefix: prefix, base: source))
+            prefix = try Self.read(atLeast: sniffSize, from: &source, using: buffer)
+        }
+        guard !prefix.isEmpty else { throw LogParseError(line: 1, reason: "empty log: nothing to read") }
+
+        let (format, style) = prefix.withUnsafeBufferPointer { sample -> (LogFormat, TimestampStyle?) in
+            let format = self.format ?? LogFormatDetector.format(of: sample)
+            return (format, format == .text ? LogFormatDetector.timestampStyle(of: sample) : nil)
+        }
+        if format == .text, prefix.withUnsafeBufferPointer(LogFormatDetector.isBinary) {
+            throw LogParseError(line: 1, reason: "binary data, not a text log")
+        }
+
+        let assembler = LineAssembler(consumer: consumer)
+        let decoder: LogDecoder = switch format {
+        case .text: TextLogDecoder(assembler: assembler, style: style)
+        case .woodpeckerJSON, .woodpeckerJSONLines, .droneJSON: JSONEntryLogDecoder(assembler: assembler, format: format)
+        case .woodpeckerSQL: SQLDumpLogDecoder(assembler: assembler)
+        }
+        var hasher = ContentHasher()
+        try prefix.withUnsafeBytes { chunk in
+            hasher.update(chunk)
+            try decoder.feed(chunk)
+        }
+        while true {
+            let count = try source.read(into: buffer)
+            if count == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            hasher.update(chunk)
+            try decoder.feed(chunk)
+        }
+        try decoder.finish()
+
+        let timeBase: TimeBase? = assembler.resolution == nil ? nil : (format == .text ? style?.base : .relative)
+        return Outcome(
+            format: format, timestampStyle: style, isCompressed: isCompressed, fingerprint: hasher.fingerprint,
+            lineCount: assembler.count, timeResolution: assembler.resolution, timeBase: timeBase
+        )
+    }
+
+    /// Reads until at least `size` bytes are in or the source ends, and returns the bytes.
+    private static func read(atLeast size: Int, from source: inout any ByteSource, using buffer: UnsafeMutableRawBufferPointer) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count < size {
+            let count = try source.read(into: buffer)
+            if count == 0 { break }
+            bytes.append(contentsOf: buffer[..<count])
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Human forms of durations and times, as the terminal renderers show them.
+public enum DurationFormat {
+    /// `0.4s`, `12.3s`, `1m05s`, `1h02m`; `—` when unmeasured.
+    public static func string(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite else { return "—" }
+        let sign = seconds < 0 ? "-" : ""
+        let value = abs(seconds)
+        if value < 60 { return sign + String(format: "%.1fs", value) }
+        let whole = Int(value.rounded())
+        if whole < 3600 { return sign + String(format: "%dm%02ds", whole / 60, whole % 60) }
+        return sign + String(format: "%dh%02dm", whole / 3600, (whole % 3600) / 60)
+    }
+
+    /// `2026-11-29 13:07Z`, in UTC.
+    public static func timestamp(_ date: Date?) -> String {
+        guard let date else { return "—" }
+        return shortFormatter.string(from: date)
+    }
+
+    /// ISO-8601 with fractional seconds, in UTC, for machine-readable output.
+    public static func iso8601(_ date: Date) -> String {
+        isoFormatter.string(from: date)
+    }
+
+    private static let shortFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
+        return formatter
+    }()
+
+    nonisolated(unsafe) private static let isoFormatter: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+
+    /// Parses a date given on the command line: ISO-8601 (with or without time and zone) or unix seconds.
+    public static func parseDate(_ text: String) -> Date? {
+        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+}

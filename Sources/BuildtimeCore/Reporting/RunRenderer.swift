@@ -1,0 +1,164 @@
+import Foundation
+
+/// Renders stored runs for `buildtime runs` and `buildtime show`, as text tables or JSON.
+public enum RunRenderer {
+    /// The runs as a table, one row each, with a column per phase.
+    public static func table(_ runs: [Run]) -> String {
+        guard !runs.isEmpty else { return "no runs stored yet; add some with `buildtime ingest LOG...`\n" }
+        var phaseNames: [String] = []
+        for run in runs { for phase in run.phases where !phaseNames.contains(phase.name) { phaseNames.append(phase.name) } }
+        var table = TextTable(
+            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "TOTAL"] + phaseNames.map { $0.uppercased() },
+            alignments: [.right, .left, .right, .left, .left, .left, .right] + phaseNames.map { _ in .right })
+        for run in runs {
+            table.rows.append([
+                run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt ?? run.recordedAt),
+                run.metadata.pipelineNumber.map { "#\($0)" } ?? "—", run.metadata.commit.map { String($0.prefix(7)) } ?? "—",
+                run.metadata.branch ?? "—", run.status.rawValue, DurationFormat.string(run.totalSeconds),
+            ] + phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) })
+        }
+        return table.render()
+    }
+
+    /// One run in detail: where it came from, and each phase with its start offset and duration.
+    public static func detail(_ run: Run) -> String {
+        var lines: [String] = []
+        lines.append("run \(run.id.map(String.init) ?? "—")  \(run.status.rawValue)")
+        func field(_ name: String, _ value: String?) {
+            if let value { lines.append("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + value) }
+        }
+        field("source", "\(run.source) (\(run.format.rawValue), \(run.lineCount) lines)")
+        field("started", run.startedAt.map(DurationFormat.timestamp) ?? "unknown")
+        field("pipeline", run.metadata.pipelineNumber.map { "#\($0)" })
+        field("commit", run.metadata.commit)
+        field("branch", run.metadata.branch)
+        field("repo", run.metadata.repo)
+        field("step", run.metadata.step)
+        field("total", run.totalSeconds == nil ? "unmeasured (the log has no timestamps)" : DurationFormat.string(run.totalSeconds))
+        if let resolution = run.timeResolution, resolution >= 1 { field("precision", "timestamps to \(DurationFormat.string(resolution))") }
+        field("stored", DurationFormat.timestamp(run.recordedAt))
+        lines.append("")
+        var table = TextTable(headers: ["PHASE", "START", "DURATION", "LINES", "NOTE"], alignments: [.left, .right, .right, .left, .left])
+        for phase in run.phases {
+            let span = [phase.startLine, phase.endLine].map { $0.map(String.init) ?? "?" }.joined(separator: "–")
+            let note: String = switch phase.missingMarker {
+            case .start: "start marker not found"
+            case .end: "end marker not found"
+            case nil: phase.duration == nil ? "no timestamps" : ""
+            }
+            table.rows.append([phase.name, phase.startOffset.map { "+" + DurationFormat.string($0) } ?? "—", DurationFormat.string(phase.duration), span, note])
+        }
+        lines.append(run.phases.isEmpty ? "no phases configured" : table.render().trimmingCharacters(in: .newlines))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The runs as JSON: an array of run objects (see README, "JSON output").
+    public static func json(_ runs: [Run]) throws -> String {
+        try encode(runs.map(RunDocument.init))
+    }
+
+    /// One run as a JSON object.
+    public static func json(_ run: Run) throws -> String {
+        try encode(RunDocument(run))
+    }
+
+    private static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+}
+
+/// The stable JSON shape of a run. Absent values are `null`, never omitted, and never 0 for "unknown".
+struct RunDocument: Encodable {
+    var id: Int64?
+    var fingerprint: String
+    var source: String
+    var format: String
+    var pipeline: Int?
+    var commit: String?
+    var branch: String?
+    var repo: String?
+    var step: String?
+    var startedAt: String?
+    var status: String
+    var exitCode: Int?
+    var totalSeconds: Double?
+    var lineCount: Int
+    var timeResolution: Double?
+    var recordedAt: String
+    var phases: [PhaseDocument]
+
+    struct PhaseDocument: Encodable {
+        var name: String
+        var startOffsetSeconds: Double?
+        var durationSeconds: Double?
+        var startLine: Int?
+        var endLine: Int?
+        var missingMarker: String?
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(startOffsetSeconds.map(rounded), forKey: .startOffsetSeconds)
+            try container.encode(durationSeconds.map(rounded), forKey: .durationSeconds)
+            try container.encode(startLine, forKey: .startLine)
+            try container.encode(endLine, forKey: .endLine)
+            try container.encode(missingMarker, forKey: .missingMarker)
+        }
+
+        enum CodingKeys: String, CodingKey { case name, startOffsetSeconds, durationSeconds, startLine, endLine, missingMarker }
+    }
+
+    init(_ run: Run) {
+        id = run.id
+        fingerprint = run.fingerprint
+        source = run.source
+        format = run.format.rawValue
+        pipeline = run.metadata.pipelineNumber
+        commit = run.metadata.commit
+        branch = run.metadata.branch
+        repo = run.metadata.repo
+        step = run.metadata.step
+        startedAt = run.startedAt.map(DurationFormat.iso8601)
+        status = run.status.rawValue
+        exitCode = run.exitCode
+        totalSeconds = run.totalSeconds
+        lineCount = run.lineCount
+        timeResolution = run.timeResolution
+        recordedAt = DurationFormat.iso8601(run.recordedAt)
+        phases = run.phases.map {
+            PhaseDocument(name: $0.name, startOffsetSeconds: $0.startOffset, durationSeconds: $0.duration, startLine: $0.startLine, endLine: $0.endLine, missingMarker: $0.missingMarker?.rawValue)
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(source, forKey: .source)
+        try container.encode(format, forKey: .format)
+        try container.encode(pipeline, forKey: .pipeline)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(repo, forKey: .repo)
+        try container.encode(step, forKey: .step)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(status, forKey: .status)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(totalSeconds.map(rounded), forKey: .totalSeconds)
+        try container.encode(lineCount, forKey: .lineCount)
+        try container.encode(timeResolution, forKey: .timeResolution)
+        try container.encode(recordedAt, forKey: .recordedAt)
+        try container.encode(phases, forKey: .phases)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, fingerprint, source, format, pipeline, commit, branch, repo, step, startedAt, status, exitCode, totalSeconds, lineCount, timeResolution, recordedAt, phases
+    }
+}
+
+/// Milliseconds are all a timing is good for; this keeps binary noise out of the JSON.
+private func rounded(_ value: Double) -> Double {
+    (value * 1000).rounded() / 1000
+}

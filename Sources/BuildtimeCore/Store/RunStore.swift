@@ -1,0 +1,41 @@
+/// Where runs are kept. SQLite today; another backend (PostgreSQL) is another conformance.
+public protocol RunStore: Sendable {
+    /// Stores `run` unless a run with the same fingerprint is already there.
+    func save(_ run: Run) throws -> SaveOutcome
+    /// The newest runs first (by start time, else by the time they were stored), at most `limit`.
+    func runs(limit: Int?) throws -> [Run]
+    /// The run with this id.
+    func run(id: Int64) throws -> Run?
+    /// The runs whose fingerprint starts with `prefix`.
+    func runs(fingerprintPrefix prefix: String) throws -> [Run]
+}
+
+/// What saving a run did.
+public enum SaveOutcome: Sendable, Equatable {
+    /// Stored as a new run with this id.
+    case inserted(id: Int64)
+    /// The same log was stored before, as the run with this id; nothing was added.
+    case duplicate(id: Int64)
+
+    public var id: Int64 {
+        switch self {
+        case .inserted(let id), .duplicate(let id): id
+        }
+    }
+}
+
+/// Why the store could not be used.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case newerSchema(path: String, unknownMigrations: [String])
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open database \(path): \(reason)"
+        case .newerSchema(let path, let unknown):
+            "database \(path) was written by a newer buildtime (it has migrations this version does not know: "
+                + unknown.sorted().joined(separator: ", ") + "); upgrade buildtime, or use another --db. The file was not changed."
+        }
+    }
+}

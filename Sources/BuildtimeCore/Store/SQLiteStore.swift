@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+
+/// Runs in one SQLite file: WAL mode and a busy timeout, so parallel writers wait for each other instead of failing.
+public struct SQLiteStore: RunStore {
+    private let writer: any DatabaseWriter
+
+    /// How long a writer waits for another one before giving up.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date. A database that a
+    /// newer version of buildtime wrote is refused before anything is written to it.
+    public init(path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+        }
+        let migrator = Self.migrator()
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+            try Self.refuseNewer(path: path, migrator: migrator)
+        }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrator.migrate(pool)
+            writer = pool
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+        }
+    }
+
+    /// A private in-memory store, for tests and dry runs.
+    public static func inMemory() throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue())
+    }
+
+    private init(writer: any DatabaseWriter) throws {
+        try Self.migrator().migrate(writer)
+        self.writer = writer
+    }
+
+    private static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+        }
+        return migrator
+    }
+
+    /// Checks, through a read-only connection, that every migration the file has applied is one this binary knows.
+    private static func refuseNewer(path: String, migrator: DatabaseMigrator) throws {
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let applied = try queue.read { try migrator.appliedIdentifiers($0) }
+            let unknown = applied.subtracting(Migrations.all.map(\.name))
+            if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+        }
+    }
+
+    /// The names of the migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { try Self.migrator().appliedMigrations($0) }
+    }
+
+    public func save(_ run: Run) throws -> SaveOutcome {
+        try writer.write { db in
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ?", arguments: [run.fingerprint]) {
+                return .duplicate(id: existing)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
+                        started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
+                    run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
+                    run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
+                    run.recordedAt.timeIntervalSince1970,
+                ])
+            let id = db.lastInsertedRowID
+            for (position, phase) in run.phases.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, position, phase.name, phase.startOffset, phase.duration, phase.startLine, phase.endLine, phase.missingMarker?.rawValue])
+            }
+            return .inserted(id: id)
+        }
+    }
+
+    public func runs(limit: Int?) throws -> [Run] {
+        try fetchRuns(where: "1", arguments: [], limit: limit)
+    }
+
+    public func run(id: Int64) throws -> Run? {
+        try fetchRuns(where: "id = ?", arguments: [id], limit: 1).first
+    }
+
+    public func runs(fingerprintPrefix prefix: String) throws -> [Run] {
+        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        return try fetchRuns(where: "fingerprint LIKE ? ESCAPE '\\'", arguments: [escaped + "%"], limit: nil)
+    }
+
+    private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?) throws -> [Run] {
+        try writer.read { db in
+            var sql = "SELECT * FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+            if let limit { sql += " LIMIT \(max(0, limit))" }
+            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.run(from:))
+            guard !runs.isEmpty else { return runs }
+            let ids = runs.compactMap(\.id)
+            var phases = [Int64: [PhaseTiming]]()
+            let placeholders = databaseQuestionMarks(count: ids.count)
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM phase WHERE run_id IN (\(placeholders)) ORDER BY run_id, position", arguments: StatementArguments(ids)) {
+                phases[row["run_id"], default: []].append(PhaseTiming(
+                    name: row["name"], startOffset: row["start_offset"], duration: row["duration"],
+                    startLine: row["start_line"], endLine: row["end_line"],
+                    missingMarker: (row["missing_marker"] as String?).flatMap(MissingMarker.init(rawValue:))))
+            }
+            for index in runs.indices { runs[index].phases = phases[runs[index].id!] ?? [] }
+            return runs
+        }
+    }
+
+    private static func run(from row: Row) -> Run {
+        Run(
+            id: row["id"], fingerprint: row["fingerprint"], source: row["source"],
+            format: LogFormat(rawValue: row["format"]) ?? .text,
+            metadata: RunMetadata(pipelineNumber: row["pipeline_number"], commit: row["commit_sha"], branch: row["branch"], repo: row["repo"], step: row["step_name"]),
+            startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            status: RunStatus(rawValue: row["status"]) ?? .incomplete, exitCode: row["exit_code"],
+            totalSeconds: row["total_seconds"], lineCount: row["line_count"], timeResolution: row["time_resolution"],
+            phases: [], recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
+        )
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import BuildtimeCore
+
+extension Buildtime {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one stored run: its source, metadata and phases.")
+
+        @Argument(help: ArgumentHelp("A run id, `latest`, or a prefix of the run's fingerprint.", valueName: "run"))
+        var reference: String = "latest"
+
+        @Option(help: "Output format.")
+        var format: OutputFormat = .table
+
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let found = try Self.find(reference, in: try store.open())
+            switch format {
+            case .table: Terminal.out(RunRenderer.detail(found))
+            case .json: Terminal.out(try RunRenderer.json(found))
+            }
+        }
+
+        static func find(_ reference: String, in store: any RunStore) throws -> BuildtimeCore.Run {
+            if reference == "latest" || reference == "last" {
+                guard let run = try store.runs(limit: 1).first else { throw ValidationError("no runs stored yet") }
+                return run
+            }
+            if let id = Int64(reference), let run = try store.run(id: id) { return run }
+            if reference.count >= 4 {
+                let matches = try store.runs(fingerprintPrefix: reference.lowercased())
+                if matches.count == 1 { return matches[0] }
+                if matches.count > 1 { throw ValidationError("'\(reference)' matches \(matches.count) runs; give more of the fingerprint") }
+            }
+            throw ValidationError("no run '\(reference)' (give a run id from `buildtime runs`, or `latest`)")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import BuildtimeCore
+
+/// Where the database is.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file.", valueName: "path"))
+    var db: String?
+
+    var path: String { DatabaseLocation.resolve(explicit: db) }
+
+    func open() throws -> SQLiteStore {
+        try SQLiteStore(path: path)
+    }
+}
+
+/// Which markers and phases to look for.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A YAML configuration file (default: ./.buildtime.yml if present, else the built-in markers).", valueName: "file"))
+    var config: String?
+
+    func load() throws -> Configuration {
+        if let config { return try Configuration.load(path: config) }
+        if FileManager.default.fileExists(atPath: Configuration.defaultFileName) {
+            return try Configuration.load(path: Configuration.defaultFileName)
+        }
+        return .default
+    }
+}
+
+/// Output formats of the commands that list stored data.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+    case table
+    case json
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+import Foundation

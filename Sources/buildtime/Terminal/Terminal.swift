@@ -1,0 +1,15 @@
+import Foundation
+
+/// Writing to the terminal: stdout for results, stderr for progress and problems.
+enum Terminal {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Whether standard error is an interactive terminal, where progress can be redrawn in place.
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+}

@@ -1,0 +1,63 @@
+import Testing
+@testable import BuildtimeCore
+
+@Suite struct TimestampStyleTests {
+    private func parse(_ style: TimestampStyle, _ text: String) -> ParsedStamp? {
+        Array(text.utf8).withUnsafeBufferPointer { style.parse($0) }
+    }
+
+    @Test func isoAsGitHubActionsWritesIt() throws {
+        let stamp = try #require(parse(.iso8601, "2023-03-03T23:11:37.3435938Z #12 sha256:c7c4"))
+        // 2023-03-03T23:11:37Z is 1677885097 unix seconds.
+        #expect(abs(stamp.seconds - 1_677_885_097.3435938) < 1e-6)
+        #expect(stamp.prefixLength == "2023-03-03T23:11:37.3435938Z ".utf8.count)
+        #expect(stamp.resolution == 0.001)
+    }
+
+    @Test func isoWithOffsetAndWithoutFraction() throws {
+        let stamp = try #require(parse(.iso8601, "2023-03-04T01:11:37+02:00 hello"))
+        #expect(stamp.seconds == 1_677_885_097)
+        #expect(stamp.resolution == 1)
+    }
+
+    @Test func bracketedClockWithMilliseconds() throws {
+        let stamp = try #require(parse(.bracketedClock, "[07:49:59.839] #9 sha256:357d"))
+        #expect(abs(stamp.seconds - (7 * 3600 + 49 * 60 + 59.839)) < 1e-9)
+        #expect(stamp.prefixLength == 15)
+    }
+
+    @Test func tsDefaultAndPlainClock() throws {
+        let syslog = try #require(parse(.syslog, "Oct 05 14:03:07 Building Docker images in parallel..."))
+        let dayOfYear = 31 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 4
+        #expect(syslog.seconds == Double(dayOfYear * 86400 + 14 * 3600 + 3 * 60 + 7))
+        let clock = try #require(parse(.clock, "00:01:05.250000 step"))
+        #expect(clock.seconds == 65.25)
+    }
+
+    @Test func woodpeckerExecPrefix() throws {
+        let stamp = try #require(parse(.woodpeckerExec, "[echo:L5:3s] echo ja"))
+        #expect(stamp.seconds == 3)
+        #expect(stamp.stepLine == 5)
+        #expect(stamp.prefixLength == "[echo:L5:3s] ".utf8.count)
+    }
+
+    @Test(arguments: [
+        (TimestampStyle.iso8601, "2023-13-03T23:11:37Z x"),
+        (.iso8601, "20230-03-03T23:11:37Z x"),
+        (.bracketedClock, "[internal] load build definition"),
+        (.bracketedClock, "[25:00:00] x"),
+        (.clock, "9:18PM DBG pipeline/pipeline.go:94"),
+        (.syslog, "Foo 05 14:03:07 x"),
+        (.woodpeckerExec, "[echo:Lx:0s] x"),
+        (.woodpeckerExec, "[1/7] FROM python"),
+    ])
+    func rejectsLookalikes(style: TimestampStyle, text: String) {
+        #expect(parse(style, text) == nil)
+    }
+
+    @Test func daysFromCivilMatchesKnownDates() {
+        #expect(daysFromCivil(year: 1970, month: 1, day: 1) == 0)
+        #expect(daysFromCivil(year: 2000, month: 3, day: 1) == 11017)
+        #expect(daysFromCivil(year: 2026, month: 11, day: 29) == 20786)
+    }
+}
