@@ -36,7 +36,10 @@ let package = Package(
         .executableTarget(name: "migration-embedder", path: "Sources/migration-embedder"),
         .plugin(name: "MigrationEmbedder", capability: .buildTool(), dependencies: ["migration-embedder"]),
         .executableTarget(name: "buildtime-bench", dependencies: ["BuildtimeCore"], path: "Benchmarks/buildtime-bench"),
-        .testTarget(name: "BuildtimeCoreTests", dependencies: ["BuildtimeCore"]),
+        .testTarget(
+            name: "BuildtimeCoreTests",
+            dependencies: ["BuildtimeCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "BuildtimeEndToEndTests", dependencies: ["buildtime"]),
     ]
 )

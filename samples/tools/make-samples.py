@@ -202,7 +202,7 @@ START = datetime.datetime(2026, 11, 2, 9, 14, 3, tzinfo=datetime.timezone.utc)
 
 
 def iso(t):
-    stamp = START + datetime.timedelta(seconds=t)
+    stamp = START + datetime.timedelta(milliseconds=round(t * 1000))
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
@@ -301,7 +301,7 @@ def main():
     base = 23 * 3600 + 59 * 60 + 55.0
 
     def clock(t):
-        v = (base + t) % 86400
+        v = (base + round(t * 1000) / 1000) % 86400
         return f"[{int(v // 3600):02d}:{int(v % 3600 // 60):02d}:{v % 60:06.3f}]"
     colour = {BUILT: f"\x1b[32m{BUILT}\x1b[0m", DEPLOYED: f"\x1b[1;32m{DEPLOYED}\x1b[0m"}
     write("no-change-over-midnight.log", "".join(f"{clock(t)} {colour.get(line, line)}\r\n" for t, line in ev))

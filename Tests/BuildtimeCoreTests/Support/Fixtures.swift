@@ -69,3 +69,12 @@ func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
     process.waitUntilExit()
     return Array(try Data(contentsOf: directory.appending(path: "log.gz")))
 }
+
+/// Whether two measured durations agree to the millisecond (or are both unmeasured).
+func same(_ a: Double?, _ b: Double?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): true
+    case (let a?, let b?): abs(a - b) < 0.0005
+    default: false
+    }
+}

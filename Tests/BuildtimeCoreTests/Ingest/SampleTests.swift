@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import BuildtimeCore
+
+/// What `samples/expected.json` says each sample log holds (written by samples/tools/make-samples.py from the
+/// simulated runs, independently of this parser).
+struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
+    var file = ""
+    var kind: String
+    var format: String
+    var lines: Int
+    var total: Double?
+    var phases: [String: Double?]
+    var missing: [String: String?]
+    var pipeline: Int?
+    var repo: String?
+    var step: String?
+
+    var testDescription: String { file }
+
+    enum CodingKeys: String, CodingKey { case kind, format, lines, total, phases, missing, pipeline, repo, step }
+
+    static let all: [SampleExpectation] = {
+        let url = Fixtures.samples.appending(path: "expected.json")
+        guard let data = try? Data(contentsOf: url),
+              let table = try? JSONDecoder().decode([String: SampleExpectation].self, from: data)
+        else { return [] }
+        return table.map { name, value in
+            var value = value
+            value.file = name
+            return value
+        }.sorted { $0.file < $1.file }
+    }()
+}
+
+@Suite struct SampleTests {
+    @Test func everySampleLogHasAnExpectation() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.samples.appending(path: "logs").path).sorted()
+        #expect(!files.isEmpty)
+        #expect(files == SampleExpectation.all.map(\.file))
+    }
+
+    @Test(arguments: SampleExpectation.all)
+    func sampleReadsAsExpected(_ expected: SampleExpectation) throws {
+        let path = Fixtures.samples.appending(path: "logs/\(expected.file)").path
+        let run = try Ingester(configuration: .default).run(fromPath: path)
+        #expect(run.format.rawValue == expected.format)
+        #expect(run.lineCount == expected.lines)
+        #expect(same(run.totalSeconds, expected.total), "total \(String(describing: run.totalSeconds))")
+        for (name, duration) in expected.phases {
+            let phase = try #require(run.phase(named: name))
+            #expect(same(phase.duration, duration), "\(name): \(String(describing: phase.duration)) vs \(String(describing: duration))")
+            #expect(phase.missingMarker?.rawValue == expected.missing[name] ?? nil, "\(name) missing marker")
+        }
+        #expect(run.status == (expected.missing.values.allSatisfy { $0 == nil } ? .succeeded : .incomplete))
+        if let pipeline = expected.pipeline { #expect(run.metadata.pipelineNumber == pipeline) }
+        if let repo = expected.repo { #expect(run.metadata.repo == repo) }
+        if let step = expected.step { #expect(run.metadata.step == step) }
+    }
+
+    @Test func ingestingTheSamplesTwiceStoresThemOnce() throws {
+        let store = try SQLiteStore.inMemory()
+        let ingester = Ingester(configuration: .default)
+        let (files, errors) = Ingester.expand(paths: [Fixtures.samples.appending(path: "logs").path])
+        #expect(errors.isEmpty)
+        let first = try files.map { try ingester.ingest(path: $0, into: store).outcome }
+        let second = try files.map { try ingester.ingest(path: $0, into: store).outcome }
+        #expect(first.allSatisfy { if case .inserted = $0 { true } else { false } })
+        #expect(second == first.map { .duplicate(id: $0.id) })
+        #expect(try store.runs(limit: nil).count == files.count)
+    }
+}

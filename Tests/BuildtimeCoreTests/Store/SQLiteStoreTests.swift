@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import Testing
+@testable import BuildtimeCore
+
+@Suite struct SQLiteStoreTests {
+    private func makeRun(_ fingerprint: String, startedAt: Double? = nil, phases: [PhaseTiming] = []) -> Run {
+        Run(fingerprint: fingerprint, source: "x.log", format: .text, metadata: RunMetadata(pipelineNumber: 7, commit: "abc", branch: "main", repo: "a/b", step: "deploy"),
+            startedAt: startedAt.map(Date.init(timeIntervalSince1970:)), status: .succeeded, totalSeconds: 41.25, lineCount: 12, timeResolution: 0.001,
+            phases: phases, recordedAt: Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    private func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appending(path: "buildtime-test-\(UUID().uuidString)/nested/db.sqlite").path
+    }
+
+    @Test func savesOnceAndReadsBackEverything() throws {
+        let store = try SQLiteStore.inMemory()
+        let phases = [PhaseTiming(name: "build", startOffset: 1, duration: 30.5, startLine: 2, endLine: 40),
+                      PhaseTiming(name: "deploy", startLine: 40, missingMarker: .end)]
+        let run = makeRun("f1", startedAt: 1_790_000_000, phases: phases)
+        let first = try store.save(run)
+        #expect(first == .inserted(id: 1))
+        #expect(try store.save(run) == .duplicate(id: 1))
+        var expected = run
+        expected.id = 1
+        #expect(try store.run(id: 1) == expected)
+        #expect(try store.runs(limit: nil).count == 1)
+        #expect(try store.runs(fingerprintPrefix: "f") == [expected])
+        #expect(try store.runs(fingerprintPrefix: "%").isEmpty)
+    }
+
+    @Test func newestFirst() throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try store.save(makeRun("old", startedAt: 1_700_000_000))
+        _ = try store.save(makeRun("new", startedAt: 1_790_000_000))
+        _ = try store.save(makeRun("mid", startedAt: 1_750_000_000))
+        #expect(try store.runs(limit: 2).map(\.fingerprint) == ["new", "mid"])
+    }
+
+    @Test func fileStoreCreatesFoldersUsesWALAndAppliesEveryMigration() throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        _ = try store.save(makeRun("f1"))
+        #expect(try store.appliedMigrations() == Migrations.all.map(\.name))
+        let mode = try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // Opening again keeps the data.
+        #expect(try SQLiteStore(path: path).runs(limit: nil).count == 1)
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefusedAndLeftUntouched() throws {
+        let path = temporaryPath()
+        _ = try SQLiteStore(path: path)
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_from_the_future')")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["9999_from_the_future"])) { try SQLiteStore(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test func aFileThatIsNotADatabaseIsAClearError() throws {
+        let path = temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("this is a log, not a database\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError.self) { try SQLiteStore(path: path) }
+    }
+
+    @Test func migrationsAreEmbeddedInOrderAndMatchTheFolder() throws {
+        let folder = Fixtures.repositoryRoot.appending(path: "Migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Migrations.all.map { $0.name + ".sql" } == files)
+        for migration in Migrations.all {
+            let text = try String(contentsOf: folder.appending(path: migration.name + ".sql"), encoding: .utf8)
+            #expect(migration.sql == text)
+        }
+    }
+
+    @Test func databaseLocationOrder() {
+        #expect(DatabaseLocation.resolve(explicit: "/x.db", environment: ["BUILDTIME_DB": "/y.db"]) == "/x.db")
+        #expect(DatabaseLocation.resolve(explicit: nil, environment: ["BUILDTIME_DB": "/y.db", "XDG_DATA_HOME": "/data"]) == "/y.db")
+        #expect(DatabaseLocation.resolve(explicit: nil, environment: ["XDG_DATA_HOME": "/data", "HOME": "/home/u"]) == "/data/buildtime/buildtime.sqlite")
+        #expect(DatabaseLocation.resolve(explicit: nil, environment: ["HOME": "/home/u"]) == "/home/u/.local/share/buildtime/buildtime.sqlite")
+    }
+}
