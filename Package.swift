@@ -40,6 +40,9 @@ let package = Package(
             name: "BuildtimeCoreTests",
             dependencies: ["BuildtimeCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "BuildtimeEndToEndTests", dependencies: ["buildtime"]),
+        .testTarget(
+            name: "BuildtimeEndToEndTests",
+            dependencies: ["buildtime", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )
