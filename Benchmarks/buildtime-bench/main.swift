@@ -1,1 +1,115 @@
-print("bench placeholder")
+// Parser throughput and memory against `grep -cE` with the same marker patterns on the same file.
+//
+//   swift run -c release buildtime-bench [--megabytes 500] [--dir /tmp]
+//
+// Prints ratios (parser throughput / grep throughput; target ≥ 0.5) and peak memory after a small and a large
+// file (target: flat). Not a test: timings depend on the machine; the ratio is what to compare.
+import BuildtimeCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Options {
+    var megabytes = 500
+    var directory = FileManager.default.temporaryDirectory.path
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--megabytes": megabytes = iterator.next().flatMap(Int.init) ?? megabytes
+            case "--dir": directory = iterator.next() ?? directory
+            default:
+                print("usage: buildtime-bench [--megabytes N] [--dir DIR]")
+                exit(argument == "--help" ? 0 : 64)
+            }
+        }
+    }
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Writes a log of at least `megabytes` MB by repeating the timestamped sample pipelines (three interleaved BuildKit
+/// builds plus the marker lines), without holding more than one copy of the samples in memory.
+func generate(megabytes: Int, at path: String) throws {
+    var template = Data()
+    for name in ["cold.log", "requirements.log", "code-only.log", "no-change.log"] {
+        template.append(try Data(contentsOf: root.appending(path: "samples/logs/\(name)")))
+    }
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    var written = 0
+    while written < megabytes * 1_000_000 {
+        try handle.write(contentsOf: template)
+        written += template.count
+    }
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func best(of count: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<count { times.append(try seconds(body)) }
+    return times.min()!
+}
+
+/// Peak resident memory of this process so far, in MB.
+func peakMemoryMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func parse(_ path: String) throws -> LogSummary {
+    let analyzer = try LogAnalyzer(configuration: .default)
+    let outcome = try LogReader().read(try FileByteSource(path: path), into: analyzer)
+    return analyzer.summary(reading: outcome)
+}
+
+func grepCount(_ path: String) throws -> Int {
+    let patterns = ["Building Docker images in parallel\\.\\.\\.", "✅ All images built and tagged", "✅ All containers deployed successfully"]
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["grep", "-cE", patterns.joined(separator: "|"), path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+}
+
+let small = (options.directory as NSString).appendingPathComponent("buildtime-bench-small.log")
+let large = (options.directory as NSString).appendingPathComponent("buildtime-bench-large.log")
+defer {
+    try? FileManager.default.removeItem(atPath: small)
+    try? FileManager.default.removeItem(atPath: large)
+}
+let smallMegabytes = max(1, options.megabytes / 10)
+try generate(megabytes: smallMegabytes, at: small)
+try generate(megabytes: options.megabytes, at: large)
+let size = Double((try FileManager.default.attributesOfItem(atPath: large)[.size] as? Int) ?? 0) / 1e6
+
+let baseline = peakMemoryMB()
+_ = try parse(small)
+let afterSmall = peakMemoryMB()
+var summary: LogSummary?
+let parserTime = try best(of: 3) { summary = try parse(large) }
+let afterLarge = peakMemoryMB()
+var matches = 0
+let grepTime = try best(of: 3) { matches = try grepCount(large) }
+
+let locale = ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LANG"] ?? "unset"
+print("log: \(String(format: "%.0f", size)) MB, \(summary!.reading.lineCount) lines (the four timestamped sample pipelines, repeated)")
+print(String(format: "parser: %.3f s  (%.0f MB/s)", parserTime, size / parserTime))
+print(String(format: "grep -cE (3 marker patterns, %d matching lines, locale %@): %.3f s  (%.0f MB/s)", matches, locale, grepTime, size / grepTime))
+print(String(format: "throughput ratio parser/grep: %.2f  (target ≥ 0.50)", grepTime / parserTime))
+print(String(format: "peak memory: %.1f MB before, %.1f MB after %d MB, %.1f MB after %.0f MB  (target: flat)", baseline, afterSmall, smallMegabytes, afterLarge, size))

@@ -8,14 +8,16 @@ public enum RunRenderer {
         var phaseNames: [String] = []
         for run in runs { for phase in run.phases where !phaseNames.contains(phase.name) { phaseNames.append(phase.name) } }
         var table = TextTable(
-            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "TOTAL"] + phaseNames.map { $0.uppercased() },
-            alignments: [.right, .left, .right, .left, .left, .left, .right] + phaseNames.map { _ in .right })
+            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "TOTAL"] + phaseNames.map { $0.uppercased() } + ["SOURCE"],
+            alignments: [.right, .left, .right, .left, .left, .left, .right] + phaseNames.map { _ in .right } + [.left])
         for run in runs {
-            table.rows.append([
-                run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt ?? run.recordedAt),
+            let fields: [String] = [
+                run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt),
                 run.metadata.pipelineNumber.map { "#\($0)" } ?? "—", run.metadata.commit.map { String($0.prefix(7)) } ?? "—",
                 run.metadata.branch ?? "—", run.status.rawValue, DurationFormat.string(run.totalSeconds),
-            ] + phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) })
+            ]
+            let phases = phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) }
+            table.rows.append(fields + phases + [(run.source as NSString).lastPathComponent])
         }
         return table.render()
     }
