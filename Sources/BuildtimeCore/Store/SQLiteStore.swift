@@ -25,10 +25,27 @@ public struct SQLiteStore: RunStore {
         configuration.busyMode = .timeout(Self.busyTimeout)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
-            try migrator.migrate(pool)
+            try Self.migrate(pool, with: migrator)
             writer = pool
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+        }
+    }
+
+    /// Applies the missing migrations. Another process may be migrating the same new file at the same moment
+    /// (parallel `record` steps on a first run); if a migration fails because the other one applied it first, the
+    /// schema is checked again rather than reported broken.
+    private static func migrate(_ pool: DatabasePool, with migrator: DatabaseMigrator) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                attempt += 1
+                if try pool.read(migrator.hasCompletedMigrations) { return }
+                if attempt >= 3 { throw error }
+            }
         }
     }
 

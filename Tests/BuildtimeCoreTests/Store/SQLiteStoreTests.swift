@@ -84,3 +84,28 @@ import Testing
         #expect(DatabaseLocation.resolve(explicit: nil, environment: ["HOME": "/home/u"]) == "/home/u/.local/share/buildtime/buildtime.sqlite")
     }
 }
+
+@Suite struct SQLiteStoreConcurrencyTests {
+    @Test func parallelWritersOnOneNewFileLoseNothing() async throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-concurrent-\(UUID().uuidString)/db.sqlite").path
+        let writers = 8, runsEach = 10
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    // Each writer opens its own connection pool, as separate processes would.
+                    let store = try SQLiteStore(path: path)
+                    for index in 0..<runsEach {
+                        let run = Run(fingerprint: "w\(writer)-\(index)", source: "x", format: .text, metadata: RunMetadata(), startedAt: nil,
+                                      status: .succeeded, totalSeconds: 1, lineCount: 1, timeResolution: nil,
+                                      phases: [PhaseTiming(name: "build", duration: 1)], recordedAt: Date())
+                        _ = try store.save(run)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let runs = try SQLiteStore(path: path).runs(limit: nil)
+        #expect(runs.count == writers * runsEach)
+        #expect(runs.allSatisfy { $0.phases.count == 1 })
+    }
+}
