@@ -39,8 +39,9 @@ def secs(t):
     return f"{t:.3f}" if t < 10 else f"{t:.2f}" if t < 100 else f"{t:.1f}"
 
 
-def build_events(rng, image, kind, t0, slow=1.0):
-    """(time, line) events of one `docker build --progress=plain -t IMAGE .`, starting at t0."""
+def build_events(rng, image, kind, t0, slow=1.0, fail=False):
+    """(time, line) events of one `docker build --progress=plain -t IMAGE .`, starting at t0. With `fail`, uv cannot
+    resolve the requirements and the build stops at the dependency step with BuildKit's failure summary."""
     name, _ = image
     ev = []
     t = t0
@@ -122,6 +123,25 @@ def build_events(rng, image, kind, t0, slow=1.0):
             pass
         elif index == 5:
             add(0.05, "")
+        elif index == 6 and fail:
+            add(0.16, f"#{n} {secs(t - start)} Using Python 3.11.11 environment at: /usr/local")
+            add(1.08, f"#{n} {secs(t - start)}   × No solution found when resolving dependencies:")
+            add(0.0, f"#{n} {secs(t - start)}   ╰─▶ Because you require pandas==2.2.3 and numpy<1.22, we can conclude that your requirements are unsatisfiable.")
+            add(0.05, f"#{n} ERROR: process \"/bin/sh -c uv pip install --system -r requirements.txt\" did not complete successfully: exit code: 1")
+            add(0.01, "------")
+            add(0.0, f" > [6/7] RUN uv pip install --system -r requirements.txt:")
+            add(0.0, "0.156 Using Python 3.11.11 environment at: /usr/local")
+            add(0.0, "1.244   × No solution found when resolving dependencies:")
+            add(0.0, "1.244   ╰─▶ Because you require pandas==2.2.3 and numpy<1.22, we can conclude that your requirements are unsatisfiable.")
+            add(0.0, "------")
+            add(0.0, "Dockerfile:6")
+            add(0.0, "--------------------")
+            add(0.0, "   5 |     COPY requirements.txt .")
+            add(0.0, "   6 | >>> RUN uv pip install --system -r requirements.txt")
+            add(0.0, "   7 |     COPY . .")
+            add(0.0, "--------------------")
+            add(0.0, "ERROR: failed to solve: process \"/bin/sh -c uv pip install --system -r requirements.txt\" did not complete successfully: exit code: 1")
+            return ev
         elif index == 6:
             add(0.3, f"#{n} {secs(t - start)} Using Python 3.11.11 environment at: /usr/local")
             resolve = rng.uniform(1.5, 3.0) * slow
@@ -155,13 +175,61 @@ def build_events(rng, image, kind, t0, slow=1.0):
     return ev
 
 
-def run_events(rng, kind, failing=False):
-    """The whole deploy step's (time, line) events, starting at 0."""
+def legacy_build_events(rng, image, kind, t0):
+    """(time, line) events of one legacy-builder `DOCKER_BUILDKIT=0 docker build -t IMAGE .`, starting at t0."""
+    name, _ = image
+    ev = []
+    t = t0
+
+    def add(dt, line):
+        nonlocal t
+        t += dt
+        ev.append((t, line))
+
+    add(0.05, "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.")
+    add(0.0, "            Install the buildx component to build images with BuildKit:")
+    add(0.0, "            https://docs.docker.com/go/buildx/")
+    add(0.0, "")
+    add(rng.uniform(6.0, 10.0), f"Sending build context to Docker daemon  {rng.uniform(200, 400):.1f}MB")
+    runs_from = {"cold": 2, "requirements": 5, "code-only": 7, "no-change": 99}[kind]
+    for index, step in enumerate(STEPS, start=1):
+        instruction = step.replace("docker.io/library/", "").split("@")[0] if index == 1 else step
+        add(0.05, f"Step {index}/7 : {instruction}")
+        if index == 1:
+            add(0.01, f" ---> {hexdigest(rng, 12)}")
+            continue
+        if index < runs_from:
+            add(0.02, " ---> Using cache")
+            add(0.0, f" ---> {hexdigest(rng, 12)}")
+            continue
+        if step.startswith("RUN"):
+            cid = hexdigest(rng, 12)
+            add(0.3, f" ---> Running in {cid}")
+            add(rng.uniform(3, 9), "Successfully installed uv-0.5.30" if index == 3 else "Installed 57 packages in 312ms" if index == 6 else "Setting up curl (7.88.1-10+deb12u8) ...")
+            add(0.4, f"Removing intermediate container {cid}")
+        else:
+            add(rng.uniform(0.5, 2.0) if kind == "code-only" else 0.3, "")
+            ev.pop()
+        add(0.05, f" ---> {hexdigest(rng, 12)}")
+    add(0.1, f"Successfully built {hexdigest(rng, 12)}")
+    add(0.02, f"Successfully tagged {name}:latest")
+    return ev
+
+
+def run_events(rng, kind, failing=False, legacy=False, prefixes=None):
+    """The whole deploy step's (time, line) events, starting at 0. With `failing`, the last image's build fails."""
     ev = [(0.0, "+ ./deploy.sh"), (0.02, BUILD_START)]
     t = 0.05
     builds = []
     for i, image in enumerate(IMAGES):
-        builds.extend(build_events(rng, image, kind, t + i * 0.01 + rng.uniform(0, 0.05)))
+        if legacy:
+            # The legacy builder's output cannot be told apart when interleaved, so this pipeline builds in turn.
+            events = legacy_build_events(rng, image, kind, builds[-1][0] if builds else t)
+        else:
+            events = build_events(rng, image, kind, t + i * 0.01 + rng.uniform(0, 0.05), fail=failing and i == len(IMAGES) - 1)
+        if prefixes:
+            events = [(when, f"[{prefixes[i]}] {line}") for when, line in events]
+        builds.extend(events)
     builds.sort(key=lambda e: e[0])
     ev.extend(builds)
     t = builds[-1][0] + 0.1
@@ -215,7 +283,19 @@ def marker_times(ev):
     return b0, b1, d1
 
 
-def expected(ev, resolution, kind, fmt, lines, timestamps=True, failing=False):
+def image_facts(kind, failing=False, legacy=False):
+    """What each image build did: the same Dockerfile, so the kind decides; the failing build stops at step 6."""
+    cached = {"cold": 0, "requirements": 3, "code-only": 5, "no-change": 6}[kind]
+    facts = []
+    for i, (name, _) in enumerate(IMAGES):
+        fails = failing and i == len(IMAGES) - 1
+        facts.append({"name": None if fails else name, "class": kind, "steps": 5 if fails else 6, "cached": cached,
+                      "dependency": "cached" if cached >= 5 else "ran", "pulled": kind == "cold" and not legacy,
+                      "outcome": "failed" if fails else "succeeded", "builder": "legacy" if legacy else "buildkit"})
+    return facts
+
+
+def expected(ev, resolution, kind, fmt, lines, timestamps=True, failing=False, legacy=False, exact=False):
     """What buildtime should find; `ev` holds each line's time as the log states it."""
     q = (lambda t: float(int(t))) if resolution == 1 else (lambda t: round(t, 3))
     b0, b1, d1 = marker_times(ev)
@@ -226,6 +306,7 @@ def expected(ev, resolution, kind, fmt, lines, timestamps=True, failing=False):
     if timestamps and d1 is not None:
         phases["deploy"] = round(q(d1) - q(b1), 3)
     return {"kind": kind, "format": fmt, "lines": lines, "total": None if total is None else round(total, 3),
+            "images": image_facts(kind, failing, legacy), "attribution": "exact" if exact or legacy else "inferred",
             "phases": phases, "missing": {"build": None if b1 else "end", "deploy": None if d1 else ("start" if not b1 else "end")}}
 
 
@@ -307,21 +388,32 @@ def main():
     write("no-change-over-midnight.log", "".join(f"{clock(t)} {colour.get(line, line)}\r\n" for t, line in ev))
     results["no-change-over-midnight.log"] = expected(ev, 0.001, "no-change", "text", len(ev))
 
-    # A cold run whose third build failed: uv could not resolve; the deploy never happened.
+    # A cold run whose third build (cookie-refresher) failed: uv could not resolve; the deploy never happened.
     rng = random.Random(17)
     SHA = hexdigest(rng, 40)
     ev = run_events(rng, "cold", failing=True)
-    t = ev[-1][0]
-    tail = ["#12 [6/7] RUN uv pip install --system -r requirements.txt", "#12 0.156 Using Python 3.11.11 environment at: /usr/local",
-            "#12 1.244   × No solution found when resolving dependencies:", "#12 1.244   ╰─▶ Because you require pandas==2.2.3 and numpy<1.22, we can conclude that your requirements are unsatisfiable.",
-            "#12 ERROR: process \"/bin/sh -c uv pip install --system -r requirements.txt\" did not complete successfully: exit code: 1",
-            "------", " > [6/7] RUN uv pip install --system -r requirements.txt:", "1.244   × No solution found when resolving dependencies:", "------",
-            "ERROR: failed to solve: process \"/bin/sh -c uv pip install --system -r requirements.txt\" did not complete successfully: exit code: 1"]
-    for line in tail:
-        t += 0.05
-        ev.append((t, line))
     write("cold-failed-uv-resolution.log", "".join(f"{iso(t)} {line}\n" for t, line in ev))
     results["cold-failed-uv-resolution.log"] = expected(ev, 0.001, "cold", "text", len(ev), failing=True)
+
+    # A requirements run whose deploy script prefixes each build's output (`2>&1 | sed -u 's/^/[flask] /'`), so the
+    # interleaved lines can be told apart exactly.
+    rng = random.Random(19)
+    SHA = hexdigest(rng, 40)
+    ev = run_events(rng, "requirements", prefixes=["dashboard", "flask", "refresher"])
+    write("requirements-prefixed-streams.log", "".join(f"{iso(t)} {line}\n" for t, line in ev))
+    results["requirements-prefixed-streams.log"] = expected(ev, 0.001, "requirements", "text", len(ev), exact=True)
+
+    # A code-only run on a machine without BuildKit (DOCKER_BUILDKIT=0): the legacy builder, one image after the
+    # other, stamped by moreutils `ts` (its default `%b %d %H:%M:%S`).
+    rng = random.Random(23)
+    SHA = hexdigest(rng, 40)
+    ev = run_events(rng, "code-only", legacy=True)
+
+    def ts(t):
+        stamp = START + datetime.timedelta(seconds=int(t))
+        return stamp.strftime("%b %d %H:%M:%S")
+    write("code-only-legacy-builder.log", "".join(f"{ts(t)} {line}\n" for t, line in ev))
+    results["code-only-legacy-builder.log"] = expected(ev, 1, "code-only", "text", len(ev), legacy=True)
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)

@@ -12,6 +12,12 @@ public struct LogSummary: Sendable, Equatable {
     public var metadata: RunMetadata
     /// A start time printed in the log (`CI_PIPELINE_STARTED=...`), as unix seconds.
     public var startedAt: Double?
+    /// Files changed since the previous run, when the log prints `CI_PIPELINE_FILES=[...]`.
+    public var changedFiles: [String]?
+    /// The Docker builds in the log, classified.
+    public var images: [ImageBuild]
+    /// Builds past the limit kept per log, counted but not described.
+    public var droppedImages: Int
 
     /// Seconds from the first to the last stamped line.
     public var totalSeconds: Double? {
@@ -28,13 +34,17 @@ public struct LogSummary: Sendable, Equatable {
 /// Consumes a log's lines and summarises them.
 public final class LogAnalyzer: LogLineConsumer {
     private let phases: PhaseTracker
+    private let builds = DockerBuildParser()
+    private let classifier: BuildClassifier
     private var firstTime: Double?
     private var lastTime: Double?
     private var metadata = RunMetadata()
     private var startedAt: Double?
+    private var changedFiles: [String]?
 
     public init(configuration: Configuration) throws {
         phases = try PhaseTracker(phases: configuration.phases)
+        classifier = BuildClassifier(configuration: configuration)
     }
 
     public func consume(_ line: LogLine) {
@@ -43,6 +53,7 @@ public final class LogAnalyzer: LogLineConsumer {
             lastTime = time
         }
         phases.consume(line)
+        builds.consume(line)
         // `CI_...=value` lines, as `env` or `printenv` print them.
         if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
             readVariable(line.string)
@@ -60,15 +71,26 @@ public final class LogAnalyzer: LogLineConsumer {
         case "CI_REPO": metadata.repo = metadata.repo ?? value
         case "CI_STEP_NAME": metadata.step = metadata.step ?? value
         case "CI_PIPELINE_STARTED": startedAt = startedAt ?? Double(value)
+        case "CI_PIPELINE_FILES":
+            // A JSON array of paths; Woodpecker leaves it unset above 500 files.
+            if changedFiles == nil, let files = try? JSONDecoder().decode([String].self, from: Data(value.utf8)) { changedFiles = files }
         default: break
         }
     }
 
     /// The summary, once all lines are consumed.
     public func summary(reading: LogReader.Outcome) -> LogSummary {
-        LogSummary(
+        let images = builds.builds
+            .filter { !$0.order.isEmpty || $0.name != nil || !$0.errorLines.isEmpty }
+            .map { classifier.image(from: $0, origin: firstTime) }
+        return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
-            metadata: metadata, startedAt: startedAt
+            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, droppedImages: builds.droppedBuilds
         )
+    }
+
+    /// The class of the run the summary describes; `changedFiles` from elsewhere (flags, git) win over the log's.
+    public func classification(of summary: LogSummary, changedFiles: [String]? = nil) -> Classification {
+        classifier.classifyRun(images: summary.images, changedFiles: changedFiles ?? summary.changedFiles, phases: summary.phases, total: summary.totalSeconds)
     }
 }

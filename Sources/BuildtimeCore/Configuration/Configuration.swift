@@ -18,16 +18,55 @@ public struct PhaseDefinition: Sendable, Equatable {
 /// `.buildtime.yml` replaces them for another pipeline.
 public struct Configuration: Sendable, Equatable {
     public var phases: [PhaseDefinition]
+    /// Regular expressions for the Dockerfile `RUN` step that installs dependencies.
+    public var dependencyInstall: [String]
+    /// File name patterns (`*`, `?`) of requirement files: a change to one makes a requirements run.
+    public var requirementFiles: [String]
+    /// File name patterns of build definitions: a change to one can invalidate the whole cache.
+    public var buildFiles: [String]
+    /// The promised duration bands per class: phase name (or `total`) to seconds.
+    public var budgets: [RunClass: [String: ClosedRange<Double>]]
 
-    public init(phases: [PhaseDefinition]) {
+    public init(phases: [PhaseDefinition], dependencyInstall: [String] = Self.default.dependencyInstall,
+                requirementFiles: [String] = Self.default.requirementFiles, buildFiles: [String] = Self.default.buildFiles,
+                budgets: [RunClass: [String: ClosedRange<Double>]] = Self.default.budgets) {
         self.phases = phases
+        self.dependencyInstall = dependencyInstall
+        self.requirementFiles = requirementFiles
+        self.buildFiles = buildFiles
+        self.budgets = budgets
     }
 
-    /// The pipeline of the product brief: three parallel image builds, then the deploy.
-    public static let `default` = Configuration(phases: [
-        PhaseDefinition(name: "build", start: .literal("Building Docker images in parallel..."), end: .literal("✅ All images built and tagged")),
-        PhaseDefinition(name: "deploy", start: .literal("✅ All images built and tagged"), end: .literal("✅ All containers deployed successfully")),
-    ])
+    private init(phases: [PhaseDefinition], dependencyInstall: [String], requirementFiles: [String], buildFiles: [String],
+                 budgets: [RunClass: [String: ClosedRange<Double>]], defaults: Void) {
+        self.phases = phases
+        self.dependencyInstall = dependencyInstall
+        self.requirementFiles = requirementFiles
+        self.buildFiles = buildFiles
+        self.budgets = budgets
+    }
+
+    /// The pipeline of the product brief: three parallel image builds, then the deploy, and its build document's budgets.
+    public static let `default` = Configuration(
+        phases: [
+            PhaseDefinition(name: "build", start: .literal("Building Docker images in parallel..."), end: .literal("✅ All images built and tagged")),
+            PhaseDefinition(name: "deploy", start: .literal("✅ All images built and tagged"), end: .literal("✅ All containers deployed successfully")),
+        ],
+        dependencyInstall: [
+            #"\b(uv pip|pip3?|python3? -m pip) install\b.*(\s-r\s?|--requirement|requirements[^ ]*\.(txt|in)|pyproject\.toml|\.lock\b)"#,
+            #"\buv (pip )?sync\b"#, #"\bpoetry install\b"#, #"\bpipenv (install|sync)\b"#,
+            #"\b(npm ci|npm install|yarn install|pnpm install|bundle install|go mod download)\b"#,
+        ],
+        requirementFiles: ["requirements*.txt", "requirements*.in", "requirements/*.txt", "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile", "Pipfile.lock"],
+        buildFiles: ["Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "docker-compose*.yml", "compose*.yaml", "docker-bake.hcl", ".dockerignore"],
+        budgets: [
+            .cold: ["build": 180...240, "deploy": 10...15, "total": 210...270],
+            .codeOnly: ["build": 30...60, "deploy": 10...15, "total": 40...75],
+            .requirements: ["build": 90...150, "deploy": 10...15, "total": 105...165],
+            .noChange: ["build": 5...10, "deploy": 10...15, "total": 15...25],
+        ],
+        defaults: ()
+    )
 
     /// The file looked for in the working directory when no `--config` is given.
     public static let defaultFileName = ".buildtime.yml"
@@ -47,8 +86,21 @@ public struct Configuration: Sendable, Equatable {
             switch key.string {
             case "phases":
                 configuration.phases = try parsePhases(value, source: source)
+            case "dependency_install":
+                configuration.dependencyInstall = try parseStrings(value, name: "dependency_install", source: source)
+                for pattern in configuration.dependencyInstall {
+                    do { _ = try NSRegularExpression(pattern: pattern) } catch {
+                        throw ConfigurationError(source: source, line: value.line, reason: "invalid regular expression '\(pattern)'")
+                    }
+                }
+            case "requirement_files":
+                configuration.requirementFiles = try parseStrings(value, name: "requirement_files", source: source)
+            case "build_files":
+                configuration.buildFiles = try parseStrings(value, name: "build_files", source: source)
+            case "budgets":
+                configuration.budgets = try parseBudgets(value, source: source)
             default:
-                throw ConfigurationError(source: source, line: key.line, reason: "unknown setting '\(key.string ?? "?")' (known: phases)")
+                throw ConfigurationError(source: source, line: key.line, reason: "unknown setting '\(key.string ?? "?")' (known: \(knownSettings))")
             }
         }
         return configuration
@@ -63,6 +115,39 @@ public struct Configuration: Sendable, Equatable {
             throw ConfigurationError(source: path, line: nil, reason: "cannot read: \(error.localizedDescription)")
         }
         return try parse(yaml: text, source: path)
+    }
+
+    private static let knownSettings = "phases, dependency_install, requirement_files, build_files, budgets"
+
+    private static func parseStrings(_ node: Node, name: String, source: String) throws -> [String] {
+        guard let list = node.sequence else { throw ConfigurationError(source: source, line: node.line, reason: "'\(name)' must be a list of text") }
+        return try list.map { item in
+            guard let text = item.string, item.scalar != nil, !text.isEmpty else {
+                throw ConfigurationError(source: source, line: item.line, reason: "'\(name)' must be a list of text")
+            }
+            return text
+        }
+    }
+
+    /// `budgets: {cold: {build: [180, 240], total: [210, 270]}, ...}`, seconds.
+    private static func parseBudgets(_ node: Node, source: String) throws -> [RunClass: [String: ClosedRange<Double>]] {
+        guard let classes = node.mapping else { throw ConfigurationError(source: source, line: node.line, reason: "'budgets' maps a class to its phase bands") }
+        var budgets: [RunClass: [String: ClosedRange<Double>]] = [:]
+        for (key, value) in classes {
+            guard let name = key.string, let runClass = RunClass(rawValue: name) else {
+                throw ConfigurationError(source: source, line: key.line, reason: "unknown class '\(key.string ?? "?")' (known: \(RunClass.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let phases = value.mapping else { throw ConfigurationError(source: source, line: value.line, reason: "budget of '\(name)' maps phase names (or total) to [low, high] seconds") }
+            var bands: [String: ClosedRange<Double>] = [:]
+            for (phase, band) in phases {
+                guard let phaseName = phase.string, let pair = band.sequence, pair.count == 2,
+                      let low = pair[0].string.flatMap(Double.init), let high = pair[1].string.flatMap(Double.init), low >= 0, low <= high
+                else { throw ConfigurationError(source: source, line: band.line, reason: "a budget band is [low, high] in seconds, low ≤ high") }
+                bands[phaseName] = low...high
+            }
+            budgets[runClass] = bands
+        }
+        return budgets
     }
 
     private static func parsePhases(_ node: Node, source: String) throws -> [PhaseDefinition] {

@@ -9,14 +9,18 @@ public struct Ingester: Sendable {
     public var metadata: RunMetadata
     /// Start time given on the command line.
     public var startedAt: Date?
+    /// Files changed since the previous run, given on the command line; they win over `CI_PIPELINE_FILES` in the log.
+    public var changedFiles: [String]?
     /// The clock that stamps `recordedAt`.
     public var now: @Sendable () -> Date
 
-    public init(configuration: Configuration, format: LogFormat? = nil, metadata: RunMetadata = RunMetadata(), startedAt: Date? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(configuration: Configuration, format: LogFormat? = nil, metadata: RunMetadata = RunMetadata(), startedAt: Date? = nil,
+                changedFiles: [String]? = nil, now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
         self.format = format
         self.metadata = metadata
         self.startedAt = startedAt
+        self.changedFiles = changedFiles
         self.now = now
     }
 
@@ -34,10 +38,12 @@ public struct Ingester: Sendable {
     /// Reads a log from `source` into a run; `name` is its path, or `-`.
     public func run(from source: any ByteSource, name: String) throws(IngestError) -> Run {
         let summary: LogSummary
+        let classification: Classification
         do {
             let analyzer = try LogAnalyzer(configuration: configuration)
             let outcome = try LogReader(format: format).read(source, into: analyzer)
             summary = analyzer.summary(reading: outcome)
+            classification = analyzer.classification(of: summary, changedFiles: changedFiles)
         } catch let error as LogParseError {
             throw IngestError(file: name, line: error.line, reason: error.reason)
         } catch {
@@ -50,10 +56,16 @@ public struct Ingester: Sendable {
         return Run(
             fingerprint: summary.reading.fingerprint, source: name, format: summary.reading.format,
             metadata: metadata.filling(from: summary.metadata).filling(from: fromName),
-            startedAt: start, status: summary.isComplete ? .succeeded : .incomplete, totalSeconds: summary.totalSeconds,
+            startedAt: start, status: Self.status(of: summary), totalSeconds: summary.totalSeconds,
             lineCount: summary.reading.lineCount, timeResolution: summary.reading.timeResolution, phases: summary.phases,
-            recordedAt: now()
+            images: summary.images, classification: classification, recordedAt: now()
         )
+    }
+
+    /// A failed image build fails the run; otherwise a run whose markers are not all there is incomplete.
+    static func status(of summary: LogSummary) -> RunStatus {
+        if summary.images.contains(where: { $0.outcome == .failed }) { return .failed }
+        return summary.isComplete ? .succeeded : .incomplete
     }
 
     /// Reads one log and stores it, unless the same log is stored already.

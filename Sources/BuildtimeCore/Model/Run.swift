@@ -21,13 +21,18 @@ public struct Run: Sendable, Equatable, Codable {
     /// Granularity of the log's timestamps in seconds (1 for Woodpecker JSON); nil without timestamps.
     public var timeResolution: Double?
     public var phases: [PhaseTiming]
+    /// The Docker builds found in the log.
+    public var images: [ImageBuild]
+    /// What kind of run it was, with the evidence.
+    public var classification: Classification
     /// When buildtime stored the run.
     public var recordedAt: Date
 
     public init(
         id: Int64? = nil, fingerprint: String, source: String, format: LogFormat, metadata: RunMetadata,
         startedAt: Date?, status: RunStatus, exitCode: Int? = nil, totalSeconds: Double?, lineCount: Int,
-        timeResolution: Double?, phases: [PhaseTiming], recordedAt: Date
+        timeResolution: Double?, phases: [PhaseTiming], images: [ImageBuild] = [],
+        classification: Classification = .unknown("not classified"), recordedAt: Date
     ) {
         self.id = id
         self.fingerprint = fingerprint
@@ -41,6 +46,8 @@ public struct Run: Sendable, Equatable, Codable {
         self.lineCount = lineCount
         self.timeResolution = timeResolution
         self.phases = phases
+        self.images = images
+        self.classification = classification
         self.recordedAt = recordedAt
     }
 

@@ -18,12 +18,28 @@ import Testing
         ])
     }
 
+    @Test func classificationSettings() throws {
+        let configuration = try Configuration.parse(yaml: """
+            dependency_install: ["npm ci"]
+            requirement_files: [package-lock.json]
+            budgets:
+              cold: {build: [100, 200], total: [120, 220]}
+            """, source: "c.yml")
+        #expect(configuration.dependencyInstall == ["npm ci"])
+        #expect(configuration.requirementFiles == ["package-lock.json"])
+        #expect(configuration.budgets == [.cold: ["build": 100...200, "total": 120...220]])
+        #expect(configuration.phases == Configuration.default.phases)
+    }
+
     @Test func emptyFileKeepsTheDefaults() throws {
         #expect(try Configuration.parse(yaml: "", source: "empty.yml") == .default)
     }
 
     @Test(arguments: [
-        ("phaes: []", 1, "unknown setting 'phaes' (known: phases)"),
+        ("phaes: []", 1, "unknown setting 'phaes' (known: phases, dependency_install, requirement_files, build_files, budgets)"),
+        ("budgets:\n  warm: {build: [1, 2]}\n", 2, "unknown class 'warm' (known: no-change, code-only, requirements, cold)"),
+        ("budgets:\n  cold: {build: [240, 180]}\n", 2, "a budget band is [low, high] in seconds, low ≤ high"),
+        ("dependency_install: [\"(\"]\n", 1, "invalid regular expression '('"),
         ("phases:\n  - name: build\n    start: a\n", 2, "each phase needs 'name', 'start' and 'end'"),
         ("phases:\n  - name: a\n    start: x\n    end: {regex: \"(\"}\n", 4, "invalid regular expression '('"),
         ("phases:\n  - {name: a, start: x, end: y}\n  - {name: a, start: x, end: y}\n", 3, "phase 'a' is defined twice"),

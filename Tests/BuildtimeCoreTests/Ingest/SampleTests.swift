@@ -15,10 +15,24 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
     var pipeline: Int?
     var repo: String?
     var step: String?
+    var images: [ImageFacts]
+    var attribution: String
+
+    /// What one image build did.
+    struct ImageFacts: Decodable, Sendable, Equatable {
+        var name: String?
+        var `class`: String
+        var steps: Int
+        var cached: Int
+        var dependency: String
+        var pulled: Bool
+        var outcome: String
+        var builder: String
+    }
 
     var testDescription: String { file }
 
-    enum CodingKeys: String, CodingKey { case kind, format, lines, total, phases, missing, pipeline, repo, step }
+    enum CodingKeys: String, CodingKey { case kind, format, lines, total, phases, missing, pipeline, repo, step, images, attribution }
 
     static let all: [SampleExpectation] = {
         let url = Fixtures.samples.appending(path: "expected.json")
@@ -52,10 +66,31 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
             #expect(same(phase.duration, duration), "\(name): \(String(describing: phase.duration)) vs \(String(describing: duration))")
             #expect(phase.missingMarker?.rawValue == expected.missing[name] ?? nil, "\(name) missing marker")
         }
-        #expect(run.status == (expected.missing.values.allSatisfy { $0 == nil } ? .succeeded : .incomplete))
+        let failed = expected.images.contains { $0.outcome == "failed" }
+        #expect(run.status == (failed ? .failed : expected.missing.values.allSatisfy { $0 == nil } ? .succeeded : .incomplete))
         if let pipeline = expected.pipeline { #expect(run.metadata.pipelineNumber == pipeline) }
         if let repo = expected.repo { #expect(run.metadata.repo == repo) }
         if let step = expected.step { #expect(run.metadata.step == step) }
+    }
+
+    @Test(arguments: SampleExpectation.all)
+    func sampleIsClassifiedFromItsBuilds(_ expected: SampleExpectation) throws {
+        let path = Fixtures.samples.appending(path: "logs/\(expected.file)").path
+        let run = try Ingester(configuration: .default).run(fromPath: path)
+        #expect(run.classification.runClass?.rawValue == expected.kind)
+        #expect(run.classification.source == .build)
+        let facts = run.images.map { image in
+            SampleExpectation.ImageFacts(
+                name: image.name, class: image.classification.label, steps: image.dockerfileSteps.count,
+                cached: image.dockerfileSteps.filter { $0.status == .cached }.count,
+                dependency: image.dependencyStep.map { image.steps[$0].status == .cached ? "cached" : "ran" } ?? "none",
+                pulled: image.basePulled, outcome: image.outcome.rawValue, builder: image.builder.rawValue)
+        }
+        let order: (SampleExpectation.ImageFacts, SampleExpectation.ImageFacts) -> Bool = { ($0.name ?? "") < ($1.name ?? "") }
+        #expect(facts.sorted(by: order) == expected.images.sorted(by: order))
+        #expect(run.images.allSatisfy { $0.attribution.rawValue == expected.attribution })
+        // Every image's evidence names what it saw.
+        for image in run.images { #expect(image.classification.evidence.first?.contains("steps cached") == true) }
     }
 
     @Test func ingestingTheSamplesTwiceStoresThemOnce() throws {

@@ -1,0 +1,197 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns what the Docker build parser saw into image builds with a class each, and classifies whole runs, in the
+/// product brief's order of evidence: what the build did, then what changed, then the duration against the budgets.
+struct BuildClassifier {
+    private let dependencyPatterns: [NSRegularExpression]
+    private let configuration: Configuration
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+        dependencyPatterns = configuration.dependencyInstall.compactMap { try? NSRegularExpression(pattern: $0) }
+    }
+
+    // MARK: - Image builds
+
+    /// The finished facts of one build, classified. `origin` is the run's first time.
+    func image(from state: BuildState, origin: Double?) -> ImageBuild {
+        let steps = state.order.map { vertex in
+            BuildStep(
+                vertex: state.builder == .buildkit && vertex.vertex >= 0 ? vertex.vertex : nil, stage: vertex.name.index != nil ? vertex.name.prefix : nil,
+                index: vertex.name.index, total: vertex.name.total, instruction: vertex.name.instruction.isEmpty ? "#\(vertex.vertex)" : vertex.name.instruction,
+                kind: vertex.name.kind, status: vertex.status, duration: vertex.duration,
+                startOffset: zip(vertex.firstTime, origin).map { $0 - $1 })
+        }
+        var image = ImageBuild(
+            name: state.name, tag: state.tag, builder: state.builder, attribution: state.ambiguousLines > 0 ? .inferred : .exact,
+            ambiguousLines: state.ambiguousLines, startOffset: zip(state.firstTime, origin).map { $0 - $1 },
+            duration: zip(state.lastTime, state.firstTime).map { $0 - $1 }, outcome: state.outcome, basePulled: state.basePulled,
+            dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: state.errorLines, exitCode: state.exitCode)
+        let dependencyOutput = image.dependencyStep.map { state.order[$0].dependencyOutput } ?? []
+        image.classification = classify(image, dependencyOutput: dependencyOutput)
+        return image
+    }
+
+    /// The index of the step that installs dependencies: a `RUN` matching the configured patterns, else the first
+    /// `RUN` after a `COPY`/`ADD` of a requirement file.
+    func dependencyStep(in steps: [BuildStep]) -> Int? {
+        if let index = steps.indices.first(where: { steps[$0].kind == .run && matchesDependencyInstall(steps[$0].instruction) }) {
+            return index
+        }
+        guard let copy = steps.indices.first(where: { [.copy, .add].contains(steps[$0].kind) && copiesRequirementFile(steps[$0].instruction) }) else { return nil }
+        return steps.indices.first { $0 > copy && steps[$0].kind == .run }
+    }
+
+    private func matchesDependencyInstall(_ instruction: String) -> Bool {
+        let range = NSRange(instruction.startIndex..., in: instruction)
+        return dependencyPatterns.contains { $0.firstMatch(in: instruction, range: range) != nil }
+    }
+
+    /// Whether a `COPY`/`ADD` instruction names a requirement file.
+    func copiesRequirementFile(_ instruction: String) -> Bool {
+        instruction.split(separator: " ").dropFirst().contains { isRequirementFile(String($0)) }
+    }
+
+    func isRequirementFile(_ path: String) -> Bool { matches(path, configuration.requirementFiles) }
+
+    func isBuildFile(_ path: String) -> Bool { matches(path, configuration.buildFiles) }
+
+    /// Whether `path` or its last component matches one of the `fnmatch` patterns.
+    private func matches(_ path: String, _ patterns: [String]) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return patterns.contains { fnmatch($0, name, 0) == 0 || fnmatch($0, path, 0) == 0 }
+    }
+
+    /// The class of one image build, from its cached and executed steps.
+    func classify(_ image: ImageBuild, dependencyOutput: [String] = []) -> Classification {
+        let steps = image.dockerfileSteps
+        let label = image.name.map { "\($0): " } ?? ""
+        guard !steps.isEmpty else {
+            return .unknown("\(label)no Dockerfile steps in the build output")
+        }
+        let cached = steps.filter { $0.status == .cached }
+        let ran = steps.filter(\.ran)
+        let unseen = steps.count - cached.count - ran.count
+        var evidence = ["\(label)\(cached.count)/\(steps.count) steps cached" + (unseen > 0 ? ", \(unseen) with no outcome in the log" : "")]
+        if image.basePulled { evidence.append("base image pulled") }
+        var confidence: Confidence = image.attribution == .exact && unseen == 0 && image.outcome != .unfinished ? .high : .medium
+        if image.attribution == .inferred { evidence.append("\(image.ambiguousLines) lines shared with parallel builds") }
+
+        let runClass: RunClass
+        if ran.isEmpty {
+            guard !cached.isEmpty else { return .unknown("\(label)no step outcome in the build output") }
+            if unseen > 0 { confidence = .medium }
+            runClass = .noChange
+        } else if cached.isEmpty {
+            runClass = .cold
+            if !image.basePulled {
+                evidence.append("nothing cached, though the base image was already there")
+                confidence = min(confidence, .medium)
+            }
+        } else if let index = image.dependencyStep, image.steps[index].ran || image.steps[index].status == .cached {
+            let step = image.steps[index]
+            let summary = dependencyOutput.first { $0.hasPrefix("Installed ") || $0.hasPrefix("Successfully installed") }.map { " (\($0))" } ?? ""
+            evidence.append("\(Self.short(step.instruction)) \(step.ran ? "ran" : "cached")\(summary)")
+            if step.ran {
+                runClass = .requirements
+            } else {
+                runClass = .codeOnly
+            }
+        } else {
+            // No dependency step known: what ran first tells.
+            let first = steps.first(where: \.ran)!
+            runClass = [.copy, .add].contains(first.kind) && copiesRequirementFile(first.instruction) ? .requirements : .codeOnly
+            evidence.append("no dependency-install step recognised")
+        }
+        if let first = steps.first(where: \.ran), runClass != .cold { evidence.append("\(Self.short(first.instruction)) ran first") }
+        if image.outcome == .failed { evidence.append("the build failed") }
+        return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: [evidence.joined(separator: "; ")])
+    }
+
+    /// An instruction cut for evidence lines.
+    static func short(_ instruction: String) -> String {
+        instruction.count <= 48 ? instruction : String(instruction.prefix(45)) + "..."
+    }
+
+    // MARK: - Runs
+
+    /// The class of a run: that of its heaviest image; else what changed; else its duration against the budgets.
+    func classifyRun(images: [ImageBuild], changedFiles: [String]?, phases: [PhaseTiming], total: Double?) -> Classification {
+        let known = images.enumerated().filter { $0.element.classification.runClass != nil }
+        let fromChanges = changedFiles.map(classify(changedFiles:))
+        if let heaviest = known.max(by: { $0.element.classification.runClass! < $1.element.classification.runClass! }) {
+            let runClass = heaviest.element.classification.runClass!
+            var evidence = known.count > 1 ? ["heaviest image: \(heaviest.element.label(position: heaviest.offset))"] : []
+            evidence += known.flatMap(\.element.classification.evidence)
+            let confidence = known.filter { $0.element.classification.runClass == runClass }.compactMap(\.element.classification.confidence).max() ?? .medium
+            if let fromChanges, let expected = fromChanges.runClass {
+                if expected < runClass {
+                    evidence.append("disagreement: the changed files explain a \(expected.rawValue) run, but the build did \(runClass.rawValue) work (cache lost?)")
+                } else if expected > runClass {
+                    evidence.append("the changed files suggested \(expected.rawValue), but the build cache covered it")
+                }
+            }
+            return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: evidence)
+        }
+        if let fromChanges, fromChanges.runClass != nil { return fromChanges }
+        if let fromDuration = classify(phases: phases, total: total) { return fromDuration }
+        let reasons = images.flatMap(\.classification.evidence)
+        return .unknown(reasons.isEmpty ? "no Docker build output, no changed files and no measured duration" : reasons.joined(separator: "; "))
+    }
+
+    /// The class the changed files explain.
+    func classify(changedFiles files: [String]) -> Classification {
+        let requirements = files.filter(isRequirementFile)
+        let buildFiles = files.filter(isBuildFile)
+        let list: ([String]) -> String = { $0.prefix(3).joined(separator: ", ") + ($0.count > 3 ? " and \($0.count - 3) more" : "") }
+        if files.isEmpty {
+            return Classification(runClass: .noChange, confidence: .medium, source: .changes, evidence: ["no files changed since the previous run"])
+        }
+        if !buildFiles.isEmpty {
+            return Classification(runClass: .cold, confidence: .low, source: .changes, evidence: ["build files changed: \(list(buildFiles))"])
+        }
+        if !requirements.isEmpty {
+            return Classification(runClass: .requirements, confidence: .medium, source: .changes, evidence: ["requirement files changed: \(list(requirements))"])
+        }
+        return Classification(runClass: .codeOnly, confidence: .medium, source: .changes, evidence: ["only code changed: \(list(files))"])
+    }
+
+    /// The class whose budget band holds the build phase (else the total), when the log says nothing else.
+    func classify(phases: [PhaseTiming], total: Double?) -> Classification? {
+        var measured: [(String, Double)] = phases.compactMap { phase in phase.duration.map { (phase.name, $0) } }
+        if let total { measured.append(("total", total)) }
+        for (name, seconds) in measured {
+            let bands = configuration.budgets.compactMap { runClass, bands in bands[name].map { (runClass, $0) } }.sorted { $0.0 < $1.0 }
+            guard !bands.isEmpty else { continue }
+            let describe = { (band: ClosedRange<Double>) in "\(DurationFormat.string(band.lowerBound))–\(DurationFormat.string(band.upperBound))" }
+            if let (runClass, band) = bands.first(where: { $0.1.contains(seconds) }) {
+                return Classification(runClass: runClass, confidence: .low, source: .duration,
+                                      evidence: ["\(name) \(DurationFormat.string(seconds)) is within the \(runClass.rawValue) budget (\(describe(band)))"])
+            }
+            let distance = { (band: ClosedRange<Double>) in seconds < band.lowerBound ? band.lowerBound - seconds : seconds - band.upperBound }
+            let (runClass, band) = bands.min { distance($0.1) < distance($1.1) }!
+            return Classification(runClass: runClass, confidence: .low, source: .duration,
+                                  evidence: ["\(name) \(DurationFormat.string(seconds)) is nearest the \(runClass.rawValue) budget (\(describe(band)))"])
+        }
+        return nil
+    }
+}
+
+/// Both values, or nil.
+private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
+private extension Optional where Wrapped == (Double, Double) {
+    func map(_ transform: (Double, Double) -> Double) -> Double? {
+        guard let (a, b) = self else { return nil }
+        return transform(a, b)
+    }
+}

@@ -1,0 +1,146 @@
+/// One `docker build` (or one bake/compose target) found in a log: its steps and what they did.
+public struct ImageBuild: Sendable, Equatable, Codable {
+    /// Image name without registry `docker.io/library/` (from `naming to`, `Successfully tagged`, a stream prefix or a
+    /// bake/compose target); nil when the log does not say.
+    public var name: String?
+    public var tag: String?
+    public var builder: BuilderKind
+    /// How sure the attribution of lines to this build is.
+    public var attribution: Attribution
+    /// Lines that could have belonged to more than one parallel build and were given to this one.
+    public var ambiguousLines: Int
+    /// Seconds from the run's first line to this build's first line; nil without timestamps.
+    public var startOffset: Double?
+    /// Seconds from this build's first to last line; nil without timestamps.
+    public var duration: Double?
+    public var outcome: BuildOutcome
+    /// Whether base-image layers were downloaded (BuildKit layer progress, legacy `Pull complete`).
+    public var basePulled: Bool
+    /// Index into `steps` of the dependency-install step (uv/pip), if the Dockerfile has one.
+    public var dependencyStep: Int?
+    public var steps: [BuildStep]
+    /// The error lines of a failed build: the failing step's last output and the `failed to solve` line.
+    public var errorLines: [String]
+    /// The failing command's exit code, when the log states it.
+    public var exitCode: Int?
+    public var classification: Classification
+
+    public init(name: String? = nil, tag: String? = nil, builder: BuilderKind, attribution: Attribution = .exact, ambiguousLines: Int = 0,
+                startOffset: Double? = nil, duration: Double? = nil, outcome: BuildOutcome = .unfinished, basePulled: Bool = false,
+                dependencyStep: Int? = nil, steps: [BuildStep] = [], errorLines: [String] = [], exitCode: Int? = nil,
+                classification: Classification = .unknown("not classified")) {
+        self.name = name
+        self.tag = tag
+        self.builder = builder
+        self.attribution = attribution
+        self.ambiguousLines = ambiguousLines
+        self.startOffset = startOffset
+        self.duration = duration
+        self.outcome = outcome
+        self.basePulled = basePulled
+        self.dependencyStep = dependencyStep
+        self.steps = steps
+        self.errorLines = errorLines
+        self.exitCode = exitCode
+        self.classification = classification
+    }
+
+    /// The Dockerfile instructions (not internal vertices, exports, or base-image FROM).
+    public var dockerfileSteps: [BuildStep] { steps.filter { $0.isDockerfileStep && $0.kind != .from } }
+
+    /// A short label: the image name, else `image N`.
+    public func label(position: Int) -> String { name ?? "image \(position + 1)" }
+}
+
+/// One vertex of a BuildKit build, or one `Step k/n` of the legacy builder.
+public struct BuildStep: Sendable, Equatable, Codable {
+    /// The BuildKit vertex number (`#N`), when there is one.
+    public var vertex: Int?
+    /// The multi-stage name (`builder` in `[builder 2/5]`).
+    public var stage: String?
+    /// Position in the Dockerfile (`2` of `[2/7]`).
+    public var index: Int?
+    public var total: Int?
+    /// `RUN uv pip install ...`, or an internal name such as `[internal] load build context`, `exporting to image`.
+    public var instruction: String
+    public var kind: StepKind
+    public var status: StepStatus
+    /// The duration BuildKit states (`#N DONE 12.3s`, TTY `4.4s`, or rawjson completed − started).
+    public var duration: Double?
+    /// Seconds from the run's first line to the step's first line; nil without timestamps.
+    public var startOffset: Double?
+
+    public init(vertex: Int? = nil, stage: String? = nil, index: Int? = nil, total: Int? = nil, instruction: String, kind: StepKind,
+                status: StepStatus = .pending, duration: Double? = nil, startOffset: Double? = nil) {
+        self.vertex = vertex
+        self.stage = stage
+        self.index = index
+        self.total = total
+        self.instruction = instruction
+        self.kind = kind
+        self.status = status
+        self.duration = duration
+        self.startOffset = startOffset
+    }
+
+    /// Whether this is an instruction of the Dockerfile (has a `k/n` position), not an internal vertex.
+    public var isDockerfileStep: Bool { index != nil }
+
+    /// Whether the step did work (not served from cache).
+    public var ran: Bool { status == .done || status == .failed || status == .canceled || status == .running }
+}
+
+/// What kind of instruction a step is.
+public enum StepKind: String, Sendable, Codable {
+    case from, run, copy, add, workdir, env, arg, other
+    /// BuildKit's own vertices: `[internal] load ...`, `resolve image config`, `[auth] ...`.
+    case `internal`
+    /// `exporting to image`, `exporting cache`, `writing image`.
+    case export
+}
+
+/// How a step ended, as the log shows it.
+public enum StepStatus: String, Sendable, Codable {
+    /// Served from the build cache (`#N CACHED`, ` ---> Using cache`).
+    case cached
+    /// Ran and finished (`#N DONE 1.2s`, ` ---> Running in` then ` ---> <id>`).
+    case done
+    case failed
+    case canceled
+    /// Started (output or `Running in` seen) but no end in the log.
+    case running
+    /// Announced but nothing more seen (an excerpt, or a cut log).
+    case pending
+}
+
+/// Which builder wrote the output.
+public enum BuilderKind: String, Sendable, Codable {
+    /// BuildKit `--progress=plain`.
+    case buildkit
+    /// BuildKit `--progress=tty` pasted from a terminal.
+    case buildkitTTY = "buildkit-tty"
+    /// BuildKit `--progress=rawjson`.
+    case buildkitRawJSON = "buildkit-rawjson"
+    /// The legacy builder (`DOCKER_BUILDKIT=0`): `Step k/n : ...`.
+    case legacy
+}
+
+/// How a build's lines were told apart from those of builds running at the same time.
+public enum Attribution: String, Sendable, Codable {
+    /// Every line was its own: a single build, a stream prefix (`[flask] #5 ...`), or bake/compose targets.
+    case exact
+    /// Parallel builds with colliding `#N` numbers: some lines could have been another build's; those were given
+    /// to the build that had that vertex open first. Class evidence holds across the builds; per-image step times may
+    /// be swapped between images.
+    case inferred
+}
+
+/// How a build ended.
+public enum BuildOutcome: String, Sendable, Codable {
+    case succeeded
+    case failed
+    /// Cancelled because a sibling build failed (compose, bake).
+    case canceled
+    /// The log ends before the build does (or is an excerpt).
+    case unfinished
+}

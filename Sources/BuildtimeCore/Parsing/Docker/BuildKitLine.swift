@@ -1,0 +1,115 @@
+/// One line of BuildKit `--progress=plain` output, taken apart on bytes.
+struct BuildKitLine {
+    enum Kind {
+        /// `#N CACHED`
+        case cached
+        /// `#N DONE 12.3s` (nil seconds for `#N DONE`)
+        case done(Double?)
+        /// `#N ERROR: message`
+        case error
+        /// `#N CANCELED`
+        case canceled
+        /// `#N 12.345 output text`
+        case output
+        /// `#N ...` (output switched to another vertex) and `#N WARN: ...`
+        case ignorable
+        /// `#N building with "default" instance using docker driver` (vertex 0)
+        case buildStart
+        /// A header (vertex name) or a status line; which one depends on what the build has seen.
+        case text
+    }
+
+    var vertex: Int
+    var kind: Kind
+    /// What follows `#N ` (for `.output`, the text after the seconds; for `.error`, after `ERROR: `).
+    var text: UnsafeBufferPointer<UInt8>
+
+    /// Parses `line`, or returns nil when it is not a `#N` line.
+    init?(_ line: UnsafeBufferPointer<UInt8>) {
+        guard line.count >= 2, line[0] == UInt8(ascii: "#") else { return nil }
+        var position = 1
+        var vertex = 0
+        while position < line.count, line[position] &- UInt8(ascii: "0") < 10, position < 10 {
+            vertex = vertex * 10 + Int(line[position] &- UInt8(ascii: "0"))
+            position += 1
+        }
+        guard position > 1 else { return nil }
+        self.vertex = vertex
+        if position == line.count {
+            kind = .ignorable
+            text = UnsafeBufferPointer(rebasing: line[position...])
+            return
+        }
+        guard line[position] == UInt8(ascii: " ") else { return nil }
+        var rest = UnsafeBufferPointer(rebasing: line[(position + 1)...])
+        // Trailing spaces are common (`#36 DONE 0.2s      `).
+        while let last = rest.last, last == UInt8(ascii: " ") { rest = UnsafeBufferPointer(rebasing: rest.dropLast()) }
+        text = rest
+        guard let first = rest.first else { kind = .ignorable; return }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            // `12.345 text`: seconds with 1 to 3 decimals, then the output.
+            var index = 0
+            while index < rest.count, rest[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+            if index < rest.count, rest[index] == UInt8(ascii: "."), index + 1 < rest.count, rest[index + 1] &- UInt8(ascii: "0") < 10 {
+                index += 1
+                while index < rest.count, rest[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+                if index == rest.count || rest[index] == UInt8(ascii: " ") {
+                    kind = .output
+                    text = UnsafeBufferPointer(rebasing: rest[min(index + 1, rest.count)...])
+                    return
+                }
+            }
+            kind = .text
+        case UInt8(ascii: "C"):
+            if rest.elementsEqual("CACHED".utf8) { kind = .cached }
+            else if rest.elementsEqual("CANCELED".utf8) { kind = .canceled }
+            else { kind = .text }
+        case UInt8(ascii: "D"):
+            if rest.starts(with: "DONE".utf8) && (rest.count == 4 || rest[4] == UInt8(ascii: " ")) {
+                var seconds: Double?
+                if rest.count > 5, rest.last == UInt8(ascii: "s") {
+                    seconds = Double(String(decoding: rest[5..<(rest.count - 1)], as: UTF8.self))
+                }
+                kind = .done(seconds)
+            } else { kind = .text }
+        case UInt8(ascii: "E"):
+            if rest.starts(with: "ERROR".utf8) {
+                kind = .error
+                var start = 5
+                if start < rest.count, rest[start] == UInt8(ascii: ":") { start += 1 }
+                while start < rest.count, rest[start] == UInt8(ascii: " ") { start += 1 }
+                text = UnsafeBufferPointer(rebasing: rest[start...])
+            } else { kind = .text }
+        case UInt8(ascii: "W"):
+            kind = rest.starts(with: "WARN:".utf8) ? .ignorable : .text
+        case UInt8(ascii: "."):
+            kind = rest.elementsEqual("...".utf8) ? .ignorable : .text
+        case UInt8(ascii: "b"):
+            kind = vertex == 0 && rest.starts(with: "building with ".utf8) ? .buildStart : .text
+        default:
+            kind = .text
+        }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether the bytes start with `prefix`.
+    func starts(with prefix: String.UTF8View) -> Bool {
+        guard count >= prefix.count else { return false }
+        var index = 0
+        for byte in prefix {
+            if self[index] != byte { return false }
+            index += 1
+        }
+        return true
+    }
+
+    func starts(with prefix: [UInt8]) -> Bool {
+        guard count >= prefix.count else { return false }
+        for index in 0..<prefix.count where self[index] != prefix[index] { return false }
+        return true
+    }
+
+    var string: String { String(decoding: self, as: UTF8.self) }
+}

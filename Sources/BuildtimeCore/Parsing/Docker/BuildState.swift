@@ -1,0 +1,97 @@
+/// A build being read: its vertices so far and what the log said about it.
+final class BuildState {
+    let builder: BuilderKind
+    /// The stream prefix (`[flask] `) or bake/compose target that identifies it, if any.
+    let key: String?
+    var name: String?
+    var tag: String?
+    var vertices: [Int: VertexState] = [:]
+    var order: [VertexState] = []
+    var maxVertex = -1
+    var firstTime: Double?
+    var lastTime: Double?
+    var basePulled = false
+    var errorLines: [String] = []
+    var exitCode: Int?
+    var outcome: BuildOutcome = .unfinished
+    var ambiguousLines = 0
+
+    init(builder: BuilderKind, key: String? = nil) {
+        self.builder = builder
+        self.key = key
+        if let key { name = key }
+    }
+
+    var isFinished: Bool { outcome != .unfinished }
+
+    func touch(_ time: Double?) {
+        guard let time else { return }
+        if firstTime == nil { firstTime = time }
+        lastTime = time
+    }
+
+    /// Adds a vertex the log just named.
+    @discardableResult
+    func declare(_ vertex: Int, name: String, time: Double?) -> VertexState {
+        VertexState.declared += 1
+        let state = VertexState(vertex: vertex, name: VertexName(name), time: time, sequence: VertexState.declared)
+        vertices[vertex] = state
+        order.append(state)
+        maxVertex = max(maxVertex, vertex)
+        return state
+    }
+
+    /// Keeps at most a few error lines, enough to show what failed.
+    func addError(_ line: String) {
+        guard errorLines.count < 24, !errorLines.contains(line) || line.isEmpty else { return }
+        errorLines.append(line)
+    }
+
+    /// Names the image from `naming to docker.io/library/app:139`, `Successfully tagged app:latest` and the like.
+    func name(fromReference reference: Substring) {
+        var reference = reference
+        for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where reference.hasPrefix(prefix) {
+            reference = reference.dropFirst(prefix.count)
+        }
+        if let at = reference.firstIndex(of: "@") { reference = reference[..<at] }
+        // A tag's colon comes after the last slash; a registry port's does not.
+        if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+            name = String(reference[..<colon])
+            tag = String(reference[reference.index(after: colon)...])
+        } else {
+            name = String(reference)
+        }
+    }
+}
+
+/// A vertex (BuildKit) or step (legacy) being read.
+final class VertexState {
+    let vertex: Int
+    let name: VertexName
+    var status: StepStatus = .pending
+    var duration: Double?
+    var firstTime: Double?
+    var lastTime: Double?
+    /// Output lines that show dependency work (`Installed 57 packages`, `Successfully installed ...`), a few.
+    var dependencyOutput: [String] = []
+
+    /// Order of declaration across all builds: the vertex opened first is the one a shared line most likely ends.
+    let sequence: Int
+    nonisolated(unsafe) static var declared = 0
+
+    init(vertex: Int, name: VertexName, time: Double?, sequence: Int) {
+        self.vertex = vertex
+        self.name = name
+        self.sequence = sequence
+        firstTime = time
+        lastTime = time
+    }
+
+    var isTerminal: Bool { status == .cached || status == .done || status == .failed || status == .canceled }
+
+    func touch(_ time: Double?) {
+        guard let time else { return }
+        if firstTime == nil { firstTime = time }
+        lastTime = time
+    }
+}

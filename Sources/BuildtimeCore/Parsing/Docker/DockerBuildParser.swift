@@ -1,0 +1,482 @@
+import Foundation
+
+/// Finds the Docker builds inside a log: BuildKit plain progress (also interleaved from parallel builds, with stream
+/// prefixes, or bake/compose targets), BuildKit TTY output, BuildKit rawjson lines, and the legacy builder.
+/// Works on the bytes of each line; strings are made only for the few lines that name something.
+final class DockerBuildParser {
+    /// Builds beyond this many are counted, not kept, so memory stays bounded on huge logs.
+    static let maxBuilds = 256
+
+    private(set) var builds: [BuildState] = []
+    private(set) var droppedBuilds = 0
+    private var open: [BuildState] = []
+    private var byKey: [String: BuildState] = [:]
+    /// Bake/compose targets: vertex names prefixed with them (`[api 2/5]`) belong to that target's build.
+    private var targets: Set<String> = []
+    /// Bake/compose share one numbering across targets.
+    private var targetVertices: [Int: BuildState] = [:]
+    private var lastFailed: BuildState?
+    private var inErrorTail = false
+    private var legacy: BuildState?
+    /// The legacy build that just printed `Successfully built`; `Successfully tagged` follows it.
+    private var finishedLegacy: BuildState?
+    private var legacyStep: VertexState?
+    private var rawVertices: [String: VertexState] = [:]
+    private var declarations = 0
+
+    // MARK: - Lines
+
+    func consume(_ line: LogLine) {
+        var text = line.text
+        var key: String?
+        if text.first == UInt8(ascii: "["), let (prefix, rest) = Self.streamPrefix(text) {
+            key = prefix
+            text = rest
+        }
+        if let buildKit = BuildKitLine(text) {
+            handle(buildKit, key: key, time: line.time)
+            return
+        }
+        guard let first = text.first else { return }
+        switch first {
+        case UInt8(ascii: " "):
+            if text.starts(with: " ---> ".utf8) { handleLegacyArrow(text, time: line.time) }
+            else if text.starts(with: " => ".utf8) { handleTTY(UnsafeBufferPointer(rebasing: text[4...]), time: line.time) }
+            else if text.starts(with: " > [".utf8) { startErrorTail(failingStep: text.string, time: line.time) }
+            else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
+            else if let step = legacyStep, step.status == .running { noteDependencyOutput(text, in: step, time: line.time) }
+        case UInt8(ascii: "S"):
+            if text.starts(with: "Step ".utf8) { handleLegacyStep(text.string, time: line.time) }
+            else if text.starts(with: "Successfully built ".utf8) { finishLegacy(.succeeded, time: line.time) }
+            else if text.starts(with: "Successfully tagged ".utf8) { (legacy ?? finishedLegacy ?? legacyBuild(time: line.time)).name(fromReference: Substring(text.string.dropFirst(20))) }
+            else if text.starts(with: "Status: Downloaded newer image".utf8) { legacyBuild(time: line.time).basePulled = true }
+            else if text.starts(with: "Sending build context to Docker daemon".utf8) { legacyBuild(time: line.time).touch(line.time) }
+            else { otherLine(text, time: line.time) }
+        case UInt8(ascii: "-"):
+            if text.allSatisfy({ $0 == UInt8(ascii: "-") }), text.count >= 6 {
+                // BuildKit's failure summary is framed by `------`; only a build that is running or failed has one.
+                if text.count == 6, lastFailed != nil || !open.isEmpty { inErrorTail = true }
+                else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
+            } else { otherLine(text, time: line.time) }
+        case UInt8(ascii: "D"):
+            if text.starts(with: "DEPRECATED: The legacy builder".utf8) { legacyBuild(time: line.time).touch(line.time) } else { otherLine(text, time: line.time) }
+        case UInt8(ascii: "{"):
+            if text.starts(with: #"{"vertexes""#.utf8) || text.starts(with: #"{"statuses""#.utf8) || text.starts(with: #"{"logs""#.utf8) {
+                handleRawJSON(text, time: line.time)
+            } else { otherLine(text, time: line.time) }
+        default:
+            otherLine(text, time: line.time)
+        }
+    }
+
+    /// Lines with no builder syntax of their own: failure summaries, legacy output and pulls, error context.
+    private func otherLine(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
+        if text.starts(with: "ERROR: failed to ".utf8) || text.starts(with: "failed to solve".utf8) || text.starts(with: "executor failed running".utf8)
+            || text.starts(with: "ERROR: executor failed running".utf8) {
+            let message = text.string
+            let build = errorBuild(time: time)
+            build.addError(message)
+            build.exitCode = build.exitCode ?? Self.exitCode(in: message, after: "exit code: ")
+            build.outcome = .failed
+            if let failing = build.order.last(where: { $0.status == .failed }) ?? build.order.last(where: { $0.status == .running }) {
+                failing.status = .failed
+            }
+            close(build)
+            inErrorTail = false
+            return
+        }
+        if text.starts(with: "The command '".utf8), let code = Self.exitCode(in: text.string, after: "returned a non-zero code: ") {
+            let build = legacyBuild(time: time)
+            build.addError(text.string)
+            build.exitCode = code
+            legacyStep?.status = .failed
+            finishLegacy(.failed, time: time)
+            return
+        }
+        if inErrorTail {
+            errorBuild(time: time).addError(text.string)
+            return
+        }
+        if legacy != nil || legacyStep != nil {
+            if Self.contains(text, ": Pull complete") || Self.contains(text, ": Pulling from ") || Self.contains(text, ": Download complete") {
+                legacyBuild(time: time).basePulled = true
+            } else if let step = legacyStep, step.status == .running {
+                noteDependencyOutput(text, in: step, time: time)
+            }
+        }
+    }
+
+    // MARK: - BuildKit plain progress
+
+    private func handle(_ line: BuildKitLine, key: String?, time: Double?) {
+        if case .buildStart = line.kind {
+            let build = key.map { self.build(forKey: $0, time: time) } ?? startBuild(.buildkit, time: time)
+            build.maxVertex = max(build.maxVertex, 0)
+            return
+        }
+        let (build, header, ambiguous) = attribute(line, key: key, time: time)
+        build.touch(time)
+        if ambiguous { build.ambiguousLines += 1 }
+        let vertex: VertexState
+        if let existing = build.vertices[line.vertex] {
+            vertex = existing
+        } else {
+            declarations += 1
+            vertex = build.declare(line.vertex, name: header ?? "", time: time)
+            if header != nil, case .text = line.kind { return }
+        }
+        vertex.touch(time)
+        switch line.kind {
+        case .cached:
+            vertex.status = .cached
+        case .done(let seconds):
+            if vertex.status != .failed { vertex.status = .done }
+            vertex.duration = seconds
+            if vertex.name.kind == .export, vertex.name.instruction.hasPrefix("exporting to"), build.outcome == .unfinished {
+                build.outcome = .succeeded
+                close(build)
+            }
+        case .error:
+            vertex.status = .failed
+            build.outcome = .failed
+            let message = line.text.string
+            build.addError(message)
+            build.exitCode = build.exitCode ?? Self.exitCode(in: message, after: "exit code: ")
+            lastFailed = build
+        case .canceled:
+            vertex.status = .canceled
+            if build.outcome == .unfinished { build.outcome = .canceled }
+        case .output:
+            if vertex.status == .pending { vertex.status = .running }
+            if vertex.name.kind == .run { noteDependencyOutput(line.text, in: vertex, time: time) }
+        case .text:
+            status(line.text, of: vertex, in: build)
+        case .ignorable, .buildStart:
+            break
+        }
+    }
+
+    /// A status line of a vertex: layer downloads of a pulled base image, the image name.
+    private func status(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState, in build: BuildState) {
+        if text.starts(with: "naming to ".utf8) {
+            var reference = Substring(text.string.dropFirst(10))
+            if reference.hasSuffix(" done") { reference = reference.dropLast(5) }
+            if let space = reference.firstIndex(of: " ") { reference = reference[..<space] }
+            build.name(fromReference: reference)
+        } else if text.starts(with: "extracting sha256:".utf8) || Self.isLayerDownload(text) {
+            build.basePulled = true
+        }
+    }
+
+    /// `sha256:<64 hex> 12.58MB / 49.81MB 2.3s`: a layer being downloaded. The pre-0.9 `#N sha256:<digest>` line
+    /// after each header has no sizes and is not one.
+    private static func isLayerDownload(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.starts(with: "sha256:".utf8), text.count > 7 + 64 + 2 else { return false }
+        let after = 7 + 64
+        return text[after] == UInt8(ascii: " ") && text[after + 1] &- UInt8(ascii: "0") < 10
+    }
+
+    /// Which build a `#N` line belongs to, the vertex name if the line is a new header, and whether another build
+    /// could have owned it.
+    private func attribute(_ line: BuildKitLine, key: String?, time: Double?) -> (BuildState, String?, Bool) {
+        let number = line.vertex
+        var header: String?
+        var name: VertexName?
+        if case .text = line.kind, VertexName.looksLikeHeader(line.text) {
+            header = line.text.string
+            name = VertexName(header!)
+        }
+        if let key {
+            let build = build(forKey: key, time: time)
+            return (build, build.vertices[number] == nil ? header : nil, false)
+        }
+        if let build = targetVertices[number], !build.isFinished {
+            return (build, build.vertices[number] == nil ? header : nil, false)
+        }
+        if let name, let target = name.firstWord, target != "internal", target != "auth",
+           targets.contains(target) || (name.isInternal && name.prefix == target) {
+            targets.insert(target)
+            let build = build(forKey: target, time: time)
+            targetVertices[number] = build
+            return (build, header, false)
+        }
+        if let header, let name {
+            // Vertices are numbered in order of first display, so a new vertex takes the next number of its build. A
+            // header seen before is printed again when output switches back to a running vertex. Parallel builds of
+            // the same Dockerfile print the same headers, so a build expecting this number comes first.
+            var next: [BuildState] = [], running: [BuildState] = [], later: [BuildState] = [], repeated: [BuildState] = []
+            for build in open where build.key == nil && build.builder == .buildkit {
+                if let vertex = build.vertices[number] {
+                    if vertex.name.instruction == name.instruction { vertex.isTerminal ? repeated.append(build) : running.append(build) }
+                } else if build.maxVertex == number - 1 {
+                    next.append(build)
+                } else if build.maxVertex < number {
+                    later.append(build)
+                }
+            }
+            if let chosen = next.first { return (chosen, header, next.count + running.count > 1) }
+            if let chosen = running.first { return (chosen, nil, running.count > 1) }
+            if let chosen = later.first { return (chosen, header, later.count > 1) }
+            if let chosen = repeated.first { return (chosen, nil, repeated.count > 1) }
+            return (startBuild(.buildkit, time: time), header, false)
+        }
+        // Status, output and end lines go to a build that has this vertex open; the one that opened it first.
+        var holding: BuildState?, active: BuildState?
+        var holdingCount = 0, activeCount = 0
+        for build in open where build.key == nil {
+            guard let vertex = build.vertices[number] else { continue }
+            holdingCount += 1
+            if holding == nil { holding = build }
+            if !vertex.isTerminal {
+                activeCount += 1
+                if active == nil || vertex.sequence < active!.vertices[number]!.sequence { active = build }
+            }
+        }
+        if let active { return (active, nil, activeCount > 1) }
+        if let holding { return (holding, nil, holdingCount > 1) }
+        // A vertex whose header is not in the log (an excerpt).
+        let build = open.last(where: { $0.key == nil && $0.builder == .buildkit }) ?? startBuild(.buildkit, time: time)
+        return (build, header, false)
+    }
+
+    // MARK: - Failure summaries
+
+    /// ` > [api 7/8] RUN ...:` opens the block that repeats the failing step's last output.
+    private func startErrorTail(failingStep: String, time: Double?) {
+        inErrorTail = true
+        let build = errorBuild(time: time)
+        build.addError(failingStep.trimmingCharacters(in: .whitespaces))
+        build.outcome = .failed
+        var name = failingStep.trimmingCharacters(in: .whitespaces).dropFirst(2)
+        if name.hasSuffix(":") { name = name.dropLast() }
+        let parsed = VertexName(String(name))
+        if !build.order.contains(where: { $0.status == .failed }) {
+            if let running = build.order.last(where: { $0.name.instruction == parsed.instruction && $0.name.index == parsed.index }) {
+                running.status = .failed
+            } else {
+                declarations += 1
+                let vertex = build.declare(-declarations, name: String(name), time: time)
+                vertex.status = .failed
+            }
+        }
+    }
+
+    /// The build an unprefixed failure line belongs to: the one that failed last, else the newest open one.
+    private func errorBuild(time: Double?) -> BuildState {
+        if let lastFailed, inErrorTail || open.contains(where: { $0 === lastFailed }) { return lastFailed }
+        if let build = open.last(where: { $0.outcome != .succeeded }) {
+            lastFailed = build
+            return build
+        }
+        let build = startBuild(.buildkit, time: time)
+        lastFailed = build
+        return build
+    }
+
+    // MARK: - Legacy builder
+
+    private func legacyBuild(time: Double?) -> BuildState {
+        if let legacy, !legacy.isFinished { return legacy }
+        finishedLegacy = nil
+        let build = startBuild(.legacy, time: time)
+        legacy = build
+        return build
+    }
+
+    /// `Step 3/9 : RUN apt-get update` (or the pre-2017 `Step 3 : ...`).
+    private func handleLegacyStep(_ text: String, time: Double?) {
+        let body = text.dropFirst(5)
+        guard let colon = body.range(of: " : ") else { return }
+        let position = body[..<colon.lowerBound]
+        let parts = position.split(separator: "/")
+        guard let index = Int(parts[0]) else { return }
+        let total = parts.count > 1 ? Int(parts[1]) : nil
+        if index == 1, let legacy, !legacy.order.isEmpty, !legacy.isFinished { finishLegacy(.unfinished, time: time) }
+        let build = legacyBuild(time: time)
+        build.touch(time)
+        settleLegacyStep(time: time)
+        let instruction = String(body[colon.upperBound...])
+        declarations += 1
+        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time)
+    }
+
+    /// ` ---> Using cache`, ` ---> Running in 3dc066a280c0`, ` ---> ee19a1cc5aa4`.
+    private func handleLegacyArrow(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
+        guard let step = legacyStep else {
+            inErrorTail ? errorBuild(time: time).addError(text.string) : ()
+            return
+        }
+        legacy?.touch(time)
+        step.touch(time)
+        let rest = UnsafeBufferPointer(rebasing: text[6...])
+        if rest.starts(with: "Using cache".utf8) {
+            step.status = .cached
+        } else if rest.starts(with: "Running in ".utf8) {
+            step.status = .running
+        } else if rest.first.map({ hexValue($0) != nil }) == true, step.status == .pending || step.status == .running {
+            // The step produced a layer without a cache hit: it ran (COPY and ADD show no "Running in").
+            step.status = .done
+        }
+    }
+
+    /// Ends the current legacy step where the next begins.
+    private func settleLegacyStep(time: Double?) {
+        guard let step = legacyStep else { return }
+        if step.status == .running { step.status = .done }
+        if let start = step.firstTime, let time { step.duration = time - start }
+    }
+
+    private func finishLegacy(_ outcome: BuildOutcome, time: Double?) {
+        guard let build = legacy else { return }
+        build.touch(time)
+        if outcome != .failed { settleLegacyStep(time: time) }
+        if outcome != .unfinished { build.outcome = outcome }
+        legacyStep = nil
+        legacy = nil
+        finishedLegacy = build
+        close(build)
+    }
+
+    // MARK: - BuildKit TTY (pasted from a terminal)
+
+    /// ` => CACHED [svc 3/4] COPY x .   0.0s`, ` => ERROR [svc 4/4] RUN ...  4.4s`, ` => => naming to ...`.
+    private func handleTTY(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
+        var line = text.string.trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("=> ") {
+            let detail = line.dropFirst(3)
+            if detail.hasPrefix("naming to "), let build = open.last(where: { $0.builder == .buildkitTTY }) {
+                build.name(fromReference: detail.dropFirst(10).prefix { $0 != " " })
+            } else if detail.hasPrefix("extracting sha256:") || detail.hasPrefix("sha256:") && detail.contains(" / ") {
+                open.last(where: { $0.builder == .buildkitTTY })?.basePulled = true
+            }
+            return
+        }
+        var status = StepStatus.done
+        for (word, value) in [("CACHED ", StepStatus.cached), ("ERROR ", .failed), ("CANCELED ", .canceled), ("DONE ", .done)] where line.hasPrefix(word) {
+            status = value
+            line.removeFirst(word.count)
+        }
+        var duration: Double?
+        if let space = line.lastIndex(of: " "), line.hasSuffix("s"), let seconds = Double(line[line.index(after: space)...].dropLast()) {
+            duration = seconds
+            line = String(line[..<space]).trimmingCharacters(in: .whitespaces)
+        } else if status == .done {
+            status = .running
+        }
+        let name = VertexName(line)
+        let key = name.index != nil ? (name.firstWord ?? "") : (name.prefix ?? "")
+        let build = byKey["tty:" + key].flatMap { $0.isFinished ? nil : $0 } ?? {
+            let build = startBuild(.buildkitTTY, key: nil, time: time)
+            if !key.isEmpty { build.name = key }
+            byKey["tty:" + key] = build
+            return build
+        }()
+        build.touch(time)
+        declarations += 1
+        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time)
+        vertex.status = status
+        vertex.duration = duration
+        if status == .failed { build.outcome = .failed; lastFailed = build }
+        if status == .canceled, build.outcome == .unfinished { build.outcome = .canceled }
+    }
+
+    // MARK: - BuildKit rawjson
+
+    /// `{"vertexes":[...],"statuses":[...],"logs":[...]}`: one `SolveStatus` per line.
+    private func handleRawJSON(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: text)) as? [String: Any] else { return }
+        let build = open.last(where: { $0.builder == .buildkitRawJSON }) ?? startBuild(.buildkitRawJSON, time: time)
+        build.touch(time)
+        for vertex in object["vertexes"] as? [[String: Any]] ?? [] {
+            guard let digest = vertex["digest"] as? String else { continue }
+            let state: VertexState
+            if let known = rawVertices[digest] {
+                state = known
+            } else {
+                declarations += 1
+                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time)
+                rawVertices[digest] = state
+            }
+            let started = (vertex["started"] as? String).flatMap(Self.parseRFC3339)
+            let completed = (vertex["completed"] as? String).flatMap(Self.parseRFC3339)
+            if let started, let completed { state.duration = completed - started }
+            if vertex["cached"] as? Bool == true {
+                state.status = .cached
+            } else if let error = vertex["error"] as? String, !error.isEmpty {
+                state.status = error.hasSuffix("context canceled") ? .canceled : .failed
+                if state.status == .failed { build.outcome = .failed; build.addError(error) }
+            } else if completed != nil {
+                state.status = .done
+            } else if started != nil, state.status == .pending {
+                state.status = .running
+            }
+        }
+        for status in object["statuses"] as? [[String: Any]] ?? [] {
+            let id = status["id"] as? String ?? ""
+            if id.hasPrefix("extracting sha256:") || (id.hasPrefix("sha256:") && (status["total"] as? Int ?? 0) > 0) { build.basePulled = true }
+            if id.hasPrefix("naming to ") { build.name(fromReference: id.dropFirst(10).prefix { $0 != " " }) }
+        }
+    }
+
+    private static func parseRFC3339(_ text: String) -> Double? {
+        // RFC3339Nano: keep microseconds, which Foundation's formatter can hold.
+        guard text.count >= 20, !text.hasPrefix("0001-") else { return nil }
+        return Array(text.utf8).withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0)?.seconds }
+    }
+
+    // MARK: - Bookkeeping
+
+    private func build(forKey key: String, time: Double?) -> BuildState {
+        if let build = byKey[key], !build.isFinished { return build }
+        let build = startBuild(.buildkit, key: key, time: time)
+        byKey[key] = build
+        return build
+    }
+
+    private func startBuild(_ builder: BuilderKind, key: String? = nil, time: Double?) -> BuildState {
+        let build = BuildState(builder: builder, key: key)
+        build.touch(time)
+        if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
+        open.append(build)
+        return build
+    }
+
+    private func close(_ build: BuildState) {
+        open.removeAll { $0 === build }
+    }
+
+    /// Keeps a few lines of the dependency step's output that tell what it did.
+    private func noteDependencyOutput(_ text: UnsafeBufferPointer<UInt8>, in vertex: VertexState, time: Double?) {
+        guard vertex.dependencyOutput.count < 6 else { return }
+        var trimmed = text
+        while let first = trimmed.first, first == UInt8(ascii: " ") { trimmed = UnsafeBufferPointer(rebasing: trimmed.dropFirst()) }
+        for prefix in Self.dependencyOutputPrefixes where trimmed.starts(with: prefix) {
+            vertex.dependencyOutput.append(trimmed.string)
+            return
+        }
+    }
+
+    private static let dependencyOutputPrefixes: [[UInt8]] = [
+        "Resolved ", "Prepared ", "Installed ", "Audited ", "Checked ", "Successfully installed ", "Downloaded ",
+    ].map { Array($0.utf8) }
+
+    /// `[flask] #5 ...`: a stream prefix a deploy script added to tell parallel builds apart.
+    private static func streamPrefix(_ text: UnsafeBufferPointer<UInt8>) -> (String, UnsafeBufferPointer<UInt8>)? {
+        guard let close = text.firstIndex(of: UInt8(ascii: "]")), close > 1, close + 2 < text.count,
+              text[close + 1] == UInt8(ascii: " "), text[close + 2] == UInt8(ascii: "#")
+        else { return nil }
+        let name = UnsafeBufferPointer(rebasing: text[1..<close])
+        guard !name.contains(UInt8(ascii: " ")) else { return nil }
+        return (name.string, UnsafeBufferPointer(rebasing: text[(close + 2)...]))
+    }
+
+    private static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
+        text.string.contains(needle)
+    }
+
+    /// The number after `marker` in `text`, e.g. `exit code: 1`.
+    static func exitCode(in text: String, after marker: String) -> Int? {
+        guard let range = text.range(of: marker, options: .backwards) else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
+    }
+}
