@@ -83,12 +83,20 @@ struct BuildClassifier {
         var confidence: Confidence = image.attribution == .exact && unseen == 0 && image.outcome != .unfinished ? .high : .medium
         if image.attribution == .inferred { evidence.append("\(image.ambiguousLines) lines shared with parallel builds") }
 
+        // An excerpt, or a log cut short, may hold only some of the steps: what it holds cannot speak for the rest.
+        let partial = Self.missingSteps(steps)
         let runClass: RunClass
         if ran.isEmpty {
             guard !cached.isEmpty else { return .unknown("\(label)no step outcome in the build output") }
+            if let partial, image.outcome != .succeeded {
+                return .unknown("\(label)\(cached.count) steps cached, but \(partial) and the build's end is not in the log")
+            }
             if unseen > 0 { confidence = .medium }
             runClass = .noChange
         } else if cached.isEmpty {
+            if let partial, !image.basePulled {
+                return .unknown("\(label)nothing cached among the steps shown, but \(partial)")
+            }
             runClass = .cold
             if !image.basePulled {
                 evidence.append("nothing cached, though the base image was already there")
@@ -112,6 +120,21 @@ struct BuildClassifier {
         if let first = steps.first(where: \.ran), runClass != .cold { evidence.append("\(Self.short(first.instruction)) ran first") }
         if image.outcome == .failed { evidence.append("the build failed") }
         return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: [evidence.joined(separator: "; ")])
+    }
+
+    /// Says which steps are not in the log (`only steps 5–6 of 8 are in the log`), or nil when every step from the
+    /// first after `FROM` to the last is there (a total of `?` counts as complete).
+    static func missingSteps(_ steps: [BuildStep]) -> String? {
+        let byStage = Dictionary(grouping: steps, by: { $0.stage ?? "" })
+        for (_, stageSteps) in byStage {
+            let indices = Set(stageSteps.compactMap(\.index))
+            guard let low = indices.min(), let high = indices.max() else { continue }
+            let total = stageSteps.compactMap(\.total).max() ?? high
+            if low > 2 || high < total || indices.count < high - low + 1 {
+                return "the log shows \(indices.count) of its \(total) steps"
+            }
+        }
+        return nil
     }
 
     /// An instruction cut for evidence lines.
@@ -165,7 +188,8 @@ struct BuildClassifier {
     /// The class whose budget band holds the build phase (else the total), when the log says nothing else.
     func classify(phases: [PhaseTiming], total: Double?) -> Classification? {
         var measured: [(String, Double)] = phases.compactMap { phase in phase.duration.map { (phase.name, $0) } }
-        if let total { measured.append(("total", total)) }
+        // The first-to-last span is a run's total only when the markers show the log holds the whole run.
+        if let total, !phases.isEmpty, phases.allSatisfy({ $0.missingMarker == nil }) { measured.append(("total", total)) }
         for (name, seconds) in measured {
             let bands = configuration.budgets.compactMap { runClass, bands in bands[name].map { (runClass, $0) } }.sorted { $0.0 < $1.0 }
             guard !bands.isEmpty else { continue }

@@ -67,7 +67,7 @@ final class BuildState {
 /// A vertex (BuildKit) or step (legacy) being read.
 final class VertexState {
     let vertex: Int
-    let name: VertexName
+    private(set) var name: VertexName
     var status: StepStatus = .pending
     var duration: Double?
     var firstTime: Double?
@@ -85,6 +85,17 @@ final class VertexState {
         self.sequence = sequence
         firstTime = time
         lastTime = time
+    }
+
+    /// Names a vertex whose header is not in the log from the failure message, which quotes the command:
+    /// `process "/bin/sh -c pip install ..." did not complete` or `executor failed running [/bin/sh -c pip install ...]`.
+    func nameFromFailure(_ message: String) {
+        guard name.instruction.isEmpty else { return }
+        for (open, close) in [("process \"/bin/sh -c ", "\" did not"), ("executor failed running [/bin/sh -c ", "]:")] {
+            guard let start = message.range(of: open), let end = message.range(of: close, range: start.upperBound..<message.endIndex) else { continue }
+            name = VertexName("RUN " + message[start.upperBound..<end.lowerBound])
+            return
+        }
     }
 
     var isTerminal: Bool { status == .cached || status == .done || status == .failed || status == .canceled }

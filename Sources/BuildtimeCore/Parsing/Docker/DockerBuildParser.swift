@@ -23,6 +23,7 @@ final class DockerBuildParser {
     private var legacyStep: VertexState?
     private var rawVertices: [String: VertexState] = [:]
     private var declarations = 0
+    private var sawBuildStart = false
 
     // MARK: - Lines
 
@@ -80,6 +81,7 @@ final class DockerBuildParser {
             build.outcome = .failed
             if let failing = build.order.last(where: { $0.status == .failed }) ?? build.order.last(where: { $0.status == .running }) {
                 failing.status = .failed
+                failing.nameFromFailure(message)
             }
             close(build)
             inErrorTail = false
@@ -110,6 +112,7 @@ final class DockerBuildParser {
 
     private func handle(_ line: BuildKitLine, key: String?, time: Double?) {
         if case .buildStart = line.kind {
+            sawBuildStart = true
             let build = key.map { self.build(forKey: $0, time: time) } ?? startBuild(.buildkit, time: time)
             build.maxVertex = max(build.maxVertex, 0)
             return
@@ -218,6 +221,8 @@ final class DockerBuildParser {
             if let chosen = running.first { return (chosen, nil, running.count > 1) }
             if let chosen = later.first { return (chosen, header, later.count > 1) }
             if let chosen = repeated.first { return (chosen, nil, repeated.count > 1) }
+            // Without `#0 building with` lines, builds do not announce themselves: an out-of-order number is an excerpt.
+            if !sawBuildStart, let only = open.last(where: { $0.key == nil && $0.builder == .buildkit }) { return (only, header, false) }
             return (startBuild(.buildkit, time: time), header, false)
         }
         // Status, output and end lines go to a build that has this vertex open; the one that opened it first.
@@ -376,7 +381,11 @@ final class DockerBuildParser {
         let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time)
         vertex.status = status
         vertex.duration = duration
-        if status == .failed { build.outcome = .failed; lastFailed = build }
+        if status == .failed {
+            build.outcome = .failed
+            build.addError(text.string.trimmingCharacters(in: .whitespaces))
+            lastFailed = build
+        }
         if status == .canceled, build.outcome == .unfinished { build.outcome = .canceled }
     }
 
