@@ -8,13 +8,13 @@ public enum RunRenderer {
         var phaseNames: [String] = []
         for run in runs { for phase in run.phases where !phaseNames.contains(phase.name) { phaseNames.append(phase.name) } }
         var table = TextTable(
-            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "TOTAL"] + phaseNames.map { $0.uppercased() } + ["SOURCE"],
-            alignments: [.right, .left, .right, .left, .left, .left, .right] + phaseNames.map { _ in .right } + [.left])
+            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "CLASS", "TOTAL"] + phaseNames.map { $0.uppercased() } + ["SOURCE"],
+            alignments: [.right, .left, .right, .left, .left, .left, .left, .right] + phaseNames.map { _ in .right } + [.left])
         for run in runs {
             let fields: [String] = [
                 run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt),
                 run.metadata.pipelineNumber.map { "#\($0)" } ?? "—", run.metadata.commit.map { String($0.prefix(7)) } ?? "—",
-                run.metadata.branch ?? "—", run.status.rawValue, DurationFormat.string(run.totalSeconds),
+                run.metadata.branch ?? "—", run.status.rawValue, run.classification.label, DurationFormat.string(run.totalSeconds),
             ]
             let phases = phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) }
             table.rows.append(fields + phases + [(run.source as NSString).lastPathComponent])
@@ -51,6 +51,10 @@ public enum RunRenderer {
             table.rows.append([phase.name, phase.startOffset.map { "+" + DurationFormat.string($0) } ?? "—", DurationFormat.string(phase.duration), span, note])
         }
         lines.append(run.phases.isEmpty ? "no phases configured" : table.render().trimmingCharacters(in: .newlines))
+        lines.append("")
+        lines.append("class     " + ClassificationRenderer.summary(run.classification).joined(separator: "\n"))
+        lines.append("")
+        lines.append(ClassificationRenderer.images(run.images).trimmingCharacters(in: .newlines))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -90,6 +94,8 @@ struct RunDocument: Encodable {
     var timeResolution: Double?
     var recordedAt: String
     var phases: [PhaseDocument]
+    var classification: Classification
+    var images: [ImageBuild]
 
     struct PhaseDocument: Encodable {
         var name: String
@@ -129,6 +135,8 @@ struct RunDocument: Encodable {
         lineCount = run.lineCount
         timeResolution = run.timeResolution
         recordedAt = DurationFormat.iso8601(run.recordedAt)
+        classification = run.classification
+        images = run.images
         phases = run.phases.map {
             PhaseDocument(name: $0.name, startOffsetSeconds: $0.startOffset, durationSeconds: $0.duration, startLine: $0.startLine, endLine: $0.endLine, missingMarker: $0.missingMarker?.rawValue)
         }
@@ -153,11 +161,78 @@ struct RunDocument: Encodable {
         try container.encode(timeResolution, forKey: .timeResolution)
         try container.encode(recordedAt, forKey: .recordedAt)
         try container.encode(phases, forKey: .phases)
+        try container.encode(ClassificationDocument(classification), forKey: .classification)
+        try container.encode(images.map(ImageDocument.init), forKey: .images)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, fingerprint, source, format, pipeline, commit, branch, repo, step, startedAt, status, exitCode, totalSeconds, lineCount, timeResolution, recordedAt, phases
+        case classification, images
     }
+}
+
+/// `{"class": "code-only" | null, "confidence", "source", "evidence": [...]}`
+struct ClassificationDocument: Encodable {
+    var classification: Classification
+
+    init(_ classification: Classification) { self.classification = classification }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(classification.runClass?.rawValue, forKey: .class)
+        try container.encode(classification.confidence?.rawValue, forKey: .confidence)
+        try container.encode(classification.source?.rawValue, forKey: .source)
+        try container.encode(classification.evidence, forKey: .evidence)
+    }
+
+    enum CodingKeys: String, CodingKey { case `class`, confidence, source, evidence }
+}
+
+/// One image build; every key present, unknown values `null`.
+struct ImageDocument: Encodable {
+    var image: ImageBuild
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(image.name, forKey: .name)
+        try container.encode(image.tag, forKey: .tag)
+        try container.encode(image.builder.rawValue, forKey: .builder)
+        try container.encode(image.attribution.rawValue, forKey: .attribution)
+        try container.encode(image.ambiguousLines, forKey: .ambiguousLines)
+        try container.encode(image.startOffset.map(rounded), forKey: .startOffsetSeconds)
+        try container.encode(image.duration.map(rounded), forKey: .durationSeconds)
+        try container.encode(image.outcome.rawValue, forKey: .outcome)
+        try container.encode(image.basePulled, forKey: .basePulled)
+        try container.encode(image.dependencyStep, forKey: .dependencyStep)
+        try container.encode(image.exitCode, forKey: .exitCode)
+        try container.encode(image.errorLines, forKey: .errorLines)
+        try container.encode(ClassificationDocument(image.classification), forKey: .classification)
+        try container.encode(image.steps.map(StepDocument.init), forKey: .steps)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, tag, builder, attribution, ambiguousLines, startOffsetSeconds, durationSeconds, outcome, basePulled, dependencyStep, exitCode, errorLines, classification, steps
+    }
+}
+
+/// One build step.
+struct StepDocument: Encodable {
+    var step: BuildStep
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(step.vertex, forKey: .vertex)
+        try container.encode(step.stage, forKey: .stage)
+        try container.encode(step.index, forKey: .index)
+        try container.encode(step.total, forKey: .total)
+        try container.encode(step.instruction, forKey: .instruction)
+        try container.encode(step.kind.rawValue, forKey: .kind)
+        try container.encode(step.status.rawValue, forKey: .status)
+        try container.encode(step.duration.map(rounded), forKey: .durationSeconds)
+        try container.encode(step.startOffset.map(rounded), forKey: .startOffsetSeconds)
+    }
+
+    enum CodingKeys: String, CodingKey { case vertex, stage, index, total, instruction, kind, status, durationSeconds, startOffsetSeconds }
 }
 
 /// Milliseconds are all a timing is good for; this keeps binary noise out of the JSON.

@@ -95,14 +95,16 @@ public struct SQLiteStore: RunStore {
             try db.execute(
                 sql: """
                     INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
-                        started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
+                        class, class_confidence, class_source, class_evidence)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
                     run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
                     run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
-                    run.recordedAt.timeIntervalSince1970,
+                    run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
+                    run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
                 ])
             let id = db.lastInsertedRowID
             for (position, phase) in run.phases.enumerated() {
@@ -113,8 +115,53 @@ public struct SQLiteStore: RunStore {
                         """,
                     arguments: [id, position, phase.name, phase.startOffset, phase.duration, phase.startLine, phase.endLine, phase.missingMarker?.rawValue])
             }
+            for (position, image) in run.images.enumerated() {
+                try Self.insert(image, position: position, runID: id, db: db)
+            }
             return .inserted(id: id)
         }
+    }
+
+    private static func insert(_ image: ImageBuild, position: Int, runID: Int64, db: Database) throws {
+        let classification = image.classification
+        try db.execute(
+            sql: """
+                INSERT INTO image_build (run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration,
+                    outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                runID, position, image.name, image.tag, image.builder.rawValue, image.attribution.rawValue, image.ambiguousLines,
+                image.startOffset, image.duration, image.outcome.rawValue, image.basePulled, image.dependencyStep,
+                json(image.errorLines), image.exitCode, classification.runClass?.rawValue, classification.confidence?.rawValue,
+                classification.source?.rawValue, json(classification.evidence),
+            ])
+        for (index, step) in image.steps.enumerated() {
+            try db.execute(
+                sql: """
+                    INSERT INTO build_step (run_id, image_position, position, vertex, stage, step_index, step_total, instruction, kind,
+                        status, duration, start_offset)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [runID, position, index, step.vertex, step.stage, step.index, step.total, step.instruction, step.kind.rawValue,
+                            step.status.rawValue, step.duration, step.startOffset])
+        }
+    }
+
+    private static func json(_ strings: [String]) -> String {
+        (try? String(decoding: JSONEncoder().encode(strings), as: UTF8.self)) ?? "[]"
+    }
+
+    private static func strings(_ json: String?) -> [String] {
+        json.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+    }
+
+    private static func classification(from row: Row) -> Classification {
+        Classification(
+            runClass: (row["class"] as String?).flatMap(RunClass.init(rawValue:)),
+            confidence: (row["class_confidence"] as String?).flatMap(Confidence.init(rawValue:)),
+            source: (row["class_source"] as String?).flatMap(ClassSource.init(rawValue:)),
+            evidence: strings(row["class_evidence"]))
     }
 
     public func runs(limit: Int?) throws -> [Run] {
@@ -145,7 +192,27 @@ public struct SQLiteStore: RunStore {
                     startLine: row["start_line"], endLine: row["end_line"],
                     missingMarker: (row["missing_marker"] as String?).flatMap(MissingMarker.init(rawValue:))))
             }
-            for index in runs.indices { runs[index].phases = phases[runs[index].id!] ?? [] }
+            var steps = [Int64: [Int: [BuildStep]]]()
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM build_step WHERE run_id IN (\(placeholders)) ORDER BY run_id, image_position, position", arguments: StatementArguments(ids)) {
+                steps[row["run_id"], default: [:]][row["image_position"], default: []].append(BuildStep(
+                    vertex: row["vertex"], stage: row["stage"], index: row["step_index"], total: row["step_total"], instruction: row["instruction"],
+                    kind: StepKind(rawValue: row["kind"]) ?? .other, status: StepStatus(rawValue: row["status"]) ?? .pending,
+                    duration: row["duration"], startOffset: row["start_offset"]))
+            }
+            var images = [Int64: [ImageBuild]]()
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM image_build WHERE run_id IN (\(placeholders)) ORDER BY run_id, position", arguments: StatementArguments(ids)) {
+                let runID: Int64 = row["run_id"]
+                images[runID, default: []].append(ImageBuild(
+                    name: row["name"], tag: row["tag"], builder: BuilderKind(rawValue: row["builder"]) ?? .buildkit,
+                    attribution: Attribution(rawValue: row["attribution"]) ?? .exact, ambiguousLines: row["ambiguous_lines"],
+                    startOffset: row["start_offset"], duration: row["duration"], outcome: BuildOutcome(rawValue: row["outcome"]) ?? .unfinished,
+                    basePulled: row["base_pulled"], dependencyStep: row["dependency_step"], steps: steps[runID]?[row["position"]] ?? [],
+                    errorLines: Self.strings(row["error_lines"]), exitCode: row["exit_code"], classification: Self.classification(from: row)))
+            }
+            for index in runs.indices {
+                runs[index].phases = phases[runs[index].id!] ?? []
+                runs[index].images = images[runs[index].id!] ?? []
+            }
             return runs
         }
     }
@@ -158,7 +225,7 @@ public struct SQLiteStore: RunStore {
             startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             status: RunStatus(rawValue: row["status"]) ?? .incomplete, exitCode: row["exit_code"],
             totalSeconds: row["total_seconds"], lineCount: row["line_count"], timeResolution: row["time_resolution"],
-            phases: [], recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
+            phases: [], classification: classification(from: row), recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
         )
     }
 }

@@ -93,6 +93,16 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
         for image in run.images { #expect(image.classification.evidence.first?.contains("steps cached") == true) }
     }
 
+    @Test(arguments: SampleExpectation.all)
+    func storedRunReadsBackWithEveryFact(_ expected: SampleExpectation) throws {
+        let store = try SQLiteStore.inMemory()
+        // A whole-second clock: Date does not round-trip every fraction through unix seconds exactly.
+        let ingester = Ingester(configuration: .default, now: { Date(timeIntervalSince1970: 1_800_000_000) })
+        let (run, outcome) = try ingester.ingest(path: Fixtures.samples.appending(path: "logs/\(expected.file)").path, into: store)
+        #expect(try store.run(id: outcome.id) == run)
+        #expect(!run.images.isEmpty)
+    }
+
     @Test func ingestingTheSamplesTwiceStoresThemOnce() throws {
         let store = try SQLiteStore.inMemory()
         let ingester = Ingester(configuration: .default)
