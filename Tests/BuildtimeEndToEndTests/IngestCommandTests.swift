@@ -131,3 +131,43 @@ import Testing
         for command in ["ingest", "runs", "show"] { #expect(result.stdout.contains("  \(command) ")) }
     }
 }
+
+@Suite struct ClassifyCommandTests {
+    @Test func classifiesWithoutTouchingTheDatabase() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let result = try runner.run(["classify", "samples/logs/requirements-prefixed-streams.log", "samples/logs/cold-failed-uv-resolution.log"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("samples/logs/requirements-prefixed-streams.log: requirements (high confidence, from the build)"))
+        #expect(result.stdout.contains("trading-dashboard-flask:latest  buildkit  requirements      6       3  ran"))
+        #expect(result.stdout.contains("failed at [6/7] RUN uv pip install --system -r requirements.txt:"))
+        #expect(result.stdout.contains("× No solution found when resolving dependencies:"))
+        #expect(!FileManager.default.fileExists(atPath: runner.database.path))
+    }
+
+    @Test func jsonAndChangedFiles() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let log = try runner.write("plain.log", "[10:00:00.000] Building Docker images in parallel...\n[10:00:45.000] ✅ All images built and tagged\n[10:00:57.000] ✅ All containers deployed successfully\n")
+        let byFiles = try runner.run(["classify", log, "--changed-files", "app/main.py, requirements.txt", "--format", "json"])
+        #expect(byFiles.status == 0, "\(byFiles.stderr)")
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(byFiles.stdout.utf8)) as? [[String: Any]])
+        let classification = try #require(runs.first?["classification"] as? [String: Any])
+        #expect(classification["class"] as? String == "requirements")
+        #expect(classification["source"] as? String == "changes")
+        #expect((classification["evidence"] as? [String])?.first == "requirement files changed: requirements.txt")
+
+        let byDuration = try runner.run(["classify", log])
+        #expect(byDuration.stdout.contains("code-only (low confidence, from the duration)"))
+        #expect(byDuration.stdout.contains("build 45.0s is within the code-only budget (30.0s–1m00s)"))
+        #expect(byDuration.stdout.contains("no Docker build output found"))
+    }
+
+    @Test func unreadableFilesFail() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let result = try runner.run(["classify", "/nonexistent.log"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("/nonexistent.log: cannot open"))
+    }
+}

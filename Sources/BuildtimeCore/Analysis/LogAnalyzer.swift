@@ -34,7 +34,7 @@ public struct LogSummary: Sendable, Equatable {
 /// Consumes a log's lines and summarises them.
 public final class LogAnalyzer: LogLineConsumer {
     private let phases: PhaseTracker
-    private let builds = DockerBuildParser()
+    private let builds: DockerBuildParser?
     private let classifier: BuildClassifier
     private var firstTime: Double?
     private var lastTime: Double?
@@ -42,9 +42,11 @@ public final class LogAnalyzer: LogLineConsumer {
     private var startedAt: Double?
     private var changedFiles: [String]?
 
-    public init(configuration: Configuration) throws {
+    /// `readsBuilds: false` skips the Docker build output: phases and metadata only, for a quicker scan.
+    public init(configuration: Configuration, readsBuilds: Bool = true) throws {
         phases = try PhaseTracker(phases: configuration.phases)
         classifier = BuildClassifier(configuration: configuration)
+        builds = readsBuilds ? DockerBuildParser() : nil
     }
 
     public func consume(_ line: LogLine) {
@@ -53,7 +55,7 @@ public final class LogAnalyzer: LogLineConsumer {
             lastTime = time
         }
         phases.consume(line)
-        builds.consume(line)
+        builds?.consume(line)
         // `CI_...=value` lines, as `env` or `printenv` print them.
         if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
             readVariable(line.string)
@@ -80,12 +82,12 @@ public final class LogAnalyzer: LogLineConsumer {
 
     /// The summary, once all lines are consumed.
     public func summary(reading: LogReader.Outcome) -> LogSummary {
-        let images = builds.builds
+        let images = (builds?.builds ?? [])
             .filter { !$0.order.isEmpty || $0.name != nil || !$0.errorLines.isEmpty }
             .map { classifier.image(from: $0, origin: firstTime) }
         return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
-            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, droppedImages: builds.droppedBuilds
+            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, droppedImages: builds?.droppedBuilds ?? 0
         )
     }
 

@@ -53,7 +53,8 @@ public enum ClassificationRenderer {
 
     /// `[6/7] RUN uv pip install ...`
     public static func stepLabel(_ step: BuildStep) -> String {
-        let position = step.index.map { index in "[" + [step.stage, "\(index)/\(step.total.map(String.init) ?? "?")"].compactMap { $0 }.joined(separator: " ") + "] " } ?? ""
+        let position = step.index.map { index in "[" + [step.stage, "\(index)/\(step.total.map(String.init) ?? "?")"].compactMap { $0 }.joined(separator: " ") + "] " }
+            ?? (step.kind == .internal ? "[internal] " : "")
         let instruction = step.instruction.count > 70 ? String(step.instruction.prefix(67)) + "..." : step.instruction
         return position + instruction
     }

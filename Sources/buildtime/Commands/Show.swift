@@ -11,12 +11,21 @@ extension Buildtime {
         @Option(help: "Output format.")
         var format: OutputFormat = .table
 
+        @Flag(help: "Also list every step of every image build.")
+        var steps = false
+
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let found = try Self.find(reference, in: try store.open())
             switch format {
-            case .table: Terminal.out(RunRenderer.detail(found))
+            case .table:
+                Terminal.out(RunRenderer.detail(found))
+                if steps {
+                    for (position, image) in found.images.enumerated() {
+                        Terminal.out("\n\(image.label(position: position)):\n" + ClassificationRenderer.steps(image))
+                    }
+                }
             case .json: Terminal.out(try RunRenderer.json(found))
             }
         }

@@ -16,7 +16,8 @@ import Testing
         }
     }
 
-    static let sampleNames = ["cold.log", "acme-trading-dashboard-142-deploy.json", "no-change-over-midnight.log", "woodpecker-2.5-filestore-requirements.jsonl.gz"]
+    static let sampleNames = ["cold.log", "acme-trading-dashboard-142-deploy.json", "no-change-over-midnight.log", "woodpecker-2.5-filestore-requirements.jsonl.gz",
+                              "cold-failed-uv-resolution.log", "code-only-legacy-builder.log", "requirements-prefixed-streams.log"]
 
     @Test(arguments: sampleNames)
     func mutatedSamplesNeverCrash(_ name: String) throws {
@@ -38,6 +39,10 @@ import Testing
             do {
                 let (outcome, lines) = try read(bytes, chunkSize: 4096)
                 #expect(outcome.lineCount == lines.lines.count)
+                // The whole analysis too: phases, Docker builds, classes.
+                let run = try Ingester(configuration: .default).run(from: MemoryByteSource(bytes), name: name)
+                #expect(run.lineCount == outcome.lineCount)
+                #expect(run.classification.runClass != nil || !run.classification.evidence.isEmpty)
                 outcomes.read += 1
             } catch is LogParseError {
                 outcomes.rejected += 1

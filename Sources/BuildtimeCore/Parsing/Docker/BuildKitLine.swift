@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One line of BuildKit `--progress=plain` output, taken apart on bytes.
 struct BuildKitLine {
     enum Kind {
@@ -96,13 +102,12 @@ struct BuildKitLine {
 extension UnsafeBufferPointer where Element == UInt8 {
     /// Whether the bytes start with `prefix`.
     func starts(with prefix: String.UTF8View) -> Bool {
-        guard count >= prefix.count else { return false }
-        var index = 0
-        for byte in prefix {
-            if self[index] != byte { return false }
-            index += 1
+        let fast = prefix.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard count >= bytes.count, let base = baseAddress else { return bytes.isEmpty }
+            return memcmp(base, bytes.baseAddress!, bytes.count) == 0
         }
-        return true
+        if let fast { return fast }
+        return starts(with: Array(prefix))
     }
 
     func starts(with prefix: [UInt8]) -> Bool {

@@ -5,7 +5,7 @@ final class BuildState {
     let key: String?
     var name: String?
     var tag: String?
-    var vertices: [Int: VertexState] = [:]
+    var vertices = VertexTable()
     var order: [VertexState] = []
     var maxVertex = -1
     var firstTime: Double?
@@ -33,8 +33,13 @@ final class BuildState {
     /// Adds a vertex the log just named.
     @discardableResult
     func declare(_ vertex: Int, name: String, time: Double?) -> VertexState {
+        declare(vertex, name: VertexName(name), time: time)
+    }
+
+    @discardableResult
+    func declare(_ vertex: Int, name: VertexName, time: Double?) -> VertexState {
         VertexState.declared += 1
-        let state = VertexState(vertex: vertex, name: VertexName(name), time: time, sequence: VertexState.declared)
+        let state = VertexState(vertex: vertex, name: name, time: time, sequence: VertexState.declared)
         vertices[vertex] = state
         order.append(state)
         maxVertex = max(maxVertex, vertex)
@@ -50,7 +55,7 @@ final class BuildState {
     /// Names the image from `naming to docker.io/library/app:139`, `Successfully tagged app:latest` and the like.
     func name(fromReference reference: Substring) {
         var reference = reference
-        for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where reference.hasPrefix(prefix) {
+        for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where reference.starts(with: prefix) {
             reference = reference.dropFirst(prefix.count)
         }
         if let at = reference.firstIndex(of: "@") { reference = reference[..<at] }
@@ -60,6 +65,27 @@ final class BuildState {
             tag = String(reference[reference.index(after: colon)...])
         } else {
             name = String(reference)
+        }
+    }
+}
+
+/// Vertices by number: BuildKit numbers them from 0 up, so an array serves, with a dictionary for the rest.
+struct VertexTable {
+    private var small: [VertexState?] = []
+    private var other: [Int: VertexState] = [:]
+
+    subscript(number: Int) -> VertexState? {
+        get {
+            if number >= 0 && number < small.count { return small[number] }
+            return number >= 0 && number < 4096 ? nil : other[number]
+        }
+        set {
+            if number >= 0 && number < 4096 {
+                if number >= small.count { small.append(contentsOf: repeatElement(nil, count: number - small.count + 1)) }
+                small[number] = newValue
+            } else {
+                other[number] = newValue
+            }
         }
     }
 }

@@ -24,6 +24,24 @@ final class DockerBuildParser {
     private var rawVertices: [String: VertexState] = [:]
     private var declarations = 0
     private var sawBuildStart = false
+    /// The last attribution of a non-header line, valid while nothing that attribution depends on has changed:
+    /// most lines are output or status lines of the same vertex as the line before.
+    private var memo: (vertex: Int, generation: Int, build: BuildState, ambiguous: Bool)?
+    /// Bumped whenever a vertex is declared or ends, or a build starts or closes.
+    private var generation = 0
+    /// Parsed vertex names by a hash of their bytes: parallel builds and repeated runs print the same headers again
+    /// and again, and a hit then costs no string.
+    private var names: [UInt64: (bytes: [UInt8], name: VertexName)] = [:]
+
+    private func vertexName(_ text: UnsafeBufferPointer<UInt8>) -> VertexName {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        if let known = names[hash], known.bytes.elementsEqual(text) { return known.name }
+        let name = VertexName(text.string)
+        if names.count >= 4096 { names.removeAll(keepingCapacity: true) }
+        names[hash] = (Array(text), name)
+        return name
+    }
 
     // MARK: - Lines
 
@@ -124,11 +142,16 @@ final class DockerBuildParser {
         if let existing = build.vertices[line.vertex] {
             vertex = existing
         } else {
+            generation += 1
             declarations += 1
-            vertex = build.declare(line.vertex, name: header ?? "", time: time)
+            vertex = build.declare(line.vertex, name: header ?? VertexName(""), time: time)
             if header != nil, case .text = line.kind { return }
         }
         vertex.touch(time)
+        switch line.kind {
+        case .cached, .done, .error, .canceled: generation += 1
+        default: break
+        }
         switch line.kind {
         case .cached:
             vertex.status = .cached
@@ -181,14 +204,13 @@ final class DockerBuildParser {
 
     /// Which build a `#N` line belongs to, the vertex name if the line is a new header, and whether another build
     /// could have owned it.
-    private func attribute(_ line: BuildKitLine, key: String?, time: Double?) -> (BuildState, String?, Bool) {
+    private func attribute(_ line: BuildKitLine, key: String?, time: Double?) -> (BuildState, VertexName?, Bool) {
         let number = line.vertex
-        var header: String?
-        var name: VertexName?
+        var header: VertexName?
         if case .text = line.kind, VertexName.looksLikeHeader(line.text) {
-            header = line.text.string
-            name = VertexName(header!)
+            header = vertexName(line.text)
         }
+        let name = header
         if let key {
             let build = build(forKey: key, time: time)
             return (build, build.vertices[number] == nil ? header : nil, false)
@@ -225,7 +247,15 @@ final class DockerBuildParser {
             if !sawBuildStart, let only = open.last(where: { $0.key == nil && $0.builder == .buildkit }) { return (only, header, false) }
             return (startBuild(.buildkit, time: time), header, false)
         }
-        // Status, output and end lines go to a build that has this vertex open; the one that opened it first.
+        if let memo, memo.vertex == number, memo.generation == generation { return (memo.build, nil, memo.ambiguous) }
+        let (build, ambiguous) = owner(of: number, time: time)
+        memo = (number, generation, build, ambiguous)
+        return (build, nil, ambiguous)
+    }
+
+    /// The build a status, output or end line of vertex `number` belongs to: one that has this vertex open, the one
+    /// that opened it first.
+    private func owner(of number: Int, time: Double?) -> (BuildState, Bool) {
         var holding: BuildState?, active: BuildState?
         var holdingCount = 0, activeCount = 0
         for build in open where build.key == nil {
@@ -237,11 +267,10 @@ final class DockerBuildParser {
                 if active == nil || vertex.sequence < active!.vertices[number]!.sequence { active = build }
             }
         }
-        if let active { return (active, nil, activeCount > 1) }
-        if let holding { return (holding, nil, holdingCount > 1) }
+        if let active { return (active, activeCount > 1) }
+        if let holding { return (holding, holdingCount > 1) }
         // A vertex whose header is not in the log (an excerpt).
-        let build = open.last(where: { $0.key == nil && $0.builder == .buildkit }) ?? startBuild(.buildkit, time: time)
-        return (build, header, false)
+        return (open.last(where: { $0.key == nil && $0.builder == .buildkit }) ?? startBuild(.buildkit, time: time), false)
     }
 
     // MARK: - Failure summaries
@@ -443,6 +472,7 @@ final class DockerBuildParser {
     }
 
     private func startBuild(_ builder: BuilderKind, key: String? = nil, time: Double?) -> BuildState {
+        generation += 1
         let build = BuildState(builder: builder, key: key)
         build.touch(time)
         if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
@@ -451,6 +481,7 @@ final class DockerBuildParser {
     }
 
     private func close(_ build: BuildState) {
+        generation += 1
         open.removeAll { $0 === build }
     }
 
@@ -459,11 +490,14 @@ final class DockerBuildParser {
         guard vertex.dependencyOutput.count < 6 else { return }
         var trimmed = text
         while let first = trimmed.first, first == UInt8(ascii: " ") { trimmed = UnsafeBufferPointer(rebasing: trimmed.dropFirst()) }
+        guard let first = trimmed.first, Self.dependencyOutputInitials.contains(first) else { return }
         for prefix in Self.dependencyOutputPrefixes where trimmed.starts(with: prefix) {
             vertex.dependencyOutput.append(trimmed.string)
             return
         }
     }
+
+    private static let dependencyOutputInitials = Set(dependencyOutputPrefixes.map { $0[0] })
 
     private static let dependencyOutputPrefixes: [[UInt8]] = [
         "Resolved ", "Prepared ", "Installed ", "Audited ", "Checked ", "Successfully installed ", "Downloaded ",
