@@ -26,12 +26,12 @@ struct BuildClassifier {
                 vertex: state.builder == .buildkit && vertex.vertex >= 0 ? vertex.vertex : nil, stage: vertex.name.index != nil ? vertex.name.prefix : nil,
                 index: vertex.name.index, total: vertex.name.total, instruction: vertex.name.instruction.isEmpty ? "#\(vertex.vertex)" : vertex.name.instruction,
                 kind: vertex.name.kind, status: vertex.status, duration: vertex.duration,
-                startOffset: zip(vertex.firstTime, origin).map { $0 - $1 })
+                startOffset: difference(vertex.firstTime, origin))
         }
         var image = ImageBuild(
             name: state.name, tag: state.tag, builder: state.builder, attribution: state.ambiguousLines > 0 ? .inferred : .exact,
-            ambiguousLines: state.ambiguousLines, startOffset: zip(state.firstTime, origin).map { $0 - $1 },
-            duration: zip(state.lastTime, state.firstTime).map { $0 - $1 }, outcome: state.outcome, basePulled: state.basePulled,
+            ambiguousLines: state.ambiguousLines, startOffset: difference(state.firstTime, origin),
+            duration: difference(state.lastTime, state.firstTime), outcome: state.outcome, basePulled: state.basePulled,
             dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: state.errorLines, exitCode: state.exitCode)
         let dependencyOutput = image.dependencyStep.map { state.order[$0].dependencyOutput } ?? []
         image.classification = classify(image, dependencyOutput: dependencyOutput)
@@ -207,15 +207,8 @@ struct BuildClassifier {
     }
 }
 
-/// Both values, or nil.
-private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+/// `a - b`, when both are known.
+private func difference(_ a: Double?, _ b: Double?) -> Double? {
     guard let a, let b else { return nil }
-    return (a, b)
-}
-
-private extension Optional where Wrapped == (Double, Double) {
-    func map(_ transform: (Double, Double) -> Double) -> Double? {
-        guard let (a, b) = self else { return nil }
-        return transform(a, b)
-    }
+    return a - b
 }

@@ -93,6 +93,11 @@ public final class LogAnalyzer: LogLineConsumer {
 
     /// The class of the run the summary describes; `changedFiles` from elsewhere (flags, git) win over the log's.
     public func classification(of summary: LogSummary, changedFiles: [String]? = nil) -> Classification {
-        classifier.classifyRun(images: summary.images, changedFiles: changedFiles ?? summary.changedFiles, phases: summary.phases, total: summary.totalSeconds)
+        var classification = classifier.classifyRun(
+            images: summary.images, changedFiles: changedFiles ?? summary.changedFiles, phases: summary.phases, total: summary.totalSeconds)
+        if summary.droppedImages > 0 {
+            classification.evidence.append("\(summary.droppedImages) more builds in the log were read but not kept (at most \(DockerBuildParser.maxBuilds) are)")
+        }
+        return classification
     }
 }
