@@ -68,11 +68,11 @@ struct BuildKitLine {
             }
             kind = .text
         case UInt8(ascii: "C"):
-            if rest.elementsEqual("CACHED".utf8) { kind = .cached }
-            else if rest.elementsEqual("CANCELED".utf8) { kind = .canceled }
+            if rest.count == 6, rest.starts(with: Prefix.cached) { kind = .cached }
+            else if rest.count == 8, rest.starts(with: Prefix.canceled) { kind = .canceled }
             else { kind = .text }
         case UInt8(ascii: "D"):
-            if rest.starts(with: "DONE".utf8) && (rest.count == 4 || rest[4] == UInt8(ascii: " ")) {
+            if rest.starts(with: Prefix.done) && (rest.count == 4 || rest[4] == UInt8(ascii: " ")) {
                 var seconds: Double?
                 if rest.count > 5, rest.last == UInt8(ascii: "s") {
                     seconds = Double(String(decoding: rest[5..<(rest.count - 1)], as: UTF8.self))
@@ -80,7 +80,7 @@ struct BuildKitLine {
                 kind = .done(seconds)
             } else { kind = .text }
         case UInt8(ascii: "E"):
-            if rest.starts(with: "ERROR".utf8) {
+            if rest.starts(with: Prefix.error) {
                 kind = .error
                 var start = 5
                 if start < rest.count, rest[start] == UInt8(ascii: ":") { start += 1 }
@@ -88,11 +88,11 @@ struct BuildKitLine {
                 text = UnsafeBufferPointer(rebasing: rest[start...])
             } else { kind = .text }
         case UInt8(ascii: "W"):
-            kind = rest.starts(with: "WARN:".utf8) ? .ignorable : .text
+            kind = rest.starts(with: Prefix.warn) ? .ignorable : .text
         case UInt8(ascii: "."):
-            kind = rest.elementsEqual("...".utf8) ? .ignorable : .text
+            kind = rest.count == 3 && rest.starts(with: Prefix.ellipsis) ? .ignorable : .text
         case UInt8(ascii: "b"):
-            kind = vertex == 0 && rest.starts(with: "building with ".utf8) ? .buildStart : .text
+            kind = vertex == 0 && rest.starts(with: Prefix.buildingWith) ? .buildStart : .text
         default:
             kind = .text
         }
@@ -111,9 +111,8 @@ extension UnsafeBufferPointer where Element == UInt8 {
     }
 
     func starts(with prefix: [UInt8]) -> Bool {
-        guard count >= prefix.count else { return false }
-        for index in 0..<prefix.count where self[index] != prefix[index] { return false }
-        return true
+        guard count >= prefix.count, let base = baseAddress else { return prefix.isEmpty }
+        return prefix.withUnsafeBytes { memcmp(base, $0.baseAddress!, prefix.count) == 0 }
     }
 
     var string: String { String(decoding: self, as: UTF8.self) }

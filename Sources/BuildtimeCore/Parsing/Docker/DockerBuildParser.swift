@@ -59,17 +59,17 @@ final class DockerBuildParser {
         guard let first = text.first else { return }
         switch first {
         case UInt8(ascii: " "):
-            if text.starts(with: " ---> ".utf8) { handleLegacyArrow(text, time: line.time) }
-            else if text.starts(with: " => ".utf8) { handleTTY(UnsafeBufferPointer(rebasing: text[4...]), time: line.time) }
-            else if text.starts(with: " > [".utf8) { startErrorTail(failingStep: text.string, time: line.time) }
+            if text.starts(with: Prefix.legacyArrow) { handleLegacyArrow(text, time: line.time) }
+            else if text.starts(with: Prefix.ttyStep) { handleTTY(UnsafeBufferPointer(rebasing: text[4...]), time: line.time) }
+            else if text.starts(with: Prefix.failingStep) { startErrorTail(failingStep: text.string, time: line.time) }
             else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
             else if let step = legacyStep, step.status == .running { noteDependencyOutput(text, in: step, time: line.time) }
         case UInt8(ascii: "S"):
-            if text.starts(with: "Step ".utf8) { handleLegacyStep(text.string, time: line.time) }
-            else if text.starts(with: "Successfully built ".utf8) { finishLegacy(.succeeded, time: line.time) }
-            else if text.starts(with: "Successfully tagged ".utf8) { (legacy ?? finishedLegacy ?? legacyBuild(time: line.time)).name(fromReference: Substring(text.string.dropFirst(20))) }
-            else if text.starts(with: "Status: Downloaded newer image".utf8) { legacyBuild(time: line.time).basePulled = true }
-            else if text.starts(with: "Sending build context to Docker daemon".utf8) { legacyBuild(time: line.time).touch(line.time) }
+            if text.starts(with: Prefix.step) { handleLegacyStep(text.string, time: line.time) }
+            else if text.starts(with: Prefix.successfullyBuilt) { finishLegacy(.succeeded, time: line.time) }
+            else if text.starts(with: Prefix.successfullyTagged) { (legacy ?? finishedLegacy ?? legacyBuild(time: line.time)).name(fromReference: Substring(text.string.dropFirst(20))) }
+            else if text.starts(with: Prefix.downloadedNewerImage) { legacyBuild(time: line.time).basePulled = true }
+            else if text.starts(with: Prefix.sendingContext) { legacyBuild(time: line.time).touch(line.time) }
             else { otherLine(text, time: line.time) }
         case UInt8(ascii: "-"):
             if text.allSatisfy({ $0 == UInt8(ascii: "-") }), text.count >= 6 {
@@ -78,9 +78,9 @@ final class DockerBuildParser {
                 else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
             } else { otherLine(text, time: line.time) }
         case UInt8(ascii: "D"):
-            if text.starts(with: "DEPRECATED: The legacy builder".utf8) { legacyBuild(time: line.time).touch(line.time) } else { otherLine(text, time: line.time) }
+            if text.starts(with: Prefix.legacyDeprecation) { legacyBuild(time: line.time).touch(line.time) } else { otherLine(text, time: line.time) }
         case UInt8(ascii: "{"):
-            if text.starts(with: #"{"vertexes""#.utf8) || text.starts(with: #"{"statuses""#.utf8) || text.starts(with: #"{"logs""#.utf8) {
+            if text.starts(with: Prefix.rawVertexes) || text.starts(with: Prefix.rawStatuses) || text.starts(with: Prefix.rawLogs) {
                 handleRawJSON(text, time: line.time)
             } else { otherLine(text, time: line.time) }
         default:
@@ -90,8 +90,8 @@ final class DockerBuildParser {
 
     /// Lines with no builder syntax of their own: failure summaries, legacy output and pulls, error context.
     private func otherLine(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
-        if text.starts(with: "ERROR: failed to ".utf8) || text.starts(with: "failed to solve".utf8) || text.starts(with: "executor failed running".utf8)
-            || text.starts(with: "ERROR: executor failed running".utf8) {
+        if text.starts(with: Prefix.errorFailedTo) || text.starts(with: Prefix.failedToSolve) || text.starts(with: Prefix.executorFailed)
+            || text.starts(with: Prefix.errorExecutorFailed) {
             let message = text.string
             let build = errorBuild(time: time)
             build.addError(message)
@@ -105,7 +105,7 @@ final class DockerBuildParser {
             inErrorTail = false
             return
         }
-        if text.starts(with: "The command '".utf8), let code = Self.exitCode(in: text.string, after: "returned a non-zero code: ") {
+        if text.starts(with: Prefix.theCommand), let code = Self.exitCode(in: text.string, after: "returned a non-zero code: ") {
             let build = legacyBuild(time: time)
             build.addError(text.string)
             build.exitCode = code
@@ -184,12 +184,12 @@ final class DockerBuildParser {
 
     /// A status line of a vertex: layer downloads of a pulled base image, the image name.
     private func status(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState, in build: BuildState) {
-        if text.starts(with: "naming to ".utf8) {
+        if text.starts(with: Prefix.namingTo) {
             var reference = Substring(text.string.dropFirst(10))
             if reference.hasSuffix(" done") { reference = reference.dropLast(5) }
             if let space = reference.firstIndex(of: " ") { reference = reference[..<space] }
             build.name(fromReference: reference)
-        } else if text.starts(with: "extracting sha256:".utf8) || Self.isLayerDownload(text) {
+        } else if text.starts(with: Prefix.extracting) || Self.isLayerDownload(text) {
             build.basePulled = true
         }
     }
@@ -197,7 +197,7 @@ final class DockerBuildParser {
     /// `sha256:<64 hex> 12.58MB / 49.81MB 2.3s`: a layer being downloaded. The pre-0.9 `#N sha256:<digest>` line
     /// after each header has no sizes and is not one.
     private static func isLayerDownload(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard text.starts(with: "sha256:".utf8), text.count > 7 + 64 + 2 else { return false }
+        guard text.starts(with: Prefix.sha256), text.count > 7 + 64 + 2 else { return false }
         let after = 7 + 64
         return text[after] == UInt8(ascii: " ") && text[after + 1] &- UInt8(ascii: "0") < 10
     }
@@ -343,9 +343,9 @@ final class DockerBuildParser {
         legacy?.touch(time)
         step.touch(time)
         let rest = UnsafeBufferPointer(rebasing: text[6...])
-        if rest.starts(with: "Using cache".utf8) {
+        if rest.starts(with: Prefix.usingCache) {
             step.status = .cached
-        } else if rest.starts(with: "Running in ".utf8) {
+        } else if rest.starts(with: Prefix.runningIn) {
             step.status = .running
         } else if rest.first.map({ hexValue($0) != nil }) == true, step.status == .pending || step.status == .running {
             // The step produced a layer without a cache hit: it ran (COPY and ADD show no "Running in").
