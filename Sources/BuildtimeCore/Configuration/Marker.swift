@@ -1,5 +1,10 @@
 import CByteSearch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A line that marks where a phase starts or ends: a literal piece of text, or a regular expression.
 public enum Marker: Sendable, Equatable, CustomStringConvertible {
@@ -45,9 +50,3 @@ final class MarkerMatcher: @unchecked Sendable {
         return needle.withUnsafeBytes { bt_memmem(base, line.count, $0.baseAddress, needle.count) != nil }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,3 +1,10 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds the top-level JSON objects in a stream, whether they sit in an array (`[{...},{...}]`), one per line
 /// (JSON lines), or in an excerpt of an array that lost its brackets. Streams: only one object is held at a time.
 struct JSONEntryScanner {
@@ -229,10 +236,3 @@ func hexValue(_ byte: UInt8) -> UInt8? {
 func describe(_ byte: UInt8) -> String {
     (0x21...0x7E).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : String(format: "byte 0x%02X", byte)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Foundation

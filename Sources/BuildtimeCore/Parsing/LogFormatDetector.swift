@@ -1,4 +1,10 @@
 import CByteSearch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Recognises a log's format, and a text log's timestamp style, from its first bytes.
 enum LogFormatDetector {
     /// How many leading lines of a text log are looked at to pick its timestamp style.
@@ -94,9 +100,3 @@ enum LogFormatDetector {
         return needle.withUnsafeBytes { bt_memmem(base, haystack.count, $0.baseAddress, needle.count) != nil }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

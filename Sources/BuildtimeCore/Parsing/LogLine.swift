@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One line of a log as the readers hand it on: its text without timestamp prefix, colour codes or carriage
 /// returns, and the time it was written.
 public struct LogLine {
@@ -93,9 +99,3 @@ final class LineAssembler {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildtimeCore
+import Foundation
 
 /// Where the database is.
 struct StoreOptions: ParsableArguments {
@@ -34,5 +35,3 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
 }
 
 extension LogFormat: ExpressibleByArgument {}
-
-import Foundation

@@ -30,16 +30,15 @@ final class BuildState {
         lastTime = time
     }
 
-    /// Adds a vertex the log just named.
+    /// Adds a vertex the log just named; `sequence` orders declarations across all builds of the log.
     @discardableResult
-    func declare(_ vertex: Int, name: String, time: Double?) -> VertexState {
-        declare(vertex, name: VertexName(name), time: time)
+    func declare(_ vertex: Int, name: String, time: Double?, sequence: Int) -> VertexState {
+        declare(vertex, name: VertexName(name), time: time, sequence: sequence)
     }
 
     @discardableResult
-    func declare(_ vertex: Int, name: VertexName, time: Double?) -> VertexState {
-        VertexState.declared += 1
-        let state = VertexState(vertex: vertex, name: name, time: time, sequence: VertexState.declared)
+    func declare(_ vertex: Int, name: VertexName, time: Double?, sequence: Int) -> VertexState {
+        let state = VertexState(vertex: vertex, name: name, time: time, sequence: sequence)
         vertices[vertex] = state
         order.append(state)
         maxVertex = max(maxVertex, vertex)
@@ -103,7 +102,6 @@ final class VertexState {
 
     /// Order of declaration across all builds: the vertex opened first is the one a shared line most likely ends.
     let sequence: Int
-    nonisolated(unsafe) static var declared = 0
 
     init(vertex: Int, name: VertexName, time: Double?, sequence: Int) {
         self.vertex = vertex

@@ -144,7 +144,7 @@ final class DockerBuildParser {
         } else {
             generation += 1
             declarations += 1
-            vertex = build.declare(line.vertex, name: header ?? VertexName(""), time: time)
+            vertex = build.declare(line.vertex, name: header ?? VertexName(""), time: time, sequence: declarations)
             if header != nil, case .text = line.kind { return }
         }
         vertex.touch(time)
@@ -289,7 +289,7 @@ final class DockerBuildParser {
                 running.status = .failed
             } else {
                 declarations += 1
-                let vertex = build.declare(-declarations, name: String(name), time: time)
+                let vertex = build.declare(-declarations, name: String(name), time: time, sequence: declarations)
                 vertex.status = .failed
             }
         }
@@ -331,7 +331,7 @@ final class DockerBuildParser {
         settleLegacyStep(time: time)
         let instruction = String(body[colon.upperBound...])
         declarations += 1
-        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time)
+        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time, sequence: declarations)
     }
 
     /// ` ---> Using cache`, ` ---> Running in 3dc066a280c0`, ` ---> ee19a1cc5aa4`.
@@ -407,7 +407,7 @@ final class DockerBuildParser {
         }()
         build.touch(time)
         declarations += 1
-        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time)
+        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time, sequence: declarations)
         vertex.status = status
         vertex.duration = duration
         if status == .failed {
@@ -432,7 +432,7 @@ final class DockerBuildParser {
                 state = known
             } else {
                 declarations += 1
-                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time)
+                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time, sequence: declarations)
                 rawVertices[digest] = state
             }
             let started = (vertex["started"] as? String).flatMap(Self.parseRFC3339)
