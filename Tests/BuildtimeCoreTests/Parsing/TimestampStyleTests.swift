@@ -61,3 +61,43 @@ import Testing
         #expect(daysFromCivil(year: 2026, month: 11, day: 29) == 20786)
     }
 }
+
+@Suite struct BuildKitLineTests {
+    /// The parsed line and its text; the line's pointers live only inside the closure, so the text is copied out.
+    private func parse(_ text: String) -> (kind: BuildKitLine.Kind, vertex: Int, text: String)? {
+        Array(text.utf8).withUnsafeBufferPointer { bytes in
+            BuildKitLine(bytes).map { ($0.kind, $0.vertex, String(decoding: $0.text, as: UTF8.self)) }
+        }
+    }
+
+    @Test func doneWithAndWithoutSeconds() throws {
+        guard case .done(let seconds)? = parse("#36 DONE 12.3s      ")?.kind else { Issue.record("not DONE"); return }
+        #expect(seconds == 12.3)
+        guard case .done(let none)? = parse("#7 DONE")?.kind else { Issue.record("not DONE"); return }
+        #expect(none == nil)
+    }
+
+    @Test func outputStatusAndOtherKinds() throws {
+        let output = try #require(parse("#11 125.4   Building wheel for psutil"))
+        guard case .output = output.kind else { Issue.record("not output"); return }
+        #expect(output.vertex == 11)
+        #expect(output.text == "  Building wheel for psutil")
+        guard case .text = parse("#5 sha256:8b8b 14.68MB / 49.81MB 2.3s")?.kind else { Issue.record("not text"); return }
+        guard case .cached = parse("#30 CACHED")?.kind else { Issue.record("not cached"); return }
+        guard case .buildStart = parse("#0 building with \"default\" instance using docker driver")?.kind else { Issue.record("not start"); return }
+        guard case .error = parse("#12 ERROR: process \"/bin/sh -c x\" did not complete successfully: exit code: 1")?.kind else { Issue.record("not error"); return }
+        #expect(parse("#x 1") == nil)
+        #expect(parse("# 1") == nil)
+        #expect(parse("##") == nil)
+        #expect(parse("#7")?.vertex == 7)
+    }
+
+    @Test func decimals() {
+        let value = { (text: String) in Array(text.utf8).withUnsafeBufferPointer { BuildKitLine.decimal($0) } }
+        #expect(value("0.0") == 0)
+        #expect(value("41.5") == 41.5)
+        #expect(value("120") == 120)
+        #expect(value("1.2.3") == nil)
+        #expect(value("") == nil)
+    }
+}

@@ -73,11 +73,7 @@ struct BuildKitLine {
             else { kind = .text }
         case UInt8(ascii: "D"):
             if rest.starts(with: Prefix.done) && (rest.count == 4 || rest[4] == UInt8(ascii: " ")) {
-                var seconds: Double?
-                if rest.count > 5, rest.last == UInt8(ascii: "s") {
-                    seconds = Double(String(decoding: rest[5..<(rest.count - 1)], as: UTF8.self))
-                }
-                kind = .done(seconds)
+                kind = .done(rest.count > 5 && rest.last == UInt8(ascii: "s") ? Self.decimal(UnsafeBufferPointer(rebasing: rest[5..<(rest.count - 1)])) : nil)
             } else { kind = .text }
         case UInt8(ascii: "E"):
             if rest.starts(with: Prefix.error) {
@@ -96,6 +92,24 @@ struct BuildKitLine {
         default:
             kind = .text
         }
+    }
+}
+
+extension BuildKitLine {
+    /// `12.3` as a number, without making a string; nil for anything but digits with at most one point.
+    static func decimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var whole = 0.0, scale = 0.0, digits = 0
+        for byte in text {
+            if byte == UInt8(ascii: "."), scale == 0 {
+                scale = 1
+            } else if byte &- UInt8(ascii: "0") < 10 {
+                if scale > 0 { scale /= 10; whole += Double(byte &- UInt8(ascii: "0")) * scale } else { whole = whole * 10 + Double(byte &- UInt8(ascii: "0")) }
+                digits += 1
+            } else {
+                return nil
+            }
+        }
+        return digits > 0 ? whole : nil
     }
 }
 
