@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Buildtime: ParsableCommand {
+struct Buildtime: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "buildtime",
         abstract: "CI build-and-deploy timing analytics: read CI logs, measure every phase, keep the history in SQLite.",
@@ -11,6 +11,6 @@ struct Buildtime: ParsableCommand {
             directory, or --config FILE; the defaults fit a pipeline that prints "Building Docker images in \
             parallel...", "✅ All images built and tagged" and "✅ All containers deployed successfully".
             """,
-        subcommands: [Ingest.self, Classify.self, Runs.self, Show.self]
+        subcommands: [Ingest.self, Record.self, Classify.self, Runs.self, Show.self]
     )
 }

@@ -16,6 +16,8 @@ public struct LogSummary: Sendable, Equatable {
     public var changedFiles: [String]?
     /// The Docker builds in the log, classified.
     public var images: [ImageBuild]
+    /// How the command ended, when the log is one `buildtime record --log` wrote.
+    public var exit: CommandExit?
     /// Builds past the limit kept per log, counted but not described.
     public var droppedImages: Int
 
@@ -41,6 +43,7 @@ public final class LogAnalyzer: LogLineConsumer {
     private var metadata = RunMetadata()
     private var startedAt: Double?
     private var changedFiles: [String]?
+    private var exit: CommandExit?
 
     /// `readsBuilds: false` skips the Docker build output: phases and metadata only, for a quicker scan.
     public init(configuration: Configuration, readsBuilds: Bool = true) throws {
@@ -56,6 +59,10 @@ public final class LogAnalyzer: LogLineConsumer {
         }
         phases.consume(line)
         builds?.consume(line)
+        // `[buildtime] exit status 0 after 12.345s`, the last line of a recorded log.
+        if line.text.first == UInt8(ascii: "["), line.text.starts(with: Prefix.buildtimeNote) {
+            exit = CommandExit.parse(footer: line.string) ?? exit
+        }
         // `CI_...=value` lines, as `env` or `printenv` print them.
         if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
             readVariable(line.string)
@@ -87,7 +94,7 @@ public final class LogAnalyzer: LogLineConsumer {
             .map { classifier.image(from: $0, origin: firstTime) }
         return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
-            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, droppedImages: builds?.droppedBuilds ?? 0
+            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, exit: exit, droppedImages: builds?.droppedBuilds ?? 0
         )
     }
 

@@ -56,7 +56,7 @@ public struct Ingester: Sendable {
         return Run(
             fingerprint: summary.reading.fingerprint, source: name, format: summary.reading.format,
             metadata: metadata.filling(from: summary.metadata).filling(from: fromName),
-            startedAt: start, status: Self.status(of: summary), totalSeconds: summary.totalSeconds,
+            startedAt: start, status: Self.status(of: summary), exitCode: summary.exit.map { Int($0.status) }, totalSeconds: summary.totalSeconds,
             lineCount: summary.reading.lineCount, timeResolution: summary.reading.timeResolution, phases: summary.phases,
             images: summary.images, classification: classification, recordedAt: now()
         )
@@ -64,6 +64,7 @@ public struct Ingester: Sendable {
 
     /// A failed image build fails the run; otherwise a run whose markers are not all there is incomplete.
     static func status(of summary: LogSummary) -> RunStatus {
+        if let exit = summary.exit { return exit.runStatus }
         if summary.images.contains(where: { $0.outcome == .failed }) { return .failed }
         return summary.isComplete ? .succeeded : .incomplete
     }

@@ -85,6 +85,25 @@ public struct RunMetadata: Sendable, Equatable, Codable {
         self.step = step
     }
 
+    /// The metadata Woodpecker gives a step in its environment (`CI_PIPELINE_NUMBER`, `CI_COMMIT_SHA`, ...).
+    public init(environment: [String: String]) {
+        func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
+        self.init(pipelineNumber: value("CI_PIPELINE_NUMBER").flatMap(Int.init), commit: value("CI_COMMIT_SHA"),
+                  branch: value("CI_COMMIT_BRANCH"), repo: value("CI_REPO"), step: value("CI_STEP_NAME"))
+    }
+
+    /// The files Woodpecker says changed (`CI_PIPELINE_FILES`, a JSON array; unset above 500 files).
+    public static func changedFiles(environment: [String: String]) -> [String]? {
+        environment["CI_PIPELINE_FILES"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+    }
+
+    /// The same metadata with another step name.
+    public func with(step: String) -> RunMetadata {
+        var copy = self
+        copy.step = step
+        return copy
+    }
+
     /// These values, with the gaps filled from `fallback`.
     public func filling(from fallback: RunMetadata) -> RunMetadata {
         RunMetadata(

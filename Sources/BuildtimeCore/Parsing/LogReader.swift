@@ -47,31 +47,14 @@ public struct LogReader: Sendable {
             throw LogParseError(line: 1, reason: "binary data, not a text log")
         }
 
-        let assembler = LineAssembler(consumer: consumer)
-        let decoder: LogDecoder = switch format {
-        case .text: TextLogDecoder(assembler: assembler, style: style)
-        case .woodpeckerJSON, .woodpeckerJSONLines, .droneJSON: JSONEntryLogDecoder(assembler: assembler, format: format)
-        case .woodpeckerSQL: SQLDumpLogDecoder(assembler: assembler)
-        }
-        var hasher = ContentHasher()
-        try prefix.withUnsafeBytes { chunk in
-            hasher.update(chunk)
-            try decoder.feed(chunk)
-        }
+        let stream = LogStream(format: format, timestampStyle: style, consumer: consumer)
+        try prefix.withUnsafeBytes { try stream.feed($0) }
         while true {
             let count = try source.read(into: buffer)
             if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            hasher.update(chunk)
-            try decoder.feed(chunk)
+            try stream.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
-        try decoder.finish()
-
-        let timeBase: TimeBase? = assembler.resolution == nil ? nil : (format == .text ? style?.base : .relative)
-        return Outcome(
-            format: format, timestampStyle: style, isCompressed: isCompressed, fingerprint: hasher.fingerprint,
-            lineCount: assembler.count, timeResolution: assembler.resolution, timeBase: timeBase
-        )
+        return try stream.finish(isCompressed: isCompressed)
     }
 
     /// Reads until at least `size` bytes are in or the source ends, and returns the bytes.

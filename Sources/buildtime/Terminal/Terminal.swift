@@ -10,6 +10,11 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
+    /// A problem of buildtime's own that does not stop the work.
+    static func warn(_ text: String) {
+        error("buildtime: warning: \(text)\n")
+    }
+
     /// Whether standard error is an interactive terminal, where progress can be redrawn in place.
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 }

@@ -3,6 +3,7 @@ enum Prefix {
     static let cached = Array("CACHED".utf8)
     static let canceled = Array("CANCELED".utf8)
     static let ellipsis = Array("...".utf8)
+    static let buildtimeNote = Array("[buildtime] ".utf8)
     static let buildingWith = Array("building with ".utf8)
     static let done = Array("DONE".utf8)
     static let downloadedNewerImage = Array("Status: Downloaded newer image".utf8)

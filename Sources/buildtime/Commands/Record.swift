@@ -1,0 +1,133 @@
+import ArgumentParser
+import BuildtimeCore
+import Foundation
+import Subprocess
+import SystemPackage
+
+extension Buildtime {
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command, pass its output through untouched, and record its run.",
+            discussion: """
+                Runs COMMAND (no shell) with its standard output and error passed straight through, stamps every \
+                line with buildtime's own clock, finds the phase markers and the Docker builds in it, and stores the \
+                run. Exits with the command's exit status (128+N when it was killed by signal N); SIGINT, SIGTERM and \
+                SIGHUP are forwarded to it. If buildtime itself fails (no database, no disk), it warns on stderr and \
+                still returns the command's status. The command sees BUILDTIME_RUN_ID and BUILDTIME_DB.
+                """
+        )
+
+        @Option(help: ArgumentHelp("Also write the stamped log here; `buildtime ingest` reads it back to the same run.", valueName: "file"))
+        var log: String?
+
+        @Option(help: ArgumentHelp("A name for the run's step (default: CI_STEP_NAME).", valueName: "name"))
+        var name: String?
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
+
+        @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+        var command: [String] = []
+
+        func validate() throws {
+            if command.first == "--" { return }
+            guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. buildtime record -- ./deploy.sh") }
+        }
+
+        func run() async throws {
+            let command = self.command.first == "--" ? Array(self.command.dropFirst()) : self.command
+            guard let program = command.first else { throw ValidationError("give the command to run after --") }
+            let environment = ProcessInfo.processInfo.environment
+            let configuration: BuildtimeCore.Configuration
+            do { configuration = try config.load() } catch {
+                Terminal.warn("\(error); using the built-in markers")
+                configuration = .default
+            }
+            let recording = try? Recording(configuration: configuration, command: command, logPath: log)
+            if recording == nil { Terminal.warn("cannot record this run; running the command anyway") }
+            let sink = RecordingSink(recording)
+
+            let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+            var options = PlatformOptions()
+            // Its own process group: a terminal's Ctrl-C reaches buildtime, which forwards it once.
+            options.processGroupID = 0
+            let exit: CommandExit
+            do {
+                let result = try await Subprocess.run(
+                    executable, arguments: Arguments(Array(command.dropFirst())),
+                    environment: .inherit.updating(["BUILDTIME_RUN_ID": UUID().uuidString, "BUILDTIME_DB": store.path]),
+                    platformOptions: options, input: .currentStandardInput, output: .sequence, error: .sequence
+                ) { execution in
+                    let forwarding = SignalForwarding { signal in try? execution.send(signal: Signal(rawValue: signal)) }
+                    defer { forwarding.stop() }
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { for try await chunk in execution.standardOutput { sink.pass(chunk, to: 1, as: .output) } }
+                        group.addTask { for try await chunk in execution.standardError { sink.pass(chunk, to: 2, as: .error) } }
+                        try await group.waitForAll()
+                    }
+                }
+                switch result.terminationStatus {
+                case .exited(let code): exit = .exited(code)
+                case .signaled(let signal): exit = .signaled(signal)
+                }
+            } catch {
+                Terminal.error("buildtime: cannot run \(program): \(error)\n")
+                throw ExitCode(127)
+            }
+
+            if let recording {
+                let metadata = RunMetadata(environment: environment).filling(from: RunMetadata(step: name))
+                let run = recording.finish(exit: exit, metadata: name.map { metadata.with(step: $0) } ?? metadata, changedFiles: RunMetadata.changedFiles(environment: environment))
+                for warning in recording.warnings { Terminal.warn(warning) }
+                do {
+                    _ = try store.open().save(run)
+                } catch {
+                    Terminal.warn("the run was not stored: \(error)")
+                }
+            }
+            throw ExitCode(exit.status)
+        }
+    }
+}
+
+/// Passes the command's output through and on to the recording, one chunk at a time, from either stream's task.
+final class RecordingSink: @unchecked Sendable {
+    private let recording: Recording?
+    private let lock = NSLock()
+
+    init(_ recording: Recording?) { self.recording = recording }
+
+    func pass(_ chunk: SubprocessOutputSequence.Buffer, to descriptor: Int32, as stream: Recording.Stream) {
+        chunk.withUnsafeBytes { bytes in
+            lock.lock()
+            defer { lock.unlock() }
+            // The output first: the command's reader must not wait on buildtime.
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { break } }
+                offset += written
+            }
+            recording?.receive(bytes, from: stream)
+        }
+    }
+}
+
+/// Forwards SIGINT, SIGTERM and SIGHUP to the command while it runs, instead of dying of them.
+final class SignalForwarding: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ forward: @escaping @Sendable (Int32) -> Void) {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { forward(signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@Suite struct RecordCommandTests {
+    /// A deploy script shaped like the product brief's, quick: markers on stdout, a warning on stderr.
+    private func script(_ runner: BinaryRunner, exit status: Int = 0) throws -> String {
+        let path = try runner.write("deploy.sh", """
+            #!/bin/sh
+            echo "Building Docker images in parallel..."
+            sleep 0.3
+            echo "WARNING: a warning on stderr" >&2
+            echo "✅ All images built and tagged"
+            sleep 0.2
+            echo "✅ All containers deployed successfully"
+            echo "run id: $BUILDTIME_RUN_ID db: $BUILDTIME_DB"
+            exit \(status)
+            """)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    @Test func passesOutputThroughAndStoresTheRun() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let result = try runner.run(["record", "--", try script(runner, exit: 3)], environment: ["CI_PIPELINE_NUMBER": "77", "CI_COMMIT_SHA": "abc123"])
+        #expect(result.status == 3)
+        #expect(result.stdout.hasPrefix("Building Docker images in parallel...\n✅ All images built and tagged\n✅ All containers deployed successfully\nrun id: "))
+        #expect(result.stdout.contains("db: \(runner.database.path)"))
+        #expect(result.stderr == "WARNING: a warning on stderr\n")
+        let list = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        #expect(run["status"] as? String == "failed")
+        #expect(run["exitCode"] as? Int == 3)
+        #expect(run["pipeline"] as? Int == 77)
+        #expect(run["commit"] as? String == "abc123")
+        let phases = try #require(run["phases"] as? [[String: Any]])
+        let build = try #require(phases.first?["durationSeconds"] as? Double)
+        let deploy = try #require(phases.last?["durationSeconds"] as? Double)
+        #expect(build >= 0.3 && build < 1.5)
+        #expect(deploy >= 0.2 && deploy < 1.5)
+    }
+
+    @Test func theLogReadsBackToTheSameRun() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let log = runner.directory.appending(path: "run.log").path
+        #expect(try runner.run(["record", "--log", log, "--", try script(runner)]).status == 0)
+        let again = try runner.run(["ingest", log])
+        #expect(again.stdout.contains("already stored, nothing added"))
+        let recorded = try runner.run(["show", "latest", "--format", "json"])
+        let other = try BinaryRunner()
+        defer { other.cleanUp() }
+        #expect(try other.run(["ingest", log]).status == 0)
+        let ingested = try other.run(["show", "latest", "--format", "json"])
+        func facts(_ json: String) throws -> [String] {
+            let run = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let phases = try #require(run["phases"] as? [[String: Any]])
+            return [run["fingerprint"], run["status"], run["exitCode"], run["totalSeconds"], run["startedAt"]].map { "\($0 ?? "nil")" }
+                + phases.map { "\($0["name"] ?? "") \($0["durationSeconds"] ?? "")" }
+        }
+        #expect(try facts(recorded.stdout) == facts(ingested.stdout))
+    }
+
+    @Test func signalsAreForwardedAndReportedAs128PlusN() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let process = Process()
+        process.executableURL = BinaryRunner.binary
+        process.arguments = ["record", "--", "sleep", "30"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path]) { $1 }
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.8)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGTERM)
+        let run = try runner.run(["runs", "--format", "json"])
+        #expect(run.stdout.contains("\"status\" : \"interrupted\""))
+    }
+
+    @Test(arguments: ["/proc/buildtime-cannot-exist/db.sqlite", "corrupt"])
+    func aBrokenDatabaseNeverBreaksTheCommand(_ database: String) throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        var path = database
+        if database == "corrupt" {
+            path = try runner.write("corrupt.sqlite", String(repeating: "not a database\n", count: 200))
+        }
+        let result = try runner.run(["record", "--db", path, "--", "sh", "-c", "echo out; echo err >&2; exit 4"])
+        #expect(result.status == 4)
+        #expect(result.stdout == "out\n")
+        #expect(result.stderr.hasPrefix("err\nbuildtime: warning: the run was not stored: cannot open database \(path)"))
+        #expect(result.stderr.split(separator: "\n").count == 2)
+    }
+
+    @Test func aMissingCommandIsExit127() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let result = try runner.run(["record", "--", "/nonexistent/deploy.sh"])
+        #expect(result.status == 127)
+        #expect(result.stderr.contains("cannot run /nonexistent/deploy.sh"))
+        let usage = try runner.run(["record"])
+        #expect(usage.status == 64)
+    }
+}
