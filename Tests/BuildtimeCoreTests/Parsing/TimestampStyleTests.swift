@@ -101,3 +101,30 @@ import Testing
         #expect(value("") == nil)
     }
 }
+
+@Suite struct RecordingFormatTests {
+    @Test func stampsReadBackAsISOTimes() throws {
+        var formatter = TimestampFormatter()
+        for milliseconds: Int64 in [0, 1_793_610_843_123, 951_782_399_999, 4_102_444_800_000] {
+            let prefix = formatter.prefix(milliseconds)
+            let stamp = try #require(prefix.withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0) })
+            #expect(Int64((stamp.seconds * 1000).rounded()) == milliseconds)
+            #expect(stamp.prefixLength == prefix.count)
+        }
+        #expect(String(decoding: formatter.prefix(1_793_610_843_123), as: UTF8.self) == "2026-11-02T09:14:03.123Z ")
+    }
+
+    @Test func civilDatesMatchDayCounts() {
+        for days in [-1, 0, 59, 60, 11017, 20786, 47482] {
+            let (year, month, day) = civilFromDays(days)
+            #expect(daysFromCivil(year: year, month: month, day: day) == days)
+        }
+    }
+
+    @Test func footersReadBack() {
+        #expect(CommandExit.parse(footer: CommandExit.exited(3).footer(seconds: 1.5)) == .exited(3))
+        #expect(CommandExit.parse(footer: CommandExit.signaled(15).footer(seconds: 0.2)) == .signaled(15))
+        #expect(CommandExit.signaled(15).status == 143)
+        #expect(CommandExit.parse(footer: "[buildtime] record: ./deploy.sh") == nil)
+    }
+}
