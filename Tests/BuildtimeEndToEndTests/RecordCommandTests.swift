@@ -100,5 +100,11 @@ import Testing
         #expect(result.stderr.contains("cannot run /nonexistent/deploy.sh"))
         let usage = try runner.run(["record"])
         #expect(usage.status == 64)
+        let help = try runner.run(["record", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: buildtime record"))
+        // Everything after -- belongs to the command, its flags too.
+        let flags = try runner.run(["record", "--", "sh", "-c", "echo \"$0 $1\"", "--help", "-x"])
+        #expect(flags.stdout == "--help -x\n")
     }
 }

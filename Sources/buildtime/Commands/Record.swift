@@ -26,17 +26,15 @@ extension Buildtime {
         @OptionGroup var store: StoreOptions
         @OptionGroup var config: ConfigOptions
 
-        @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+        @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
         var command: [String] = []
 
         func validate() throws {
-            if command.first == "--" { return }
             guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. buildtime record -- ./deploy.sh") }
         }
 
         func run() async throws {
-            let command = self.command.first == "--" ? Array(self.command.dropFirst()) : self.command
-            guard let program = command.first else { throw ValidationError("give the command to run after --") }
+            let program = command[0]
             let environment = ProcessInfo.processInfo.environment
             let configuration: BuildtimeCore.Configuration
             do { configuration = try config.load() } catch {
