@@ -7,10 +7,10 @@ import Testing
         let path = try runner.write("deploy.sh", """
             #!/bin/sh
             echo "Building Docker images in parallel..."
-            sleep 0.3
+            sleep 0.6
             echo "WARNING: a warning on stderr" >&2
             echo "✅ All images built and tagged"
-            sleep 0.2
+            sleep 0.4
             echo "✅ All containers deployed successfully"
             echo "run id: $BUILDTIME_RUN_ID db: $BUILDTIME_DB"
             exit \(status)
@@ -36,8 +36,9 @@ import Testing
         let phases = try #require(run["phases"] as? [[String: Any]])
         let build = try #require(phases.first?["durationSeconds"] as? Double)
         let deploy = try #require(phases.last?["durationSeconds"] as? Double)
-        #expect(build >= 0.3 && build < 1.5)
-        #expect(deploy >= 0.2 && deploy < 1.5)
+        // Lines are stamped when buildtime reads them; on a loaded machine a read can come late, so the bounds are loose.
+        #expect(build >= 0.3 && build < 5)
+        #expect(deploy >= 0.1 && deploy < 5)
     }
 
     @Test func theLogReadsBackToTheSameRun() throws {
