@@ -1,0 +1,100 @@
+import Foundation
+
+/// What `docker system df` reports: space used by images, containers, local volumes and the build cache.
+public struct DockerDiskUsage: Sendable, Equatable, Codable {
+    /// One row of the summary table.
+    public struct Entry: Sendable, Equatable, Codable {
+        public var total: Int?
+        public var active: Int?
+        /// Bytes.
+        public var size: Double
+        /// Bytes that `docker ... prune` could free; Docker has printed negative values and values above the size.
+        public var reclaimable: Double?
+
+        public init(total: Int?, active: Int?, size: Double, reclaimable: Double?) {
+            self.total = total
+            self.active = active
+            self.size = size
+            self.reclaimable = reclaimable
+        }
+    }
+
+    public var images: Entry?
+    public var containers: Entry?
+    public var localVolumes: Entry?
+    /// Missing from Docker 1.13/17.x output.
+    public var buildCache: Entry?
+
+    public init(images: Entry? = nil, containers: Entry? = nil, localVolumes: Entry? = nil, buildCache: Entry? = nil) {
+        self.images = images
+        self.containers = containers
+        self.localVolumes = localVolumes
+        self.buildCache = buildCache
+    }
+
+    /// Reads the default table, `--format json` (one object per row) or `--format '{{json .}}'`, with old units
+    /// (`2.833 GB`), exponents and signs (`-2.5e+08 B (-8%)`); a `-v` listing contributes its summary lines
+    /// (`Build cache usage: 239B`). Nil when the text holds none of these.
+    public static func parse(_ text: String) -> DockerDiskUsage? {
+        var usage = DockerDiskUsage()
+        var found = false
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("{"), let row = jsonRow(line) {
+                found = usage.set(row.type, row.entry) || found
+            } else if let row = tableRow(line) {
+                found = usage.set(row.type, row.entry) || found
+            } else if line.hasPrefix("Build cache usage:"), usage.buildCache == nil,
+                      let size = bytes(String(line.dropFirst("Build cache usage:".count))) {
+                usage.buildCache = Entry(total: nil, active: nil, size: size, reclaimable: nil)
+                found = true
+            }
+        }
+        return found ? usage : nil
+    }
+
+    private mutating func set(_ type: String, _ entry: Entry) -> Bool {
+        switch type.lowercased() {
+        case "images": images = entry
+        case "containers": containers = entry
+        case "local volumes": localVolumes = entry
+        case "build cache": buildCache = entry
+        default: return false
+        }
+        return true
+    }
+
+    /// `Build Cache     939       0         159.3GB   159.3GB`: columns are at least two spaces apart, and a type,
+    /// a size with an old-style space, or a reclaimable `(100%)` contains single spaces.
+    private static func tableRow(_ line: String) -> (type: String, entry: Entry)? {
+        let columns = line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard columns.count >= 4, ["images", "containers", "local volumes", "build cache"].contains(columns[0].lowercased()),
+              let size = bytes(columns[3])
+        else { return nil }
+        let reclaimable = columns.count > 4 ? bytes(columns[4]) : nil
+        return (columns[0], Entry(total: Int(columns[1]), active: Int(columns[2]), size: size, reclaimable: reclaimable))
+    }
+
+    /// `{"Active":"2","Reclaimable":"2.498GB (94%)","Size":"2.631GB","TotalCount":"6","Type":"Images"}`
+    private static func jsonRow(_ line: String) -> (type: String, entry: Entry)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let type = object["Type"] as? String, let size = (object["Size"] as? String).flatMap(bytes)
+        else { return nil }
+        let number = { (key: String) -> Int? in (object[key] as? String).flatMap { Int($0) } ?? object[key] as? Int }
+        return (type, Entry(total: number("TotalCount"), active: number("Active"), size: size,
+                            reclaimable: (object["Reclaimable"] as? String).flatMap(bytes)))
+    }
+
+    /// Bytes from `158B`, `2.23kB`, `256.5MB`, `2.833 GB`, `-2.5e+08 B`; a trailing `(94%)` is ignored.
+    public static func bytes(_ text: String) -> Double? {
+        var value = text.trimmingCharacters(in: .whitespaces)
+        if let parenthesis = value.firstIndex(of: "(") { value = value[..<parenthesis].trimmingCharacters(in: .whitespaces) }
+        let units: [(String, Double)] = [
+            ("YB", 1e24), ("ZB", 1e21), ("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3), ("KB", 1e3), ("B", 1),
+        ]
+        guard let (unit, scale) = units.first(where: { value.hasSuffix($0.0) }) else { return nil }
+        let number = value.dropLast(unit.count).trimmingCharacters(in: .whitespaces)
+        guard let parsed = Double(number), parsed.isFinite else { return nil }
+        return parsed * scale
+    }
+}
