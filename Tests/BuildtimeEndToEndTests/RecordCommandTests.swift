@@ -109,3 +109,63 @@ import Testing
         #expect(flags.stdout == "--help -x\n")
     }
 }
+
+@Suite struct RecordContextTests {
+    /// A `docker` on PATH that answers as a real one would, or hangs.
+    private func fakeDocker(_ runner: BinaryRunner, hangs: Bool) throws -> String {
+        let bin = runner.directory.appending(path: "bin")
+        let script = hangs ? "#!/bin/sh\nsleep 30\n" : """
+            #!/bin/sh
+            case "$1 $2" in
+              "info --format") echo "\(runner.directory.path)" ;;
+              "system df")
+                echo '{"Active":"3","Reclaimable":"2.498GB (94%)","Size":"2.631GB","TotalCount":"6","Type":"Images"}'
+                echo '{"Active":"0","Reclaimable":"41.2GB","Size":"45.03GB","TotalCount":"939","Type":"Build Cache"}' ;;
+              *) exit 1 ;;
+            esac
+            """
+        let path = try runner.write("bin/docker", script)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    }
+
+    private func context(_ runner: BinaryRunner) throws -> [String: Any] {
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        return try #require(run["context"] as? [String: Any])
+    }
+
+    @Test func dockerDiskUsageLoadAndDiskAreStored() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let path = try fakeDocker(runner, hangs: false)
+        let result = try runner.run(["record", "--", "true"], environment: ["PATH": path, "CI_PIPELINE_FILES": #"["requirements.txt"]"#, "CI_PIPELINE_EVENT": "push"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let context = try context(runner)
+        let docker = try #require(context["docker"] as? [String: Any])
+        let cache = try #require(docker["buildCache"] as? [String: Any])
+        #expect(cache["size"] as? Double == 45.03e9)
+        #expect(cache["reclaimable"] as? Double == 41.2e9)
+        #expect(context["dockerRoot"] as? String == runner.directory.path)
+        let start = try #require(context["start"] as? [String: Any])
+        #expect((start["cores"] as? Int ?? 0) >= 1)
+        #expect(start["diskPath"] as? String == runner.directory.path)
+        #expect((start["diskFreeBytes"] as? Double ?? 0) > 0)
+        #expect(context["end"] is [String: Any])
+        #expect(context["changedFiles"] as? [String] == ["requirements.txt"])
+        #expect(context["event"] as? String == "push")
+    }
+
+    @Test func aHangingDockerIsSkippedInTime() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let path = try fakeDocker(runner, hangs: true)
+        let started = Date()
+        let result = try runner.run(["record", "--", "sh", "-c", "exit 2"], environment: ["PATH": path, "BUILDTIME_CONTEXT_TIMEOUT": "1"])
+        #expect(result.status == 2)
+        #expect(Date().timeIntervalSince(started) < 20)
+        let context = try context(runner)
+        #expect(context["docker"] is NSNull)
+        #expect(context["dockerRoot"] is NSNull)
+    }
+}

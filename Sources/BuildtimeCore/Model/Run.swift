@@ -25,6 +25,8 @@ public struct Run: Sendable, Equatable, Codable {
     public var images: [ImageBuild]
     /// What kind of run it was, with the evidence.
     public var classification: Classification
+    /// The machine and the change around the run, when it was recorded.
+    public var context: RunContext?
     /// When buildtime stored the run.
     public var recordedAt: Date
 
@@ -32,7 +34,7 @@ public struct Run: Sendable, Equatable, Codable {
         id: Int64? = nil, fingerprint: String, source: String, format: LogFormat, metadata: RunMetadata,
         startedAt: Date?, status: RunStatus, exitCode: Int? = nil, totalSeconds: Double?, lineCount: Int,
         timeResolution: Double?, phases: [PhaseTiming], images: [ImageBuild] = [],
-        classification: Classification = .unknown("not classified"), recordedAt: Date
+        classification: Classification = .unknown("not classified"), context: RunContext? = nil, recordedAt: Date
     ) {
         self.id = id
         self.fingerprint = fingerprint
@@ -48,6 +50,7 @@ public struct Run: Sendable, Equatable, Codable {
         self.phases = phases
         self.images = images
         self.classification = classification
+        self.context = context
         self.recordedAt = recordedAt
     }
 

@@ -71,7 +71,7 @@ public final class Recording {
     }
 
     /// Ends the recording when the command has ended, and returns the run.
-    public func finish(exit: CommandExit, metadata: RunMetadata = RunMetadata(), changedFiles: [String]? = nil) -> Run {
+    public func finish(exit: CommandExit, metadata: RunMetadata = RunMetadata(), context: RunContext? = nil) -> Run {
         let now = milliseconds()
         for index in partial.indices where !partial[index].isEmpty {
             let line = partial[index]
@@ -93,7 +93,7 @@ public final class Recording {
             metadata: metadata.filling(from: summary.metadata), startedAt: startedAt, status: exit.runStatus, exitCode: Int(exit.status),
             totalSeconds: summary.totalSeconds, lineCount: outcome.lineCount, timeResolution: outcome.timeResolution,
             phases: summary.phases, images: summary.images,
-            classification: analyzer.classification(of: summary, changedFiles: changedFiles), recordedAt: Date())
+            classification: analyzer.classification(of: summary, changedFiles: context?.changedFiles), context: context, recordedAt: Date())
     }
 
     /// Wall-clock milliseconds: the start time plus the monotonic time since, so a clock change does not bend it.

@@ -96,6 +96,7 @@ struct RunDocument: Encodable {
     var phases: [PhaseDocument]
     var classification: Classification
     var images: [ImageBuild]
+    var context: RunContext?
 
     struct PhaseDocument: Encodable {
         var name: String
@@ -137,6 +138,7 @@ struct RunDocument: Encodable {
         recordedAt = DurationFormat.iso8601(run.recordedAt)
         classification = run.classification
         images = run.images
+        context = run.context
         phases = run.phases.map {
             PhaseDocument(name: $0.name, startOffsetSeconds: $0.startOffset, durationSeconds: $0.duration, startLine: $0.startLine, endLine: $0.endLine, missingMarker: $0.missingMarker?.rawValue)
         }
@@ -163,11 +165,12 @@ struct RunDocument: Encodable {
         try container.encode(phases, forKey: .phases)
         try container.encode(ClassificationDocument(classification), forKey: .classification)
         try container.encode(images.map(ImageDocument.init), forKey: .images)
+        try container.encode(context, forKey: .context)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, fingerprint, source, format, pipeline, commit, branch, repo, step, startedAt, status, exitCode, totalSeconds, lineCount, timeResolution, recordedAt, phases
-        case classification, images
+        case classification, images, context
     }
 }
 

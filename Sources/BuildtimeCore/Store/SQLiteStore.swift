@@ -96,8 +96,8 @@ public struct SQLiteStore: RunStore {
                 sql: """
                     INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
                         started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                        class, class_confidence, class_source, class_evidence)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        class, class_confidence, class_source, class_evidence, context)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
@@ -105,6 +105,7 @@ public struct SQLiteStore: RunStore {
                     run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
                     run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
                     run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
+                    run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) },
                 ])
             let id = db.lastInsertedRowID
             for (position, phase) in run.phases.enumerated() {
@@ -225,7 +226,9 @@ public struct SQLiteStore: RunStore {
             startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             status: RunStatus(rawValue: row["status"]) ?? .incomplete, exitCode: row["exit_code"],
             totalSeconds: row["total_seconds"], lineCount: row["line_count"], timeResolution: row["time_resolution"],
-            phases: [], classification: classification(from: row), recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
+            phases: [], classification: classification(from: row),
+            context: (row["context"] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
+            recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
         )
     }
 }

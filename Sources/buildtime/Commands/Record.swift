@@ -14,6 +14,10 @@ extension Buildtime {
                 run. Exits with the command's exit status (128+N when it was killed by signal N); SIGINT, SIGTERM and \
                 SIGHUP are forwarded to it. If buildtime itself fails (no database, no disk), it warns on stderr and \
                 still returns the command's status. The command sees BUILDTIME_RUN_ID and BUILDTIME_DB.
+                While the command runs, buildtime notes the machine's context: load average and cores at start and \
+                end, free disk on the Docker root (df -P), docker system df, git HEAD, and the changed files \
+                (CI_PIPELINE_FILES, else git diff from CI_PREV_COMMIT_SHA). Each helper gets 5 seconds \
+                (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if missing, failing or slow.
                 """
         )
 
@@ -45,6 +49,12 @@ extension Buildtime {
             if recording == nil { Terminal.warn("cannot record this run; running the command anyway") }
             let sink = RecordingSink(recording)
 
+            // The context is gathered while the command runs, never before it.
+            var capture = ContextCapture(environment: environment)
+            if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
+            let startSnapshot = MachineSnapshot.now()
+            let contextTask = Task { await capture.atStart(startSnapshot) }
+
             let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
             var options = PlatformOptions()
             // Its own process group: a terminal's Ctrl-C reaches buildtime, which forwards it once.
@@ -74,8 +84,10 @@ extension Buildtime {
             }
 
             if let recording {
-                let metadata = RunMetadata(environment: environment).filling(from: RunMetadata(step: name))
-                let run = recording.finish(exit: exit, metadata: name.map { metadata.with(step: $0) } ?? metadata, changedFiles: RunMetadata.changedFiles(environment: environment))
+                var context = await contextTask.value
+                context.end = await capture.atEnd(path: context.start?.diskPath)
+                let metadata = RunMetadata(environment: environment)
+                let run = recording.finish(exit: exit, metadata: name.map { metadata.with(step: $0) } ?? metadata, context: context)
                 for warning in recording.warnings { Terminal.warn(warning) }
                 do {
                     _ = try store.open().save(run)

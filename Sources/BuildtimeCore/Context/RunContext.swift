@@ -1,0 +1,104 @@
+import Foundation
+
+/// The state of the machine and the change around a recorded run: what the regression hints reason from.
+public struct RunContext: Sendable, Equatable, Codable {
+    /// The machine when the command started, and when it ended.
+    public var start: MachineSnapshot?
+    public var end: MachineSnapshot?
+    /// `docker system df` at the start, when docker answered in time.
+    public var docker: DockerDiskUsage?
+    /// `docker info --format '{{.DockerRootDir}}'`.
+    public var dockerRoot: String?
+    /// The commit checked out (`git rev-parse HEAD`), inside a work tree.
+    public var gitHead: String?
+    /// Files changed since the previous pipeline's commit, and where that list came from (`CI_PIPELINE_FILES`, `git`).
+    public var changedFiles: [String]?
+    public var changedFilesSource: String?
+    /// `CI_PIPELINE_EVENT`: push, pull_request, tag, cron, ...
+    public var event: String?
+    /// `CI_PREV_COMMIT_SHA`: the commit of the previous pipeline on the branch.
+    public var previousCommit: String?
+
+    /// Every key is written, `null` when unknown, as the JSON output promises.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(start, forKey: .start)
+        try container.encode(end, forKey: .end)
+        try container.encode(docker, forKey: .docker)
+        try container.encode(dockerRoot, forKey: .dockerRoot)
+        try container.encode(gitHead, forKey: .gitHead)
+        try container.encode(changedFiles, forKey: .changedFiles)
+        try container.encode(changedFilesSource, forKey: .changedFilesSource)
+        try container.encode(event, forKey: .event)
+        try container.encode(previousCommit, forKey: .previousCommit)
+    }
+
+    enum CodingKeys: String, CodingKey { case start, end, docker, dockerRoot, gitHead, changedFiles, changedFilesSource, event, previousCommit }
+
+    public init(start: MachineSnapshot? = nil, end: MachineSnapshot? = nil, docker: DockerDiskUsage? = nil, dockerRoot: String? = nil,
+                gitHead: String? = nil, changedFiles: [String]? = nil, changedFilesSource: String? = nil, event: String? = nil,
+                previousCommit: String? = nil) {
+        self.start = start
+        self.end = end
+        self.docker = docker
+        self.dockerRoot = dockerRoot
+        self.gitHead = gitHead
+        self.changedFiles = changedFiles
+        self.changedFilesSource = changedFilesSource
+        self.event = event
+        self.previousCommit = previousCommit
+    }
+}
+
+/// Load, cores and free disk at one moment.
+public struct MachineSnapshot: Sendable, Equatable, Codable {
+    public var load1: Double?
+    public var load5: Double?
+    public var load15: Double?
+    public var cores: Int
+    /// The file system measured (the Docker root, else `/`).
+    public var diskPath: String?
+    public var diskSizeBytes: Double?
+    public var diskFreeBytes: Double?
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(load1, forKey: .load1)
+        try container.encode(load5, forKey: .load5)
+        try container.encode(load15, forKey: .load15)
+        try container.encode(cores, forKey: .cores)
+        try container.encode(diskPath, forKey: .diskPath)
+        try container.encode(diskSizeBytes, forKey: .diskSizeBytes)
+        try container.encode(diskFreeBytes, forKey: .diskFreeBytes)
+    }
+
+    enum CodingKeys: String, CodingKey { case load1, load5, load15, cores, diskPath, diskSizeBytes, diskFreeBytes }
+
+    public init(load1: Double? = nil, load5: Double? = nil, load15: Double? = nil, cores: Int, diskPath: String? = nil,
+                diskSizeBytes: Double? = nil, diskFreeBytes: Double? = nil) {
+        self.load1 = load1
+        self.load5 = load5
+        self.load15 = load15
+        self.cores = cores
+        self.diskPath = diskPath
+        self.diskSizeBytes = diskSizeBytes
+        self.diskFreeBytes = diskFreeBytes
+    }
+
+    /// Load averages and cores now; the disk is filled in by whoever runs `df`.
+    public static func now() -> MachineSnapshot {
+        var loads = [Double](repeating: 0, count: 3)
+        let count = getloadavg(&loads, 3)
+        return MachineSnapshot(load1: count > 0 ? loads[0] : nil, load5: count > 1 ? loads[1] : nil, load15: count > 2 ? loads[2] : nil,
+                               cores: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Size and free bytes from `df -P -k PATH`: `Filesystem 1024-blocks Used Available Capacity Mounted on`, then
+    /// one line (a long device name can push the numbers onto the next line, which `-P` forbids but busybox allows).
+    public static func disk(fromDF output: String) -> (size: Double, free: Double)? {
+        let lines = output.split(whereSeparator: \.isNewline).dropFirst()
+        let fields = lines.joined(separator: " ").split(separator: " ")
+        guard fields.count >= 4, let blocks = Double(fields[1]), let available = Double(fields[3]) else { return nil }
+        return (blocks * 1024, available * 1024)
+    }
+}

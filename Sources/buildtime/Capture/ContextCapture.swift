@@ -1,0 +1,80 @@
+import BuildtimeCore
+import Foundation
+import Subprocess
+
+/// Gathers a recorded run's context with small helper commands (docker, df, git), each under a time limit; whatever
+/// is missing, fails or hangs is simply left out, so capturing never holds up or breaks the deploy.
+struct ContextCapture: Sendable {
+    let environment: [String: String]
+    /// How long one helper may take; `docker system df` can be slow on a big cache.
+    var timeLimit: Duration = .seconds(5)
+
+    /// What can be known while the command runs: the machine at the start, docker's disk usage, git and CI facts.
+    func atStart(_ snapshot: MachineSnapshot) async -> RunContext {
+        async let dockerRoot = output(of: ["docker", "info", "--format", "{{.DockerRootDir}}"])
+        async let dockerUsage = output(of: ["docker", "system", "df", "--format", "{{json .}}"])
+        async let head = output(of: ["git", "rev-parse", "HEAD"])
+        var context = RunContext(event: environment["CI_PIPELINE_EVENT"], previousCommit: environment["CI_PREV_COMMIT_SHA"])
+        context.dockerRoot = await dockerRoot?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        context.start = await withDisk(snapshot, path: context.dockerRoot)
+        context.docker = await dockerUsage.flatMap(DockerDiskUsage.parse)
+        context.gitHead = await head?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        if let files = RunMetadata.changedFiles(environment: environment) {
+            context.changedFiles = files
+            context.changedFilesSource = "CI_PIPELINE_FILES"
+        } else if let previous = context.previousCommit, let head = context.gitHead,
+                  let diff = await output(of: ["git", "diff", "--name-only", previous, head]) {
+            context.changedFiles = diff.split(whereSeparator: \.isNewline).map(String.init)
+            context.changedFilesSource = "git"
+        }
+        return context
+    }
+
+    /// The machine at the end.
+    func atEnd(path: String?) async -> MachineSnapshot {
+        await withDisk(MachineSnapshot.now(), path: path)
+    }
+
+    private func withDisk(_ snapshot: MachineSnapshot, path: String?) async -> MachineSnapshot {
+        var snapshot = snapshot
+        let path = path ?? "/"
+        if let df = await output(of: ["df", "-P", "-k", path]), let disk = MachineSnapshot.disk(fromDF: df) {
+            snapshot.diskPath = path
+            snapshot.diskSizeBytes = disk.size
+            snapshot.diskFreeBytes = disk.free
+        }
+        return snapshot
+    }
+
+    /// The standard output of a helper that exited 0 within the time limit, else nil.
+    func output(of command: [String]) async -> String? {
+        let limit = timeLimit
+        let result = try? await Subprocess.run(
+            .name(command[0]), arguments: Arguments(Array(command.dropFirst())), input: .none, output: .sequence, error: .discarded
+        ) { execution -> String in
+            try await withThrowingTaskGroup(of: String.self) { group in
+                group.addTask {
+                    var bytes: [UInt8] = []
+                    for try await chunk in execution.standardOutput where bytes.count < 1 << 20 {
+                        chunk.withUnsafeBytes { bytes.append(contentsOf: $0) }
+                    }
+                    return String(decoding: bytes, as: UTF8.self)
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw CancellationError()
+                }
+                // A helper past its limit makes the body throw, and Subprocess then ends the helper.
+                let text = try await group.next()!
+                group.cancelAll()
+                return text
+            }
+        }
+        guard let result, result.terminationStatus.isSuccess else { return nil }
+        return result.closureResult
+    }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
