@@ -50,9 +50,9 @@ public final class Recording {
         if let logDescriptor { close(logDescriptor) }
     }
 
-    /// Takes the next bytes the command wrote on `source`.
-    public func receive(_ bytes: UnsafeRawBufferPointer, from source: Stream) {
-        let now = milliseconds()
+    /// Takes the next bytes the command wrote on `source`, which arrived at `time` (from `now()`; default: now).
+    public func receive(_ bytes: UnsafeRawBufferPointer, from source: Stream, at time: Int64? = nil) {
+        let now = time ?? milliseconds()
         var start = 0
         let base = bytes.bindMemory(to: UInt8.self)
         while let newline = base[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -95,6 +95,9 @@ public final class Recording {
             phases: summary.phases, images: summary.images,
             classification: analyzer.classification(of: summary, changedFiles: context?.changedFiles), context: context, recordedAt: Date())
     }
+
+    /// The recording's clock, in unix milliseconds: to stamp a chunk when it arrives, before it is analysed.
+    public func now() -> Int64 { milliseconds() }
 
     /// Wall-clock milliseconds: the start time plus the monotonic time since, so a clock change does not bend it.
     private func milliseconds() -> Int64 {

@@ -83,6 +83,9 @@ extension Buildtime {
                 throw ExitCode(127)
             }
 
+            // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
+            releaseStandardOutput()
+            sink.drain()
             if let recording {
                 var context = await contextTask.value
                 context.end = await capture.atEnd(path: context.start?.diskPath)
@@ -100,27 +103,56 @@ extension Buildtime {
     }
 }
 
-/// Passes the command's output through and on to the recording, one chunk at a time, from either stream's task.
+/// Passes the command's output through at once, then hands each chunk, stamped with its arrival time, to the
+/// recording on a queue of its own: analysis never slows the output down. Only when the analysis falls more than
+/// `maxPending` bytes behind does the reader wait for it.
 final class RecordingSink: @unchecked Sendable {
     private let recording: Recording?
-    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "buildtime.recording")
+    private let condition = NSCondition()
+    private var pending = 0
+    private let maxPending = 256 << 20
 
     init(_ recording: Recording?) { self.recording = recording }
 
     func pass(_ chunk: SubprocessOutputSequence.Buffer, to descriptor: Int32, as stream: Recording.Stream) {
-        chunk.withUnsafeBytes { bytes in
-            lock.lock()
-            defer { lock.unlock() }
-            // The output first: the command's reader must not wait on buildtime.
+        let bytes: [UInt8] = chunk.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 { if errno == EINTR { continue } else { break } }
                 offset += written
             }
-            recording?.receive(bytes, from: stream)
+            return recording == nil ? [] : Array(bytes)
         }
+        guard let recording, !bytes.isEmpty else { return }
+        let time = recording.now()
+        condition.lock()
+        while pending > maxPending { condition.wait() }
+        pending += bytes.count
+        // Enqueued under the lock, so the two streams reach the recording in the order they arrived.
+        queue.async { [self] in
+            bytes.withUnsafeBytes { self.recording?.receive($0, from: stream, at: time) }
+            condition.lock()
+            pending -= bytes.count
+            condition.broadcast()
+            condition.unlock()
+        }
+        condition.unlock()
     }
+
+    /// Waits until every chunk has been analysed.
+    func drain() {
+        queue.sync {}
+    }
+}
+
+/// Points standard output at /dev/null, which closes the pipe to the next program in a pipeline.
+private func releaseStandardOutput() {
+    let null = open("/dev/null", O_WRONLY)
+    guard null >= 0 else { return }
+    dup2(null, 1)
+    close(null)
 }
 
 /// Forwards SIGINT, SIGTERM and SIGHUP to the command while it runs, instead of dying of them.
