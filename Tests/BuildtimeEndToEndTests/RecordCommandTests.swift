@@ -169,3 +169,74 @@ import Testing
         #expect(context["dockerRoot"] is NSNull)
     }
 }
+
+@Suite struct NestedStepTests {
+    private func show(_ runner: BinaryRunner) throws -> [String: Any] {
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        return try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+    }
+
+    /// The deploy script of samples/record with its stand-in docker: three builds as parallel nested steps.
+    @Test func theSampleDeployGivesExactOverlappingImageBuilds() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let samples = BinaryRunner.repositoryRoot.appending(path: "samples/record").path
+        let path = [samples, BinaryRunner.binary.deletingLastPathComponent().path, ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
+        let result = try runner.run(["record", "--", "samples/record/deploy.sh"], environment: ["PATH": path, "BUILD_DELAY": "0.15"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("Building Docker images in parallel...\n"))
+        #expect(result.stderr.contains("#0 building with \"default\" instance using docker driver"))
+        let run = try show(runner)
+        let steps = try #require(run["steps"] as? [[String: Any]])
+        #expect(Set(steps.compactMap { $0["name"] as? String }) == ["trading-dashboard", "trading-dashboard-flask", "cookie-refresher"])
+        // Parallel: every step starts before any ends.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let intervals = steps.compactMap { step -> (Date, Date)? in
+            guard let start = (step["startedAt"] as? String).flatMap(formatter.date(from:)), let duration = step["durationSeconds"] as? Double else { return nil }
+            return (start, start.addingTimeInterval(duration))
+        }
+        #expect(intervals.count == 3)
+        #expect(intervals.map(\.0).max()! < intervals.map(\.1).min()!)
+        let images = try #require(run["images"] as? [[String: Any]])
+        #expect(images.count == 3)
+        #expect(images.allSatisfy { $0["attribution"] as? String == "exact" })
+        #expect(images.allSatisfy { ($0["classification"] as? [String: Any])?["class"] as? String == "code-only" })
+        let classification = try #require(run["classification"] as? [String: Any])
+        #expect(classification["class"] as? String == "code-only")
+        #expect(classification["confidence"] as? String == "high")
+        let phases = try #require(run["phases"] as? [[String: Any]])
+        #expect(phases.allSatisfy { $0["missingMarker"] is NSNull })
+        #expect((run["context"] as? [String: Any])?["dockerRoot"] as? String == "/var/lib/docker")
+    }
+
+    @Test func eightParallelWritersAndAnIngestLoseNothing() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let binary = BinaryRunner.binary.path
+        let script = try runner.write("parallel.sh", """
+            #!/bin/sh
+            for n in 1 2 3 4 5 6 7 8; do "\(binary)" record --step "s$n" -- sh -c 'echo step; sleep 0.2' & done
+            "\(binary)" ingest samples/logs/cold.log > /dev/null &
+            wait
+            """)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let result = try runner.run(["record", "--", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("warning"))
+        let list = try runner.run(["runs", "--format", "json"])
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(runs.count == 2)
+        let recorded = try #require(runs.first { $0["source"] as? String == "record" })
+        #expect((recorded["steps"] as? [[String: Any]])?.count == 8)
+    }
+
+    @Test func aStepOutsideARecordedRunIsARunOfItsOwn() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let result = try runner.run(["record", "--step", "alone", "--", "true"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("--step outside a recorded run"))
+        #expect(try show(runner)["step"] as? String == "alone")
+    }
+}

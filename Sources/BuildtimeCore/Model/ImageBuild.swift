@@ -48,6 +48,18 @@ public struct ImageBuild: Sendable, Equatable, Codable {
     /// The Dockerfile instructions (not internal vertices, exports, or base-image FROM).
     public var dockerfileSteps: [BuildStep] { steps.filter { $0.isDockerfileStep && $0.kind != .from } }
 
+    /// The same build with its times counted from a point `seconds` earlier (a step's build placed in its run).
+    public func shifted(by seconds: Double) -> ImageBuild {
+        var image = self
+        image.startOffset = startOffset.map { $0 + seconds }
+        image.steps = steps.map { step in
+            var step = step
+            step.startOffset = step.startOffset.map { $0 + seconds }
+            return step
+        }
+        return image
+    }
+
     /// A short label: the image name, else `image N`.
     public func label(position: Int) -> String { name ?? "image \(position + 1)" }
 }

@@ -27,6 +27,10 @@ public struct Run: Sendable, Equatable, Codable {
     public var classification: Classification
     /// The machine and the change around the run, when it was recorded.
     public var context: RunContext?
+    /// The key a recorded run shares with its nested steps (`BUILDTIME_RUN_ID`).
+    public var runKey: String?
+    /// Steps timed by nested `buildtime record --step` calls.
+    public var steps: [RecordedStep] = []
     /// When buildtime stored the run.
     public var recordedAt: Date
 
@@ -34,7 +38,7 @@ public struct Run: Sendable, Equatable, Codable {
         id: Int64? = nil, fingerprint: String, source: String, format: LogFormat, metadata: RunMetadata,
         startedAt: Date?, status: RunStatus, exitCode: Int? = nil, totalSeconds: Double?, lineCount: Int,
         timeResolution: Double?, phases: [PhaseTiming], images: [ImageBuild] = [],
-        classification: Classification = .unknown("not classified"), context: RunContext? = nil, recordedAt: Date
+        classification: Classification = .unknown("not classified"), context: RunContext? = nil, runKey: String? = nil, recordedAt: Date
     ) {
         self.id = id
         self.fingerprint = fingerprint
@@ -51,6 +55,7 @@ public struct Run: Sendable, Equatable, Codable {
         self.images = images
         self.classification = classification
         self.context = context
+        self.runKey = runKey
         self.recordedAt = recordedAt
     }
 

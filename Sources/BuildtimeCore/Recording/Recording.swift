@@ -71,7 +71,10 @@ public final class Recording {
     }
 
     /// Ends the recording when the command has ended, and returns the run.
-    public func finish(exit: CommandExit, metadata: RunMetadata = RunMetadata(), context: RunContext? = nil) -> Run {
+    /// `steps` are the nested steps recorded under `runKey`: the Docker builds they read from their own output are
+    /// exact, so they stand for the run's builds instead of the interleaved ones in the run's log.
+    public func finish(exit: CommandExit, metadata: RunMetadata = RunMetadata(), context: RunContext? = nil,
+                       runKey: String? = nil, steps: [RecordedStep] = []) -> Run {
         let now = milliseconds()
         for index in partial.indices where !partial[index].isEmpty {
             let line = partial[index]
@@ -87,13 +90,19 @@ public final class Recording {
                                         lineCount: 0, timeResolution: 0.001, timeBase: .absolute)
         }
         if let logDescriptor { close(logDescriptor); self.logDescriptor = nil }
-        let summary = analyzer.summary(reading: outcome)
-        return Run(
+        var summary = analyzer.summary(reading: outcome)
+        // Offsets from the run's first line, which is its start.
+        let stepImages = steps.flatMap { step in step.images.map { $0.shifted(by: step.startedAt.timeIntervalSince(startedAt)) } }
+        if !stepImages.isEmpty { summary.images = stepImages }
+        var run = Run(
             fingerprint: outcome.fingerprint, source: "record", format: .text,
             metadata: metadata.filling(from: summary.metadata), startedAt: startedAt, status: exit.runStatus, exitCode: Int(exit.status),
             totalSeconds: summary.totalSeconds, lineCount: outcome.lineCount, timeResolution: outcome.timeResolution,
             phases: summary.phases, images: summary.images,
-            classification: analyzer.classification(of: summary, changedFiles: context?.changedFiles), context: context, recordedAt: Date())
+            classification: analyzer.classification(of: summary, changedFiles: context?.changedFiles), context: context,
+            runKey: runKey, recordedAt: Date())
+        run.steps = steps
+        return run
     }
 
     /// The recording's clock, in unix milliseconds: to stamp a chunk when it arrives, before it is analysed.

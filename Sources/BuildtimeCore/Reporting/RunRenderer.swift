@@ -51,6 +51,17 @@ public enum RunRenderer {
             table.rows.append([phase.name, phase.startOffset.map { "+" + DurationFormat.string($0) } ?? "—", DurationFormat.string(phase.duration), span, note])
         }
         lines.append(run.phases.isEmpty ? "no phases configured" : table.render().trimmingCharacters(in: .newlines))
+        if !run.steps.isEmpty {
+            lines.append("")
+            var steps = TextTable(headers: ["STEP", "START", "DURATION", "STATUS", "CLASS"], alignments: [.left, .right, .right, .left, .left])
+            for step in run.steps {
+                let offset = run.startedAt.map { step.startedAt.timeIntervalSince($0) }
+                steps.rows.append([step.name, offset.map { "+" + DurationFormat.string($0) } ?? "—", DurationFormat.string(step.duration),
+                                   step.status.rawValue + (step.exitCode.map { $0 == 0 ? "" : " (exit \($0))" } ?? ""),
+                                   step.images.map(\.classification.label).joined(separator: ", ")])
+            }
+            lines.append(steps.render().trimmingCharacters(in: .newlines))
+        }
         lines.append("")
         lines.append("class     " + ClassificationRenderer.summary(run.classification).joined(separator: "\n"))
         lines.append("")
@@ -97,6 +108,7 @@ struct RunDocument: Encodable {
     var classification: Classification
     var images: [ImageBuild]
     var context: RunContext?
+    var steps: [RecordedStep]
 
     struct PhaseDocument: Encodable {
         var name: String
@@ -139,6 +151,7 @@ struct RunDocument: Encodable {
         classification = run.classification
         images = run.images
         context = run.context
+        steps = run.steps
         phases = run.phases.map {
             PhaseDocument(name: $0.name, startOffsetSeconds: $0.startOffset, durationSeconds: $0.duration, startLine: $0.startLine, endLine: $0.endLine, missingMarker: $0.missingMarker?.rawValue)
         }
@@ -166,12 +179,31 @@ struct RunDocument: Encodable {
         try container.encode(ClassificationDocument(classification), forKey: .classification)
         try container.encode(images.map(ImageDocument.init), forKey: .images)
         try container.encode(context, forKey: .context)
+        try container.encode(steps.map(StepRunDocument.init), forKey: .steps)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, fingerprint, source, format, pipeline, commit, branch, repo, step, startedAt, status, exitCode, totalSeconds, lineCount, timeResolution, recordedAt, phases
-        case classification, images, context
+        case classification, images, context, steps
     }
+}
+
+/// A nested step: `{"name", "startedAt", "durationSeconds", "status", "exitCode", "lineCount", "images": [...]}`.
+struct StepRunDocument: Encodable {
+    var step: RecordedStep
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(step.name, forKey: .name)
+        try container.encode(DurationFormat.iso8601(step.startedAt), forKey: .startedAt)
+        try container.encode(rounded(step.duration), forKey: .durationSeconds)
+        try container.encode(step.status.rawValue, forKey: .status)
+        try container.encode(step.exitCode, forKey: .exitCode)
+        try container.encode(step.lineCount, forKey: .lineCount)
+        try container.encode(step.images.map(ImageDocument.init), forKey: .images)
+    }
+
+    enum CodingKeys: String, CodingKey { case name, startedAt, durationSeconds, status, exitCode, lineCount, images }
 }
 
 /// `{"class": "code-only" | null, "confidence", "source", "evidence": [...]}`

@@ -96,8 +96,8 @@ public struct SQLiteStore: RunStore {
                 sql: """
                     INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
                         started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                        class, class_confidence, class_source, class_evidence, context)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        class, class_confidence, class_source, class_evidence, context, run_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
@@ -105,7 +105,7 @@ public struct SQLiteStore: RunStore {
                     run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
                     run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
                     run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
-                    run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) },
+                    run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
                 ])
             let id = db.lastInsertedRowID
             for (position, phase) in run.phases.enumerated() {
@@ -120,6 +120,33 @@ public struct SQLiteStore: RunStore {
                 try Self.insert(image, position: position, runID: id, db: db)
             }
             return .inserted(id: id)
+        }
+    }
+
+    public func save(_ step: RecordedStep) throws {
+        let images = String(decoding: try JSONEncoder().encode(step.images), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO step (run_key, name, started_at, duration, status, exit_code, line_count, images)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [step.runKey, step.name, step.startedAt.timeIntervalSince1970, step.duration, step.status.rawValue,
+                            step.exitCode, step.lineCount, images])
+        }
+    }
+
+    public func steps(runKey: String) throws -> [RecordedStep] {
+        try writer.read { db in try Self.steps(runKey: runKey, db: db) }
+    }
+
+    private static func steps(runKey: String, db: Database) throws -> [RecordedStep] {
+        try Row.fetchAll(db, sql: "SELECT * FROM step WHERE run_key = ? ORDER BY started_at, id", arguments: [runKey]).map { row in
+            RecordedStep(
+                runKey: row["run_key"], name: row["name"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
+                duration: row["duration"], status: RunStatus(rawValue: row["status"]) ?? .failed, exitCode: row["exit_code"],
+                lineCount: row["line_count"],
+                images: (try? JSONDecoder().decode([ImageBuild].self, from: Data((row["images"] as String).utf8))) ?? [])
         }
     }
 
@@ -213,6 +240,7 @@ public struct SQLiteStore: RunStore {
             for index in runs.indices {
                 runs[index].phases = phases[runs[index].id!] ?? []
                 runs[index].images = images[runs[index].id!] ?? []
+                if let key = runs[index].runKey { runs[index].steps = try Self.steps(runKey: key, db: db) }
             }
             return runs
         }
@@ -228,7 +256,7 @@ public struct SQLiteStore: RunStore {
             totalSeconds: row["total_seconds"], lineCount: row["line_count"], timeResolution: row["time_resolution"],
             phases: [], classification: classification(from: row),
             context: (row["context"] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
-            recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
+            runKey: row["run_key"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
         )
     }
 }

@@ -27,6 +27,9 @@ extension Buildtime {
         @Option(help: ArgumentHelp("A name for the run's step (default: CI_STEP_NAME).", valueName: "name"))
         var name: String?
 
+        @Option(help: ArgumentHelp("Record a step of the run that BUILDTIME_RUN_ID names (inside a recorded command): its interval, status and own build output.", valueName: "name"))
+        var step: String?
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var config: ConfigOptions
 
@@ -50,10 +53,15 @@ extension Buildtime {
             let sink = RecordingSink(recording)
 
             // The context is gathered while the command runs, never before it.
+            // A nested step belongs to the run that started it; a run gets a key its steps will share.
+            let parentKey = environment["BUILDTIME_RUN_ID"].flatMap { $0.isEmpty ? nil : $0 }
+            if step != nil, parentKey == nil { Terminal.warn("--step outside a recorded run (no BUILDTIME_RUN_ID): recording a run of its own") }
+            let isStep = step != nil && parentKey != nil
+            let runKey = isStep ? parentKey! : UUID().uuidString
             var capture = ContextCapture(environment: environment)
             if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
             let startSnapshot = MachineSnapshot.now()
-            let contextTask = Task { await capture.atStart(startSnapshot) }
+            let contextTask = isStep ? nil : Task { [capture] in await capture.atStart(startSnapshot) }
 
             let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
             var options = PlatformOptions()
@@ -63,7 +71,7 @@ extension Buildtime {
             do {
                 let result = try await Subprocess.run(
                     executable, arguments: Arguments(Array(command.dropFirst())),
-                    environment: .inherit.updating(["BUILDTIME_RUN_ID": UUID().uuidString, "BUILDTIME_DB": store.path]),
+                    environment: .inherit.updating(["BUILDTIME_RUN_ID": runKey, "BUILDTIME_DB": store.path]),
                     platformOptions: options, input: .currentStandardInput, output: .sequence, error: .sequence
                 ) { execution in
                     let forwarding = SignalForwarding { signal in try? execution.send(signal: Signal(rawValue: signal)) }
@@ -87,15 +95,24 @@ extension Buildtime {
             releaseStandardOutput()
             sink.drain()
             if let recording {
-                var context = await contextTask.value
-                context.end = await capture.atEnd(path: context.start?.diskPath)
-                let metadata = RunMetadata(environment: environment)
-                let run = recording.finish(exit: exit, metadata: name.map { metadata.with(step: $0) } ?? metadata, context: context)
-                for warning in recording.warnings { Terminal.warn(warning) }
-                do {
-                    _ = try store.open().save(run)
-                } catch {
-                    Terminal.warn("the run was not stored: \(error)")
+                if isStep, let step {
+                    let run = recording.finish(exit: exit)
+                    for warning in recording.warnings { Terminal.warn(warning) }
+                    do { try store.open().save(RecordedStep(runKey: runKey, name: step, recorded: run)) } catch {
+                        Terminal.warn("the step was not stored: \(error)")
+                    }
+                } else {
+                    var context = await contextTask?.value ?? RunContext()
+                    context.end = await capture.atEnd(path: context.start?.diskPath)
+                    let metadata = RunMetadata(environment: environment)
+                    let database: Result<SQLiteStore, any Error> = Result { try store.open() }
+                    let steps = (try? database.get().steps(runKey: runKey)) ?? []
+                    let run = recording.finish(exit: exit, metadata: (step ?? name).map { metadata.with(step: $0) } ?? metadata,
+                                               context: context, runKey: runKey, steps: steps)
+                    for warning in recording.warnings { Terminal.warn(warning) }
+                    do { _ = try database.get().save(run) } catch {
+                        Terminal.warn("the run was not stored: \(error)")
+                    }
                 }
             }
             throw ExitCode(exit.status)
