@@ -65,12 +65,19 @@ import Testing
     @Test func signalsAreForwardedAndReportedAs128PlusN() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
+        let output = runner.directory.appending(path: "signal-output")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = BinaryRunner.binary
-        process.arguments = ["record", "--", "sleep", "30"]
+        process.arguments = ["record", "--", "sh", "-c", "echo ready; exec sleep 30"]
         process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: output)
         try process.run()
-        Thread.sleep(forTimeInterval: 0.8)
+        // Signal once the command runs, however slow the machine is.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("ready") != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + SIGTERM)

@@ -41,6 +41,8 @@ extension Buildtime {
         }
 
         func run() async throws {
+            let forwarding = SignalForwarding()
+            defer { forwarding.stop() }
             let program = command[0]
             let environment = ProcessInfo.processInfo.environment
             let configuration: BuildtimeCore.Configuration
@@ -74,8 +76,7 @@ extension Buildtime {
                     environment: .inherit.updating(["BUILDTIME_RUN_ID": runKey, "BUILDTIME_DB": store.path]),
                     platformOptions: options, input: .currentStandardInput, output: .sequence, error: .sequence
                 ) { execution in
-                    let forwarding = SignalForwarding { signal in try? execution.send(signal: Signal(rawValue: signal)) }
-                    defer { forwarding.stop() }
+                    forwarding.forward { signal in try? execution.send(signal: Signal(rawValue: signal)) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { for try await chunk in execution.standardOutput { sink.pass(chunk, to: 1, as: .output) } }
                         group.addTask { for try await chunk in execution.standardError { sink.pass(chunk, to: 2, as: .error) } }
@@ -172,21 +173,46 @@ private func releaseStandardOutput() {
     close(null)
 }
 
-/// Forwards SIGINT, SIGTERM and SIGHUP to the command while it runs, instead of dying of them.
+/// Forwards SIGINT, SIGTERM and SIGHUP to the command instead of dying of them. Installed before anything else, so a
+/// signal that comes while the command is starting is held and delivered once it runs.
 final class SignalForwarding: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var target: (@Sendable (Int32) -> Void)?
+    private var held: [Int32] = []
 
-    init(_ forward: @escaping @Sendable (Int32) -> Void) {
+    init() {
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { forward(signalNumber) }
+            source.setEventHandler { [weak self] in self?.deliver(signalNumber) }
             source.resume()
             sources.append(source)
         }
     }
 
+    /// From now on, signals go to `forward`; any held ones go at once.
+    func forward(to forward: @escaping @Sendable (Int32) -> Void) {
+        lock.lock()
+        target = forward
+        let pending = held
+        held = []
+        lock.unlock()
+        for signal in pending { forward(signal) }
+    }
+
+    private func deliver(_ signal: Int32) {
+        lock.lock()
+        let target = self.target
+        if target == nil { held.append(signal) }
+        lock.unlock()
+        target?(signal)
+    }
+
     func stop() {
+        lock.lock()
+        target = nil
+        lock.unlock()
         for source in sources { source.cancel() }
     }
 }
