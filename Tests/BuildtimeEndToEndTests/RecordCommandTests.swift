@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @Suite struct RecordCommandTests {
@@ -245,5 +246,63 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stderr.contains("--step outside a recorded run"))
         #expect(try show(runner)["step"] as? String == "alone")
+    }
+}
+
+@Suite struct NeverBreakTheDeployTests {
+    @Test func aDatabaseLockedPastTheBusyTimeout() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        #expect(try runner.run(["runs"]).status == 0)
+        // Another writer holds the database for the whole run.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
+        try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        defer { try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") } }
+        let result = try runner.run(["record", "--", "sh", "-c", "echo through; exit 6"], environment: ["BUILDTIME_BUSY_TIMEOUT": "0.5"])
+        #expect(result.status == 6)
+        #expect(result.stdout == "through\n")
+        #expect(result.stderr.hasPrefix("buildtime: warning: the run was not stored: "))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// Whether this machine lets the tests mount a tmpfs (root with the right to mount; not in every container).
+    static let canMount: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/mount") else { return false }
+        let probe = FileManager.default.temporaryDirectory.appending(path: "buildtime-mount-probe-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: probe) }
+        return (try? run(["/bin/mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.path])) == 0
+            && (try? run(["/bin/umount", probe.path])) == 0
+    }()
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// A real full file system: a 256 kB tmpfs, filled up after the database is created.
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs"))
+    func aFullFileSystem() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let mountPoint = runner.directory.appending(path: "full")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        try #require(try Self.run(["/bin/mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.path]) == 0)
+        defer { _ = try? Self.run(["/bin/umount", "-l", mountPoint.path]) }
+        let database = mountPoint.appending(path: "db.sqlite").path
+        #expect(try runner.run(["runs", "--db", database]).status == 0)
+        _ = try? Data(count: 1 << 20).write(to: mountPoint.appending(path: "filler"))
+        let log = mountPoint.appending(path: "run.log").path
+        let result = try runner.run(["record", "--db", database, "--log", log, "--", "sh", "-c", "for i in $(seq 1 2000); do echo line $i; done; exit 3"])
+        #expect(result.status == 3)
+        #expect(result.stdout.hasSuffix("line 2000\n"))
+        #expect(result.stderr.contains("buildtime: warning:"))
     }
 }

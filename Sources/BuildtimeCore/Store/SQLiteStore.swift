@@ -5,12 +5,13 @@ import GRDB
 public struct SQLiteStore: RunStore {
     private let writer: any DatabaseWriter
 
-    /// How long a writer waits for another one before giving up.
+    /// How long a writer waits for another one before giving up, by default.
     public static let busyTimeout: TimeInterval = 10
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date. A database that a
-    /// newer version of buildtime wrote is refused before anything is written to it.
-    public init(path: String) throws {
+    /// newer version of buildtime wrote is refused before anything is written to it. A writer waits up to
+    /// `busyTimeout` seconds for others.
+    public init(path: String, busyTimeout: TimeInterval = SQLiteStore.busyTimeout) throws {
         let url = URL(fileURLWithPath: path)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -19,10 +20,10 @@ public struct SQLiteStore: RunStore {
         }
         let migrator = Self.migrator()
         if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
-            try Self.refuseNewer(path: path, migrator: migrator)
+            try Self.refuseNewer(path: path, migrator: migrator, busyTimeout: busyTimeout)
         }
         var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrate(pool, with: migrator)
@@ -68,7 +69,7 @@ public struct SQLiteStore: RunStore {
     }
 
     /// Checks, through a read-only connection, that every migration the file has applied is one this binary knows.
-    private static func refuseNewer(path: String, migrator: DatabaseMigrator) throws {
+    private static func refuseNewer(path: String, migrator: DatabaseMigrator, busyTimeout: TimeInterval) throws {
         var configuration = GRDB.Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)

@@ -9,8 +9,10 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
+    /// Opens the store; `BUILDTIME_BUSY_TIMEOUT` (seconds) sets how long to wait for other writers (default 10).
     func open() throws -> SQLiteStore {
-        try SQLiteStore(path: path)
+        let timeout = ProcessInfo.processInfo.environment["BUILDTIME_BUSY_TIMEOUT"].flatMap(TimeInterval.init) ?? SQLiteStore.busyTimeout
+        return try SQLiteStore(path: path, busyTimeout: timeout)
     }
 }
 
