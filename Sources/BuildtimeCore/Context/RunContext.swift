@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The state of the machine and the change around a recorded run: what the regression hints reason from.
 public struct RunContext: Sendable, Equatable, Codable {
@@ -85,20 +90,19 @@ public struct MachineSnapshot: Sendable, Equatable, Codable {
         self.diskFreeBytes = diskFreeBytes
     }
 
-    /// Load averages and cores now; the disk is filled in by whoever runs `df`.
-    public static func now() -> MachineSnapshot {
+    /// Load averages, cores, and the size and free space of the file system holding `diskPath` (as `df -P` would
+    /// report them, without running it), now.
+    public static func now(diskPath: String = "/") -> MachineSnapshot {
         var loads = [Double](repeating: 0, count: 3)
         let count = getloadavg(&loads, 3)
-        return MachineSnapshot(load1: count > 0 ? loads[0] : nil, load5: count > 1 ? loads[1] : nil, load15: count > 2 ? loads[2] : nil,
-                               cores: ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    /// Size and free bytes from `df -P -k PATH`: `Filesystem 1024-blocks Used Available Capacity Mounted on`, then
-    /// one line (a long device name can push the numbers onto the next line, which `-P` forbids but busybox allows).
-    public static func disk(fromDF output: String) -> (size: Double, free: Double)? {
-        let lines = output.split(whereSeparator: \.isNewline).dropFirst()
-        let fields = lines.joined(separator: " ").split(separator: " ")
-        guard fields.count >= 4, let blocks = Double(fields[1]), let available = Double(fields[3]) else { return nil }
-        return (blocks * 1024, available * 1024)
+        var snapshot = MachineSnapshot(load1: count > 0 ? loads[0] : nil, load5: count > 1 ? loads[1] : nil, load15: count > 2 ? loads[2] : nil,
+                                       cores: ProcessInfo.processInfo.activeProcessorCount)
+        var stats = statvfs()
+        if statvfs(diskPath, &stats) == 0 {
+            snapshot.diskPath = diskPath
+            snapshot.diskSizeBytes = Double(stats.f_blocks) * Double(stats.f_frsize)
+            snapshot.diskFreeBytes = Double(stats.f_bavail) * Double(stats.f_frsize)
+        }
+        return snapshot
     }
 }

@@ -10,13 +10,19 @@ struct ContextCapture: Sendable {
     var timeLimit: Duration = .seconds(5)
 
     /// What can be known while the command runs: the machine at the start, docker's disk usage, git and CI facts.
+    /// `snapshot` is the machine when the command started; its disk is measured again on the Docker root.
     func atStart(_ snapshot: MachineSnapshot) async -> RunContext {
         async let dockerRoot = output(of: ["docker", "info", "--format", "{{.DockerRootDir}}"])
         async let dockerUsage = output(of: ["docker", "system", "df", "--format", "{{json .}}"])
         async let head = output(of: ["git", "rev-parse", "HEAD"])
         var context = RunContext(event: environment["CI_PIPELINE_EVENT"], previousCommit: environment["CI_PREV_COMMIT_SHA"])
         context.dockerRoot = await dockerRoot?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
-        context.start = await withDisk(snapshot, path: context.dockerRoot)
+        var start = snapshot
+        if let root = context.dockerRoot {
+            let disk = MachineSnapshot.now(diskPath: root)
+            (start.diskPath, start.diskSizeBytes, start.diskFreeBytes) = (disk.diskPath, disk.diskSizeBytes, disk.diskFreeBytes)
+        }
+        context.start = start
         context.docker = await dockerUsage.flatMap(DockerDiskUsage.parse)
         context.gitHead = await head?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
         if let files = RunMetadata.changedFiles(environment: environment) {
@@ -30,20 +36,9 @@ struct ContextCapture: Sendable {
         return context
     }
 
-    /// The machine at the end.
-    func atEnd(path: String?) async -> MachineSnapshot {
-        await withDisk(MachineSnapshot.now(), path: path)
-    }
-
-    private func withDisk(_ snapshot: MachineSnapshot, path: String?) async -> MachineSnapshot {
-        var snapshot = snapshot
-        let path = path ?? "/"
-        if let df = await output(of: ["df", "-P", "-k", path]), let disk = MachineSnapshot.disk(fromDF: df) {
-            snapshot.diskPath = path
-            snapshot.diskSizeBytes = disk.size
-            snapshot.diskFreeBytes = disk.free
-        }
-        return snapshot
+    /// The machine at the end, measured on the same file system as at the start.
+    func atEnd(path: String?) -> MachineSnapshot {
+        MachineSnapshot.now(diskPath: path ?? "/")
     }
 
     /// The standard output of a helper that exited 0 within the time limit, else nil.

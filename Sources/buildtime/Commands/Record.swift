@@ -104,7 +104,7 @@ extension Buildtime {
                     }
                 } else {
                     var context = await contextTask?.value ?? RunContext()
-                    context.end = await capture.atEnd(path: context.start?.diskPath)
+                    context.end = capture.atEnd(path: context.start?.diskPath)
                     let metadata = RunMetadata(environment: environment)
                     let database: Result<SQLiteStore, any Error> = Result { try store.open() }
                     let steps = (try? database.get().steps(runKey: runKey)) ?? []

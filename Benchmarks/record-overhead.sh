@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# What `buildtime record` costs a deploy, as ratios against plain commands on this machine:
+#   1. added wall time: `buildtime record -- true` against `true` (best of N);
+#   2. passthrough: a command writing SIZE MB through `buildtime record` into a pipe, against `cat` into the same pipe
+#      (time until the reader has every byte; target ≥ 0.8);
+#   3. line stamping: `buildtime record` against moreutils `ts '%.T'` on the same bytes (skipped without `ts`).
+# Usage: Benchmarks/record-overhead.sh [SIZE_MB]   (builds the release binary first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-500}
+swift build -c release --product buildtime >/dev/null
+bin=$PWD/.build/release/buildtime
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export BUILDTIME_DB=$work/db.sqlite
+now() { date +%s.%N; }
+elapsed() { echo "$2 - $1" | bc; }
+best() { # best wall time of N runs of a command string
+    local n=$1 b=999999; shift
+    for _ in $(seq "$n"); do local s=$(now); eval "$@" >/dev/null 2>&1 || true; local t=$(elapsed "$s" "$(now)"); b=$(echo "if ($t < $b) $t else $b" | bc); done
+    echo "$b"
+}
+
+# A realistic chatty output: the sample pipelines' BuildKit lines, repeated.
+log=$work/output.log
+while [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" -lt $((size * 1000000)) ]; do
+    sed 's/^[^ ]* //' samples/logs/cold.log samples/logs/requirements.log samples/logs/code-only.log >> "$log"
+done
+bytes=$(stat -c %s "$log")
+
+plain=$(best 20 true)
+wrapped=$(best 20 "$bin record -- true")
+echo "added wall time: record -- true $(echo "$wrapped * 1000" | bc) ms, true $(echo "$plain * 1000" | bc) ms"
+
+s=$(now); cat "$log" | cat >/dev/null; c=$(elapsed "$s" "$(now)")
+s=$(now); "$bin" record -- cat "$log" | { cat >/dev/null; now >"$work/end"; }; r=$(elapsed "$s" "$(cat "$work/end")"); w=$(elapsed "$s" "$(now)")
+echo "passthrough of $((bytes / 1000000)) MB: cat $c s, record $r s (analysis done after $w s); ratio $(echo "scale=2; $c / $r" | bc) (target ≥ 0.80)"
+
+if command -v ts >/dev/null; then
+    s=$(now); ts '%.T' <"$log" >/dev/null; t=$(elapsed "$s" "$(now)")
+    s=$(now); "$bin" record --log "$work/stamped.log" -- cat "$log" >/dev/null; r=$(elapsed "$s" "$(now)")
+    echo "stamping every line: ts $t s, record --log $r s; ratio $(echo "scale=2; $t / $r" | bc)"
+else
+    echo "stamping: moreutils ts is not installed; skipped"
+fi
