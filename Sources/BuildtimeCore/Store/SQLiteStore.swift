@@ -1,5 +1,10 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs in one SQLite file: WAL mode and a busy timeout, so parallel writers wait for each other instead of failing.
 public struct SQLiteStore: RunStore {
@@ -45,7 +50,9 @@ public struct SQLiteStore: RunStore {
             } catch {
                 attempt += 1
                 if try pool.read(migrator.hasCompletedMigrations) { return }
-                if attempt >= 3 { throw error }
+                // Each try starts from what the others have applied by then; a little jitter keeps them apart.
+                if attempt >= 20 { throw error }
+                usleep(UInt32.random(in: 10_000...60_000))
             }
         }
     }
@@ -69,18 +76,17 @@ public struct SQLiteStore: RunStore {
     }
 
     /// Checks, through a read-only connection, that every migration the file has applied is one this binary knows.
+    /// A file that cannot be read here (not a database, or one another process is creating right now) is left to
+    /// the normal opening, which reports or handles it.
     private static func refuseNewer(path: String, migrator: DatabaseMigrator, busyTimeout: TimeInterval) throws {
         var configuration = GRDB.Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            let applied = try queue.read { try migrator.appliedIdentifiers($0) }
-            let unknown = applied.subtracting(Migrations.all.map(\.name))
-            if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
-        } catch let error as DatabaseError {
-            throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
-        }
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration),
+              let applied = try? queue.read({ try migrator.appliedIdentifiers($0) })
+        else { return }
+        let unknown = applied.subtracting(Migrations.all.map(\.name))
+        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
     }
 
     /// The names of the migrations applied to this database, in order.
