@@ -29,12 +29,22 @@ public struct SQLiteStore: RunStore {
         }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
-        do {
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrate(pool, with: migrator)
-            writer = pool
-        } catch let error as DatabaseError {
-            throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+        var attempt = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.migrate(pool, with: migrator)
+                writer = pool
+                return
+            } catch let error as DatabaseError {
+                // Switching a brand-new file to WAL while others do the same can fail at once with "locked", without
+                // waiting for the busy timeout; trying again settles it.
+                attempt += 1
+                guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode), attempt < 20 else {
+                    throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+                }
+                usleep(UInt32.random(in: 10_000...60_000))
+            }
         }
     }
 
