@@ -30,7 +30,10 @@ bytes=$(stat -c %s "$log")
 
 plain=$(best 20 true)
 wrapped=$(best 20 "$bin record -- true")
-echo "added wall time: record -- true $(echo "$wrapped * 1000" | bc) ms, true $(echo "$plain * 1000" | bc) ms"
+echo "added wall time: record -- true $(echo "$wrapped * 1000" | bc) ms, true $(echo "$plain * 1000" | bc) ms (the context helpers outlast a command this short)"
+plain=$(best 5 "sleep 0.5")
+wrapped=$(best 5 "$bin record -- sleep 0.5")
+echo "added wall time to a 0.5 s command: $(echo "($wrapped - $plain) * 1000" | bc) ms"
 
 s=$(now); cat "$log" | cat >/dev/null; c=$(elapsed "$s" "$(now)")
 s=$(now); "$bin" record -- cat "$log" | { cat >/dev/null; now >"$work/end"; }; r=$(elapsed "$s" "$(cat "$work/end")"); w=$(elapsed "$s" "$(now)")

@@ -32,12 +32,13 @@ struct BinaryRunner {
 
     func cleanUp() { try? FileManager.default.removeItem(at: directory) }
 
-    /// Runs `buildtime ARGS` with this test's database, in the repository root.
-    func run(_ arguments: [String], stdin: String? = nil, binary: URL = BinaryRunner.binary, environment extra: [String: String] = [:]) throws -> Result {
+    /// Runs `buildtime ARGS` with this test's database, in the repository root unless told otherwise.
+    func run(_ arguments: [String], stdin: String? = nil, binary: URL = BinaryRunner.binary, environment extra: [String: String] = [:],
+             workingDirectory: URL = BinaryRunner.repositoryRoot) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.currentDirectoryURL = Self.repositoryRoot
+        process.currentDirectoryURL = workingDirectory
         var environment = ProcessInfo.processInfo.environment
         environment["BUILDTIME_DB"] = database.path
         environment["NO_COLOR"] = "1"

@@ -306,3 +306,43 @@ import Testing
         #expect(result.stderr.contains("buildtime: warning:"))
     }
 }
+
+@Suite struct ChangedFilesTests {
+    @Test func filesChangedSinceThePreviousRecordedRunsCommit() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let repo = runner.directory.appending(path: "repo")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", repo.path, "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "git \(arguments)")
+        }
+        try git("init", "-q")
+        try Data("flask==3.1.0\n".utf8).write(to: repo.appending(path: "requirements.txt"))
+        try git("add", ".")
+        try git("commit", "-q", "-m", "first")
+        let inRepo = ["sh", "-c", "cd \(repo.path) && true"]
+        // The context's git runs in the working directory, so record from inside the repository.
+        func record() throws -> BinaryRunner.Result {
+            try runner.run(["record", "--"] + inRepo, workingDirectory: repo)
+        }
+        #expect(try record().status == 0)
+        try Data("flask==3.1.1\n".utf8).write(to: repo.appending(path: "requirements.txt"))
+        try Data("print()\n".utf8).write(to: repo.appending(path: "app.py"))
+        try git("add", ".")
+        try git("commit", "-q", "-m", "second")
+        #expect(try record().status == 0)
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        let context = try #require(run["context"] as? [String: Any])
+        #expect(context["changedFiles"] as? [String] == ["app.py", "requirements.txt"])
+        #expect(context["changedFilesSource"] as? String == "git")
+        #expect((run["commit"] as? String)?.count == 40)
+    }
+}

@@ -105,9 +105,20 @@ extension Buildtime {
                 } else {
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    let metadata = RunMetadata(environment: environment)
+                    var metadata = RunMetadata(environment: environment)
+                    metadata.commit = metadata.commit ?? context.gitHead
                     let database: Result<SQLiteStore, any Error> = Result { try store.open() }
                     let steps = (try? database.get().steps(runKey: runKey)) ?? []
+                    // Without CI_PIPELINE_FILES or CI_PREV_COMMIT_SHA: what changed since the previous recorded run.
+                    if context.changedFiles == nil, let head = context.gitHead,
+                       let previous = try? database.get().runs(limit: 50).first(where: { run in
+                           run.metadata.commit != nil && (metadata.branch == nil || run.metadata.branch == metadata.branch)
+                       })?.metadata.commit,
+                       previous != head, let diff = await capture.output(of: ["git", "diff", "--name-only", previous, head]) {
+                        context.changedFiles = diff.split(whereSeparator: \.isNewline).map(String.init)
+                        context.changedFilesSource = "git"
+                        context.previousCommit = context.previousCommit ?? previous
+                    }
                     let run = recording.finish(exit: exit, metadata: (step ?? name).map { metadata.with(step: $0) } ?? metadata,
                                                context: context, runKey: runKey, steps: steps)
                     for warning in recording.warnings { Terminal.warn(warning) }
