@@ -105,13 +105,6 @@ public struct RunMetadata: Sendable, Equatable, Codable {
         environment["CI_PIPELINE_FILES"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
     }
 
-    /// The same metadata with another step name.
-    public func with(step: String) -> RunMetadata {
-        var copy = self
-        copy.step = step
-        return copy
-    }
-
     /// These values, with the gaps filled from `fallback`.
     public func filling(from fallback: RunMetadata) -> RunMetadata {
         RunMetadata(

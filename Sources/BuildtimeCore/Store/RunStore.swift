@@ -12,6 +12,8 @@ public protocol RunStore: Sendable {
     func save(_ step: RecordedStep) throws
     /// The steps recorded under `runKey`, in the order they started.
     func steps(runKey: String) throws -> [RecordedStep]
+    /// The commit of the newest run that has one, on `branch` when given.
+    func previousCommit(branch: String?) throws -> String?
 }
 
 /// What saving a run did.

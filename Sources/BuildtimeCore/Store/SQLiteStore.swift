@@ -209,6 +209,16 @@ public struct SQLiteStore: RunStore {
             evidence: strings(row["class_evidence"]))
     }
 
+    /// The commit of the newest run that has one, on `branch` when given.
+    public func previousCommit(branch: String?) throws -> String? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT commit_sha FROM run WHERE commit_sha IS NOT NULL AND (? IS NULL OR branch = ?)
+                ORDER BY coalesce(started_at, recorded_at) DESC, id DESC LIMIT 1
+                """, arguments: [branch, branch])
+        }
+    }
+
     public func runs(limit: Int?) throws -> [Run] {
         try fetchRuns(where: "1", arguments: [], limit: limit)
     }

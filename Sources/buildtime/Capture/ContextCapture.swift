@@ -36,6 +36,14 @@ struct ContextCapture: Sendable {
         return context
     }
 
+    /// Without CI's list of changed files: what git says changed since `previous` (the previous recorded run's commit).
+    func addChanges(to context: inout RunContext, since previous: String, head: String) async {
+        guard previous != head, let diff = await output(of: ["git", "diff", "--name-only", previous, head]) else { return }
+        context.changedFiles = diff.split(whereSeparator: \.isNewline).map(String.init)
+        context.changedFilesSource = "git"
+        context.previousCommit = context.previousCommit ?? previous
+    }
+
     /// The machine at the end, measured on the same file system as at the start.
     func atEnd(path: String?) -> MachineSnapshot {
         MachineSnapshot.now(diskPath: path ?? "/")

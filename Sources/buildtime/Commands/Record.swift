@@ -43,33 +43,57 @@ extension Buildtime {
         func run() async throws {
             let forwarding = SignalForwarding()
             defer { forwarding.stop() }
-            let program = command[0]
             let environment = ProcessInfo.processInfo.environment
+            let recording = makeRecording()
+            // A nested step belongs to the run that started it; a run gets a key its steps will share.
+            let parentKey = environment["BUILDTIME_RUN_ID"].flatMap { $0.isEmpty ? nil : $0 }
+            if step != nil, parentKey == nil { Terminal.warn("--step outside a recorded run (no BUILDTIME_RUN_ID): recording a run of its own") }
+            let stepName = parentKey == nil ? nil : step
+            let runKey = stepName == nil ? UUID().uuidString : parentKey!
+
+            // The context is gathered while the command runs, never before it.
+            var capture = ContextCapture(environment: environment)
+            if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
+            let startSnapshot = MachineSnapshot.now()
+            let contextTask = stepName != nil ? nil : Task { [capture] in await capture.atStart(startSnapshot) }
+
+            let sink = RecordingSink(recording)
+            let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
+            // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
+            releaseStandardOutput()
+            sink.drain()
+            if let recording {
+                if let stepName {
+                    store(step: stepName, of: recording.finish(exit: exit), runKey: runKey, warnings: recording.warnings)
+                } else {
+                    var context = await contextTask?.value ?? RunContext()
+                    context.end = capture.atEnd(path: context.start?.diskPath)
+                    await store(recording, exit: exit, context: context, capture: capture, runKey: runKey, environment: environment)
+                }
+            }
+            throw ExitCode(exit.status)
+        }
+
+        private func makeRecording() -> Recording? {
             let configuration: BuildtimeCore.Configuration
             do { configuration = try config.load() } catch {
                 Terminal.warn("\(error); using the built-in markers")
                 configuration = .default
             }
-            let recording = try? Recording(configuration: configuration, command: command, logPath: log)
-            if recording == nil { Terminal.warn("cannot record this run; running the command anyway") }
-            let sink = RecordingSink(recording)
+            guard let recording = try? Recording(configuration: configuration, command: command, logPath: log) else {
+                Terminal.warn("cannot record this run; running the command anyway")
+                return nil
+            }
+            return recording
+        }
 
-            // The context is gathered while the command runs, never before it.
-            // A nested step belongs to the run that started it; a run gets a key its steps will share.
-            let parentKey = environment["BUILDTIME_RUN_ID"].flatMap { $0.isEmpty ? nil : $0 }
-            if step != nil, parentKey == nil { Terminal.warn("--step outside a recorded run (no BUILDTIME_RUN_ID): recording a run of its own") }
-            let isStep = step != nil && parentKey != nil
-            let runKey = isStep ? parentKey! : UUID().uuidString
-            var capture = ContextCapture(environment: environment)
-            if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
-            let startSnapshot = MachineSnapshot.now()
-            let contextTask = isStep ? nil : Task { [capture] in await capture.atStart(startSnapshot) }
-
+        /// Runs the command in its own process group, passing its output on; its exit, or exit 127 if it cannot start.
+        private func execute(runKey: String, sink: RecordingSink, forwarding: SignalForwarding) async throws -> CommandExit {
+            let program = command[0]
             let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
             var options = PlatformOptions()
             // Its own process group: a terminal's Ctrl-C reaches buildtime, which forwards it once.
             options.processGroupID = 0
-            let exit: CommandExit
             do {
                 let result = try await Subprocess.run(
                     executable, arguments: Arguments(Array(command.dropFirst())),
@@ -84,50 +108,38 @@ extension Buildtime {
                     }
                 }
                 switch result.terminationStatus {
-                case .exited(let code): exit = .exited(code)
-                case .signaled(let signal): exit = .signaled(signal)
+                case .exited(let code): return .exited(code)
+                case .signaled(let signal): return .signaled(signal)
                 }
             } catch {
                 Terminal.error("buildtime: cannot run \(program): \(error)\n")
                 throw ExitCode(127)
             }
+        }
 
-            // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
-            releaseStandardOutput()
-            sink.drain()
-            if let recording {
-                if isStep, let step {
-                    let run = recording.finish(exit: exit)
-                    for warning in recording.warnings { Terminal.warn(warning) }
-                    do { try store.open().save(RecordedStep(runKey: runKey, name: step, recorded: run)) } catch {
-                        Terminal.warn("the step was not stored: \(error)")
-                    }
-                } else {
-                    var context = await contextTask?.value ?? RunContext()
-                    context.end = capture.atEnd(path: context.start?.diskPath)
-                    var metadata = RunMetadata(environment: environment)
-                    metadata.commit = metadata.commit ?? context.gitHead
-                    let database: Result<SQLiteStore, any Error> = Result { try store.open() }
-                    let steps = (try? database.get().steps(runKey: runKey)) ?? []
-                    // Without CI_PIPELINE_FILES or CI_PREV_COMMIT_SHA: what changed since the previous recorded run.
-                    if context.changedFiles == nil, let head = context.gitHead,
-                       let previous = try? database.get().runs(limit: 50).first(where: { run in
-                           run.metadata.commit != nil && (metadata.branch == nil || run.metadata.branch == metadata.branch)
-                       })?.metadata.commit,
-                       previous != head, let diff = await capture.output(of: ["git", "diff", "--name-only", previous, head]) {
-                        context.changedFiles = diff.split(whereSeparator: \.isNewline).map(String.init)
-                        context.changedFilesSource = "git"
-                        context.previousCommit = context.previousCommit ?? previous
-                    }
-                    let run = recording.finish(exit: exit, metadata: (step ?? name).map { metadata.with(step: $0) } ?? metadata,
-                                               context: context, runKey: runKey, steps: steps)
-                    for warning in recording.warnings { Terminal.warn(warning) }
-                    do { _ = try database.get().save(run) } catch {
-                        Terminal.warn("the run was not stored: \(error)")
-                    }
-                }
+        private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String]) {
+            for warning in warnings { Terminal.warn(warning) }
+            do { try store.open().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
+                Terminal.warn("the step was not stored: \(error)")
             }
-            throw ExitCode(exit.status)
+        }
+
+        private func store(_ recording: Recording, exit: CommandExit, context: RunContext, capture: ContextCapture, runKey: String,
+                           environment: [String: String]) async {
+            var context = context
+            var metadata = RunMetadata(environment: environment)
+            metadata.commit = metadata.commit ?? context.gitHead
+            if let name = step ?? name { metadata.step = name }
+            let database = Result { try store.open() }
+            if context.changedFiles == nil, let head = context.gitHead, let previous = try? database.get().previousCommit(branch: metadata.branch) {
+                await capture.addChanges(to: &context, since: previous, head: head)
+            }
+            let run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
+                                       steps: (try? database.get().steps(runKey: runKey)) ?? [])
+            for warning in recording.warnings { Terminal.warn(warning) }
+            do { _ = try database.get().save(run) } catch {
+                Terminal.warn("the run was not stored: \(error)")
+            }
         }
     }
 }
