@@ -11,15 +11,6 @@ public struct DockerDiskUsage: Sendable, Equatable, Codable {
         /// Bytes that `docker ... prune` could free; Docker has printed negative values and values above the size.
         public var reclaimable: Double?
 
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(total, forKey: .total)
-            try container.encode(active, forKey: .active)
-            try container.encode(size, forKey: .size)
-            try container.encode(reclaimable, forKey: .reclaimable)
-        }
-
-        enum CodingKeys: String, CodingKey { case total, active, size, reclaimable }
 
         public init(total: Int?, active: Int?, size: Double, reclaimable: Double?) {
             self.total = total
@@ -35,15 +26,6 @@ public struct DockerDiskUsage: Sendable, Equatable, Codable {
     /// Missing from Docker 1.13/17.x output.
     public var buildCache: Entry?
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(images, forKey: .images)
-        try container.encode(containers, forKey: .containers)
-        try container.encode(localVolumes, forKey: .localVolumes)
-        try container.encode(buildCache, forKey: .buildCache)
-    }
-
-    enum CodingKeys: String, CodingKey { case images, containers, localVolumes, buildCache }
 
     public init(images: Entry? = nil, containers: Entry? = nil, localVolumes: Entry? = nil, buildCache: Entry? = nil) {
         self.images = images

@@ -24,21 +24,6 @@ public struct RunContext: Sendable, Equatable, Codable {
     /// `CI_PREV_COMMIT_SHA`: the commit of the previous pipeline on the branch.
     public var previousCommit: String?
 
-    /// Every key is written, `null` when unknown, as the JSON output promises.
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(start, forKey: .start)
-        try container.encode(end, forKey: .end)
-        try container.encode(docker, forKey: .docker)
-        try container.encode(dockerRoot, forKey: .dockerRoot)
-        try container.encode(gitHead, forKey: .gitHead)
-        try container.encode(changedFiles, forKey: .changedFiles)
-        try container.encode(changedFilesSource, forKey: .changedFilesSource)
-        try container.encode(event, forKey: .event)
-        try container.encode(previousCommit, forKey: .previousCommit)
-    }
-
-    enum CodingKeys: String, CodingKey { case start, end, docker, dockerRoot, gitHead, changedFiles, changedFilesSource, event, previousCommit }
 
     public init(start: MachineSnapshot? = nil, end: MachineSnapshot? = nil, docker: DockerDiskUsage? = nil, dockerRoot: String? = nil,
                 gitHead: String? = nil, changedFiles: [String]? = nil, changedFilesSource: String? = nil, event: String? = nil,
@@ -66,18 +51,6 @@ public struct MachineSnapshot: Sendable, Equatable, Codable {
     public var diskSizeBytes: Double?
     public var diskFreeBytes: Double?
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(load1, forKey: .load1)
-        try container.encode(load5, forKey: .load5)
-        try container.encode(load15, forKey: .load15)
-        try container.encode(cores, forKey: .cores)
-        try container.encode(diskPath, forKey: .diskPath)
-        try container.encode(diskSizeBytes, forKey: .diskSizeBytes)
-        try container.encode(diskFreeBytes, forKey: .diskFreeBytes)
-    }
-
-    enum CodingKeys: String, CodingKey { case load1, load5, load15, cores, diskPath, diskSizeBytes, diskFreeBytes }
 
     public init(load1: Double? = nil, load5: Double? = nil, load15: Double? = nil, cores: Int, diskPath: String? = nil,
                 diskSizeBytes: Double? = nil, diskFreeBytes: Double? = nil) {

@@ -1,0 +1,171 @@
+import Foundation
+
+/// The stable JSON shape of a run (documented in the README). Every key is present; unknown values are `null`, never
+/// left out and never 0. Times are ISO-8601 strings, durations seconds rounded to the millisecond.
+struct RunDocument: Encodable {
+    var id: Int64?
+    var fingerprint: String
+    var source: String
+    var format: String
+    var pipeline: Int?
+    var commit: String?
+    var branch: String?
+    var repo: String?
+    var step: String?
+    var startedAt: String?
+    var status: String
+    var exitCode: Int?
+    var totalSeconds: Double?
+    var lineCount: Int
+    var timeResolution: Double?
+    var recordedAt: String
+    var phases: [PhaseDocument]
+    var classification: ClassificationDocument
+    var images: [ImageDocument]
+    var steps: [StepRunDocument]
+    var context: RunContext?
+
+    init(_ run: Run) {
+        id = run.id
+        fingerprint = run.fingerprint
+        source = run.source
+        format = run.format.rawValue
+        pipeline = run.metadata.pipelineNumber
+        commit = run.metadata.commit
+        branch = run.metadata.branch
+        repo = run.metadata.repo
+        step = run.metadata.step
+        startedAt = run.startedAt.map(DurationFormat.iso8601)
+        status = run.status.rawValue
+        exitCode = run.exitCode
+        totalSeconds = run.totalSeconds.map(rounded)
+        lineCount = run.lineCount
+        timeResolution = run.timeResolution
+        recordedAt = DurationFormat.iso8601(run.recordedAt)
+        phases = run.phases.map(PhaseDocument.init)
+        classification = ClassificationDocument(run.classification)
+        images = run.images.map(ImageDocument.init)
+        steps = run.steps.map(StepRunDocument.init)
+        context = run.context
+    }
+}
+
+/// One phase.
+struct PhaseDocument: Encodable {
+    var name: String
+    var startOffsetSeconds: Double?
+    var durationSeconds: Double?
+    var startLine: Int?
+    var endLine: Int?
+    var missingMarker: String?
+
+    init(_ phase: PhaseTiming) {
+        name = phase.name
+        startOffsetSeconds = phase.startOffset.map(rounded)
+        durationSeconds = phase.duration.map(rounded)
+        startLine = phase.startLine
+        endLine = phase.endLine
+        missingMarker = phase.missingMarker?.rawValue
+    }
+}
+
+/// `{"class": "code-only" | null, "confidence", "source", "evidence": [...]}`
+struct ClassificationDocument: Encodable {
+    var `class`: String?
+    var confidence: String?
+    var source: String?
+    var evidence: [String]
+
+    init(_ classification: Classification) {
+        `class` = classification.runClass?.rawValue
+        confidence = classification.confidence?.rawValue
+        source = classification.source?.rawValue
+        evidence = classification.evidence
+    }
+}
+
+/// One image build.
+struct ImageDocument: Encodable {
+    var name: String?
+    var tag: String?
+    var builder: String
+    var attribution: String
+    var ambiguousLines: Int
+    var startOffsetSeconds: Double?
+    var durationSeconds: Double?
+    var outcome: String
+    var basePulled: Bool
+    var dependencyStep: Int?
+    var exitCode: Int?
+    var errorLines: [String]
+    var classification: ClassificationDocument
+    var steps: [StepDocument]
+
+    init(_ image: ImageBuild) {
+        name = image.name
+        tag = image.tag
+        builder = image.builder.rawValue
+        attribution = image.attribution.rawValue
+        ambiguousLines = image.ambiguousLines
+        startOffsetSeconds = image.startOffset.map(rounded)
+        durationSeconds = image.duration.map(rounded)
+        outcome = image.outcome.rawValue
+        basePulled = image.basePulled
+        dependencyStep = image.dependencyStep
+        exitCode = image.exitCode
+        errorLines = image.errorLines
+        classification = ClassificationDocument(image.classification)
+        steps = image.steps.map(StepDocument.init)
+    }
+}
+
+/// One build step.
+struct StepDocument: Encodable {
+    var vertex: Int?
+    var stage: String?
+    var index: Int?
+    var total: Int?
+    var instruction: String
+    var kind: String
+    var status: String
+    var durationSeconds: Double?
+    var startOffsetSeconds: Double?
+
+    init(_ step: BuildStep) {
+        vertex = step.vertex
+        stage = step.stage
+        index = step.index
+        total = step.total
+        instruction = step.instruction
+        kind = step.kind.rawValue
+        status = step.status.rawValue
+        durationSeconds = step.duration.map(rounded)
+        startOffsetSeconds = step.startOffset.map(rounded)
+    }
+}
+
+/// A nested step of a recorded run.
+struct StepRunDocument: Encodable {
+    var name: String
+    var startedAt: String
+    var durationSeconds: Double
+    var status: String
+    var exitCode: Int?
+    var lineCount: Int
+    var images: [ImageDocument]
+
+    init(_ step: RecordedStep) {
+        name = step.name
+        startedAt = DurationFormat.iso8601(step.startedAt)
+        durationSeconds = rounded(step.duration)
+        status = step.status.rawValue
+        exitCode = step.exitCode
+        lineCount = step.lineCount
+        images = step.images.map(ImageDocument.init)
+    }
+}
+
+/// Milliseconds are all a timing is good for; this keeps binary noise out of the JSON.
+private func rounded(_ value: Double) -> Double {
+    (value * 1000).rounded() / 1000
+}
