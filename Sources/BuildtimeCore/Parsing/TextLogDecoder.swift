@@ -3,6 +3,7 @@ final class TextLogDecoder: LogDecoder {
     private let assembler: LineAssembler
     private let style: TimestampStyle?
     private var clock = ClockNormalizer()
+    private var isoCache = ISOStampCache()
     private var splitter = LineSplitter()
     private var sourceLine = 0
 
@@ -21,7 +22,7 @@ final class TextLogDecoder: LogDecoder {
 
     private func handle(_ line: UnsafeBufferPointer<UInt8>) {
         sourceLine += 1
-        guard let style, let stamp = style.parse(line) else {
+        guard let style, let stamp = style.parse(line, cache: &isoCache) else {
             assembler.emit(line, time: nil, sourceLine: sourceLine)
             return
         }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A per-line timestamp prefix written by a CI system or a helper such as moreutils `ts`.
 public enum TimestampStyle: String, Sendable, CaseIterable, Codable {
     /// `2023-03-03T23:11:37.3435938Z ` (GitHub Actions; any ISO-8601 date-time with an optional zone).
@@ -49,23 +55,8 @@ extension TimestampStyle {
         var scanner = ByteScanner(line)
         switch self {
         case .iso8601:
-            guard let year = scanner.digits(4), scanner.skip(UInt8(ascii: "-")), let month = scanner.digits(2),
-                  scanner.skip(UInt8(ascii: "-")), let day = scanner.digits(2),
-                  scanner.skip(UInt8(ascii: "T")) || scanner.skip(UInt8(ascii: " ")),
-                  let clock = scanner.clock(), (1...12).contains(month), (1...31).contains(day)
-            else { return nil }
-            var offset = 0
-            if scanner.skip(UInt8(ascii: "Z")) {
-            } else if let sign = scanner.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-                scanner.advance()
-                guard let hours = scanner.digits(2) else { return nil }
-                _ = scanner.skip(UInt8(ascii: ":"))
-                guard let minutes = scanner.digits(2) else { return nil }
-                offset = (hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
-            }
-            guard scanner.skipSeparator() else { return nil }
-            let days = daysFromCivil(year: year, month: month, day: day)
-            return ParsedStamp(seconds: Double(days * 86400 - offset) + clock.seconds, prefixLength: scanner.position, resolution: clock.resolution)
+            guard let base = Self.isoHead(&scanner) else { return nil }
+            return Self.isoTail(&scanner, base: base)
         case .bracketedClock:
             guard scanner.skip(UInt8(ascii: "[")), let clock = scanner.clock(), scanner.skip(UInt8(ascii: "]")), scanner.skipSeparator()
             else { return nil }
@@ -92,6 +83,70 @@ extension TimestampStyle {
     }
 }
 
+/// The date and time of the last ISO-8601 stamp read: lines written within the same second share their first 19 bytes,
+/// so only the fraction and the zone need reading again.
+struct ISOStampCache {
+    fileprivate var key: [UInt8] = []
+    fileprivate var base = 0.0
+}
+
+extension TimestampStyle {
+    /// `parse(_:)`, faster on a run of ISO-8601 stamps.
+    func parse(_ line: UnsafeBufferPointer<UInt8>, cache: inout ISOStampCache) -> ParsedStamp? {
+        guard self == .iso8601, line.count >= 19, let start = line.baseAddress else { return parse(line) }
+        var scanner = ByteScanner(line)
+        if cache.key.count == 19, memcmp(start, cache.key, 19) == 0 {
+            scanner.skip(count: 19)
+            return Self.isoTail(&scanner, base: cache.base)
+        }
+        guard let base = Self.isoHead(&scanner), scanner.position == 19 else { return parse(line) }
+        cache.key = Array(line[0..<19])
+        cache.base = base
+        return Self.isoTail(&scanner, base: base)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` (or a space for the `T`), as unix seconds before any fraction or zone.
+    fileprivate static func isoHead(_ scanner: inout ByteScanner) -> Double? {
+        guard let year = scanner.digits(4), scanner.skip(UInt8(ascii: "-")), let month = scanner.digits(2),
+              scanner.skip(UInt8(ascii: "-")), let day = scanner.digits(2),
+              scanner.skip(UInt8(ascii: "T")) || scanner.skip(UInt8(ascii: " ")),
+              let hours = scanner.digits(2), scanner.skip(UInt8(ascii: ":")), let minutes = scanner.digits(2),
+              scanner.skip(UInt8(ascii: ":")), let seconds = scanner.digits(2),
+              (1...12).contains(month), (1...31).contains(day), hours < 24, minutes < 60, seconds < 61
+        else { return nil }
+        return Double(daysFromCivil(year: year, month: month, day: day) * 86400 + hours * 3600 + minutes * 60 + seconds)
+    }
+
+    /// The optional `.fraction`, the zone (`Z`, `±HH:MM`, `±HHMM`, or none) and the separator after `isoHead`.
+    fileprivate static func isoTail(_ scanner: inout ByteScanner, base: Double) -> ParsedStamp? {
+        var value = base
+        var resolution = 1.0
+        if scanner.skip(UInt8(ascii: ".")) || scanner.skip(UInt8(ascii: ",")) {
+            var scale = 1.0, count = 0
+            while let byte = scanner.peek, byte &- UInt8(ascii: "0") < 10 {
+                if count < 9 {
+                    scale /= 10
+                    value += Double(byte &- UInt8(ascii: "0")) * scale
+                    count += 1
+                }
+                scanner.advance()
+            }
+            guard count > 0 else { return nil }
+            resolution = max(scale, 0.001)
+        }
+        if scanner.skip(UInt8(ascii: "Z")) {
+        } else if let sign = scanner.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            scanner.advance()
+            guard let hours = scanner.digits(2) else { return nil }
+            _ = scanner.skip(UInt8(ascii: ":"))
+            guard let minutes = scanner.digits(2) else { return nil }
+            value -= Double((hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "+") ? 1 : -1))
+        }
+        guard scanner.skipSeparator() else { return nil }
+        return ParsedStamp(seconds: value, prefixLength: scanner.position, resolution: resolution)
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
     let y = month <= 2 ? year - 1 : year
@@ -112,6 +167,8 @@ struct ByteScanner {
     var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
     mutating func advance() { position += 1 }
+
+    mutating func skip(count: Int) { position = min(position + count, bytes.count) }
 
     mutating func skip(_ byte: UInt8) -> Bool {
         guard peek == byte else { return false }

@@ -55,6 +55,23 @@ import Testing
         #expect(parse(style, text) == nil)
     }
 
+    @Test func cachedISOParsingAgreesWithThePlainOne() {
+        let lines = [
+            "2023-03-03T23:11:37.3435938Z #12 sha256:c7c4", "2023-03-03T23:11:37.4932885Z same second", "2023-03-03T23:11:37Z no fraction",
+            "2023-03-03T23:11:37+02:00 zone", "2023-03-03T23:11:37.5X broken tail", "2023-03-03T23:11:38.001Z next second",
+            "2023-03-03 23:11:38.002Z space", "not a stamp at all, but long enough", "2023-03-03T23:11:38.003Z",
+        ]
+        var cache = ISOStampCache()
+        for line in lines {
+            let bytes = Array(line.utf8)
+            let plain = bytes.withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0) }
+            let cached = bytes.withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0, cache: &cache) }
+            #expect(plain?.seconds == cached?.seconds, "\(line)")
+            #expect(plain?.prefixLength == cached?.prefixLength, "\(line)")
+            #expect(plain?.resolution == cached?.resolution, "\(line)")
+        }
+    }
+
     @Test func daysFromCivilMatchesKnownDates() {
         #expect(daysFromCivil(year: 1970, month: 1, day: 1) == 0)
         #expect(daysFromCivil(year: 2000, month: 3, day: 1) == 11017)
