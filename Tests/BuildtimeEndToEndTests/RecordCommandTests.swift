@@ -162,6 +162,9 @@ import Testing
         #expect(context["end"] is [String: Any])
         #expect(context["changedFiles"] as? [String] == ["requirements.txt"])
         #expect(context["event"] as? String == "push")
+        let table = try runner.run(["show", "latest"]).stdout
+        #expect(table.contains("free on \(runner.directory.path), build cache 45.0GB (41.2GB reclaimable)"))
+        #expect(table.contains("  changed   requirements.txt"))
     }
 
     @Test func aHangingDockerIsSkippedInTime() throws {

@@ -39,6 +39,12 @@ public enum RunRenderer {
         field("total", run.totalSeconds == nil ? "unmeasured (the log has no timestamps)" : DurationFormat.string(run.totalSeconds))
         if let resolution = run.timeResolution, resolution >= 1 { field("precision", "timestamps to \(DurationFormat.string(resolution))") }
         field("stored", DurationFormat.timestamp(run.recordedAt))
+        if let context = run.context {
+            field("machine", Self.machine(context))
+            if let files = context.changedFiles {
+                field("changed", files.isEmpty ? "no files" : files.prefix(5).joined(separator: ", ") + (files.count > 5 ? " and \(files.count - 5) more" : ""))
+            }
+        }
         lines.append("")
         var table = TextTable(headers: ["PHASE", "START", "DURATION", "LINES", "NOTE"], alignments: [.left, .right, .right, .left, .left])
         for phase in run.phases {
@@ -67,6 +73,31 @@ public enum RunRenderer {
         lines.append("")
         lines.append(ClassificationRenderer.images(run.images).trimmingCharacters(in: .newlines))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `load 1.2 on 2 cores, 84.0GB of 270.6GB free on /, build cache 9.8GB (8.1GB reclaimable)`
+    static func machine(_ context: RunContext) -> String {
+        var parts: [String] = []
+        if let start = context.start {
+            if let load = start.load1 { parts.append(String(format: "load %.1f on %d cores", load, start.cores)) }
+            if let free = start.diskFreeBytes, let size = start.diskSizeBytes, let path = start.diskPath {
+                parts.append("\(bytes(free)) of \(bytes(size)) free on \(path)")
+            }
+        }
+        if let cache = context.docker?.buildCache {
+            parts.append("build cache \(bytes(cache.size))" + (cache.reclaimable.map { " (\(bytes($0)) reclaimable)" } ?? ""))
+        } else if context.docker == nil {
+            parts.append("docker system df not available")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// `9.8GB`, in Docker's decimal units.
+    static func bytes(_ value: Double) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = value, unit = 0
+        while abs(value) >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? String(format: "%.0fB", value) : String(format: "%.1f%@", value, units[unit])
     }
 
     /// The runs as JSON: an array of run objects (see README, "JSON output").

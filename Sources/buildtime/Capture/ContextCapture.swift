@@ -18,8 +18,8 @@ struct ContextCapture: Sendable {
         var context = RunContext(event: environment["CI_PIPELINE_EVENT"], previousCommit: environment["CI_PREV_COMMIT_SHA"])
         context.dockerRoot = await dockerRoot?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
         var start = snapshot
-        if let root = context.dockerRoot {
-            let disk = MachineSnapshot.now(diskPath: root)
+        // The Docker root's file system when it can be measured, else the root file system's.
+        if let root = context.dockerRoot, case let disk = MachineSnapshot.now(diskPath: root), disk.diskFreeBytes != nil {
             (start.diskPath, start.diskSizeBytes, start.diskFreeBytes) = (disk.diskPath, disk.diskSizeBytes, disk.diskFreeBytes)
         }
         context.start = start
