@@ -9,12 +9,12 @@ import Darwin
 /// Turns what the Docker build parser saw into image builds with a class each, and classifies whole runs, in the
 /// product brief's order of evidence: what the build did, then what changed, then the duration against the budgets.
 struct BuildClassifier {
-    private let dependencyPatterns: [NSRegularExpression]
+    private let dependencyPatterns: LazyPatterns
     private let configuration: Configuration
 
     init(configuration: Configuration) {
         self.configuration = configuration
-        dependencyPatterns = configuration.dependencyInstall.compactMap { try? NSRegularExpression(pattern: $0) }
+        dependencyPatterns = LazyPatterns(configuration.dependencyInstall)
     }
 
     // MARK: - Image builds
@@ -50,7 +50,7 @@ struct BuildClassifier {
 
     private func matchesDependencyInstall(_ instruction: String) -> Bool {
         let range = NSRange(instruction.startIndex..., in: instruction)
-        return dependencyPatterns.contains { $0.firstMatch(in: instruction, range: range) != nil }
+        return dependencyPatterns.expressions.contains { $0.firstMatch(in: instruction, range: range) != nil }
     }
 
     /// Whether a `COPY`/`ADD` instruction names a requirement file.
@@ -205,6 +205,14 @@ struct BuildClassifier {
         }
         return nil
     }
+}
+
+/// Regular expressions compiled on first use: compiling loads ICU, which a log without Docker builds never needs.
+private final class LazyPatterns: @unchecked Sendable {
+    private let patterns: [String]
+    private(set) lazy var expressions: [NSRegularExpression] = patterns.compactMap { try? NSRegularExpression(pattern: $0) }
+
+    init(_ patterns: [String]) { self.patterns = patterns }
 }
 
 /// `a - b`, when both are known.
