@@ -31,6 +31,7 @@ public struct SQLiteStore: RunStore {
         configuration.busyMode = .timeout(busyTimeout)
         var attempt = 0
         while true {
+            let started = Date()
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try Self.migrate(pool, with: migrator)
@@ -38,9 +39,10 @@ public struct SQLiteStore: RunStore {
                 return
             } catch let error as DatabaseError {
                 // Switching a brand-new file to WAL while others do the same can fail at once with "locked", without
-                // waiting for the busy timeout; trying again settles it.
+                // waiting for the busy timeout; trying again settles it. A lock that outlasted the timeout is final.
                 attempt += 1
-                guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode), attempt < 20 else {
+                let failedAtOnce = Date().timeIntervalSince(started) < busyTimeout / 2
+                guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode), failedAtOnce, attempt < 20 else {
                     throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
                 }
                 usleep(UInt32.random(in: 10_000...60_000))

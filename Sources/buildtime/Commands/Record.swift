@@ -94,19 +94,29 @@ extension Buildtime {
             var options = PlatformOptions()
             // Its own process group: a terminal's Ctrl-C reaches buildtime, which forwards it once.
             options.processGroupID = 0
+            // The command writes into pipes that threads of buildtime's own drain with plain reads: as fast as `cat`.
+            let output: OutputPipe, error: OutputPipe
+            do {
+                output = try OutputPipe()
+                error = try OutputPipe()
+            } catch {
+                Terminal.error("buildtime: cannot run \(program): \(error)\n")
+                throw ExitCode(127)
+            }
+            let drained = DispatchGroup()
+            output.drain(into: drained) { sink.pass($0, to: 1, as: .output) }
+            error.drain(into: drained) { sink.pass($0, to: 2, as: .error) }
             do {
                 let result = try await Subprocess.run(
                     executable, arguments: Arguments(Array(command.dropFirst())),
                     environment: .inherit.updating(["BUILDTIME_RUN_ID": runKey, "BUILDTIME_DB": store.path]),
-                    platformOptions: options, input: .currentStandardInput, output: .sequence, error: .sequence
+                    platformOptions: options, input: .currentStandardInput,
+                    output: .fileDescriptor(FileDescriptor(rawValue: output.writeEnd), closeAfterSpawningProcess: true),
+                    error: .fileDescriptor(FileDescriptor(rawValue: error.writeEnd), closeAfterSpawningProcess: true)
                 ) { execution in
                     forwarding.forward { signal in try? execution.send(signal: Signal(rawValue: signal)) }
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { for try await chunk in execution.standardOutput { sink.pass(chunk, to: 1, as: .output) } }
-                        group.addTask { for try await chunk in execution.standardError { sink.pass(chunk, to: 2, as: .error) } }
-                        try await group.waitForAll()
-                    }
                 }
+                drained.wait()
                 switch result.terminationStatus {
                 case .exited(let code): return .exited(code)
                 case .signaled(let signal): return .signaled(signal)
@@ -156,16 +166,14 @@ final class RecordingSink: @unchecked Sendable {
 
     init(_ recording: Recording?) { self.recording = recording }
 
-    func pass(_ chunk: SubprocessOutputSequence.Buffer, to descriptor: Int32, as stream: Recording.Stream) {
-        let bytes: [UInt8] = chunk.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 { if errno == EINTR { continue } else { break } }
-                offset += written
-            }
-            return recording == nil ? [] : Array(bytes)
+    func pass(_ chunk: UnsafeRawBufferPointer, to descriptor: Int32, as stream: Recording.Stream) {
+        var offset = 0
+        while offset < chunk.count {
+            let written = Foundation.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
+            if written < 0 { if errno == EINTR { continue } else { break } }
+            offset += written
         }
+        let bytes = recording == nil ? [] : Array(chunk)
         guard let recording, !bytes.isEmpty else { return }
         let time = recording.now()
         condition.lock()
@@ -185,6 +193,45 @@ final class RecordingSink: @unchecked Sendable {
     /// Waits until every chunk has been analysed.
     func drain() {
         queue.sync {}
+    }
+}
+
+/// A pipe for one of the command's outputs, with a large buffer, whose read end a thread drains.
+final class OutputPipe: @unchecked Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw Errno(rawValue: errno) }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+        // Neither end leaks into other children; the command gets the write end as its stdout or stderr.
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+        #if os(Linux)
+        // F_SETPIPE_SZ: a larger buffer means fewer wake-ups for a chatty command; if refused, the default serves.
+        _ = fcntl(writeEnd, 1031, Int32(1 << 20))
+        #endif
+    }
+
+    /// Reads until the command and everything it started have closed the pipe, handing each chunk to `body`.
+    func drain(into group: DispatchGroup, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
+        group.enter()
+        Thread.detachNewThread { [self] in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer {
+                buffer.deallocate()
+                close(readEnd)
+                group.leave()
+            }
+            while true {
+                let count = read(readEnd, buffer.baseAddress, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return }
+                body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
     }
 }
 
