@@ -181,8 +181,8 @@ public enum CommandExit: Sendable, Equatable {
     }
 }
 
-/// Writes all of `bytes`, retrying short writes and interruptions; false on failure.
-func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+/// Writes all of `bytes` to a file descriptor, retrying short writes and interruptions; false on failure.
+public func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
     var offset = 0
     while offset < bytes.count {
         let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

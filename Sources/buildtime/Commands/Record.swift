@@ -167,12 +167,8 @@ final class RecordingSink: @unchecked Sendable {
     init(_ recording: Recording?) { self.recording = recording }
 
     func pass(_ chunk: UnsafeRawBufferPointer, to descriptor: Int32, as stream: Recording.Stream) {
-        var offset = 0
-        while offset < chunk.count {
-            let written = Foundation.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
-            if written < 0 { if errno == EINTR { continue } else { break } }
-            offset += written
-        }
+        // A reader that went away (a closed pipe) must not stop the command or the recording.
+        _ = writeAll(descriptor, chunk)
         let bytes = recording == nil ? [] : Array(chunk)
         guard let recording, !bytes.isEmpty else { return }
         let time = recording.now()
