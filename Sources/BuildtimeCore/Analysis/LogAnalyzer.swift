@@ -40,9 +40,8 @@ public final class LogAnalyzer: LogLineConsumer {
     private let classifier: BuildClassifier
     private var firstTime: Double?
     private var lastTime: Double?
-    private var metadata = RunMetadata()
-    private var startedAt: Double?
-    private var changedFiles: [String]?
+    /// `CI_*` variables printed in the log, first value of each; read as the environment of a recorded run is.
+    private var variables: [String: String] = [:]
     private var exit: CommandExit?
 
     /// `readsBuilds: false` skips the Docker build output: phases and metadata only, for a quicker scan.
@@ -71,20 +70,10 @@ public final class LogAnalyzer: LogLineConsumer {
 
     private func readVariable(_ text: String) {
         guard let equals = text.firstIndex(of: "=") else { return }
+        let name = String(text[..<equals])
         let value = String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
-        guard !value.isEmpty else { return }
-        switch text[..<equals] {
-        case "CI_PIPELINE_NUMBER": metadata.pipelineNumber = metadata.pipelineNumber ?? Int(value)
-        case "CI_COMMIT_SHA": metadata.commit = metadata.commit ?? value
-        case "CI_COMMIT_BRANCH": metadata.branch = metadata.branch ?? value
-        case "CI_REPO": metadata.repo = metadata.repo ?? value
-        case "CI_STEP_NAME": metadata.step = metadata.step ?? value
-        case "CI_PIPELINE_STARTED": startedAt = startedAt ?? Double(value)
-        case "CI_PIPELINE_FILES":
-            // A JSON array of paths; Woodpecker leaves it unset above 500 files.
-            if changedFiles == nil, let files = try? JSONDecoder().decode([String].self, from: Data(value.utf8)) { changedFiles = files }
-        default: break
-        }
+        guard !value.isEmpty, variables[name] == nil, RunMetadata.variableNames.contains(name) || name == "CI_PIPELINE_STARTED" else { return }
+        variables[name] = value
     }
 
     /// The summary, once all lines are consumed.
@@ -94,7 +83,8 @@ public final class LogAnalyzer: LogLineConsumer {
             .map { classifier.image(from: $0, origin: firstTime) }
         return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
-            metadata: metadata, startedAt: startedAt, changedFiles: changedFiles, images: images, exit: exit, droppedImages: builds?.droppedBuilds ?? 0
+            metadata: RunMetadata(environment: variables), startedAt: variables["CI_PIPELINE_STARTED"].flatMap(Double.init),
+            changedFiles: RunMetadata.changedFiles(environment: variables), images: images, exit: exit, droppedImages: builds?.droppedBuilds ?? 0
         )
     }
 

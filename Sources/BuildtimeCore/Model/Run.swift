@@ -93,6 +93,9 @@ public struct RunMetadata: Sendable, Equatable, Codable {
         self.step = step
     }
 
+    /// The variables `init(environment:)` and `changedFiles(environment:)` read.
+    static let variableNames: Set<String> = ["CI_PIPELINE_NUMBER", "CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_REPO", "CI_STEP_NAME", "CI_PIPELINE_FILES"]
+
     /// The metadata Woodpecker gives a step in its environment (`CI_PIPELINE_NUMBER`, `CI_COMMIT_SHA`, ...).
     public init(environment: [String: String]) {
         func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
