@@ -1,3 +1,4 @@
+import CByteSearch
 import Foundation
 
 /// Finds the Docker builds inside a log: BuildKit plain progress (also interleaved from parallel builds, with stream
@@ -118,7 +119,7 @@ final class DockerBuildParser {
             return
         }
         if legacy != nil || legacyStep != nil {
-            if Self.contains(text, ": Pull complete") || Self.contains(text, ": Pulling from ") || Self.contains(text, ": Download complete") {
+            if Self.contains(text, Prefix.pullComplete) || Self.contains(text, Prefix.pullingFrom) || Self.contains(text, Prefix.downloadComplete) {
                 legacyBuild(time: time).basePulled = true
             } else if let step = legacyStep, step.status == .running {
                 noteDependencyOutput(text, in: step, time: time)
@@ -210,7 +211,6 @@ final class DockerBuildParser {
         if case .text = line.kind, VertexName.looksLikeHeader(line.text) {
             header = vertexName(line.text)
         }
-        let name = header
         if let key {
             let build = build(forKey: key, time: time)
             return (build, build.vertices[number] == nil ? header : nil, false)
@@ -218,14 +218,14 @@ final class DockerBuildParser {
         if let build = targetVertices[number], !build.isFinished {
             return (build, build.vertices[number] == nil ? header : nil, false)
         }
-        if let name, let target = name.firstWord, target != "internal", target != "auth",
-           targets.contains(target) || (name.isInternal && name.prefix == target) {
+        if let header, let target = header.firstWord, target != "internal", target != "auth",
+           targets.contains(target) || (header.isInternal && header.prefix == target) {
             targets.insert(target)
             let build = build(forKey: target, time: time)
             targetVertices[number] = build
             return (build, header, false)
         }
-        if let header, let name {
+        if let name = header {
             // Vertices are numbered in order of first display, so a new vertex takes the next number of its build. A
             // header seen before is printed again when output switches back to a running vertex. Parallel builds of
             // the same Dockerfile print the same headers, so a build expecting this number comes first.
@@ -513,8 +513,9 @@ final class DockerBuildParser {
         return (name.string, UnsafeBufferPointer(rebasing: text[(close + 2)...]))
     }
 
-    private static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
-        text.string.contains(needle)
+    private static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let base = text.baseAddress, text.count >= needle.count else { return false }
+        return needle.withUnsafeBytes { bt_memmem(base, text.count, $0.baseAddress, needle.count) != nil }
     }
 
     /// The number after `marker` in `text`, e.g. `exit code: 1`.

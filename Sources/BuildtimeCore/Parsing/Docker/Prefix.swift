@@ -1,5 +1,8 @@
-/// Byte prefixes the build parser tests lines against (a `[UInt8]` compares without making strings).
+/// Byte strings the build parser tests lines against (a `[UInt8]` compares without making strings).
 enum Prefix {
+    static let pullComplete = Array(": Pull complete".utf8)
+    static let pullingFrom = Array(": Pulling from ".utf8)
+    static let downloadComplete = Array(": Download complete".utf8)
     static let cached = Array("CACHED".utf8)
     static let canceled = Array("CANCELED".utf8)
     static let ellipsis = Array("...".utf8)
