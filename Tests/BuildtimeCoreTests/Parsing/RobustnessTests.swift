@@ -50,7 +50,8 @@ import Testing
                 outcomes.rejected += 1
             }
         }
-        #expect(outcomes.read + outcomes.rejected == 150)
+        // Any other error, or a crash, has already failed the test; this checks the damage left logs to analyse.
+        #expect(outcomes.read > 0, "every mutation was rejected: the analysis was never exercised")
     }
 
     @Test func randomBytesNeverCrash() {
