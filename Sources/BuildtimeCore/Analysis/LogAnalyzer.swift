@@ -14,6 +14,8 @@ public struct LogSummary: Sendable, Equatable {
     public var startedAt: Double?
     /// Files changed since the previous run, when the log prints `CI_PIPELINE_FILES=[...]`.
     public var changedFiles: [String]?
+    /// The machine's state and the change, as far as the log prints them (`docker system df`, `df`, `uptime`, CI variables).
+    public var context: RunContext?
     /// The Docker builds in the log, classified.
     public var images: [ImageBuild]
     /// How the command ended, when the log is one `buildtime record --log` wrote.
@@ -43,6 +45,7 @@ public final class LogAnalyzer: LogLineConsumer {
     /// `CI_*` variables printed in the log, first value of each; read as the environment of a recorded run is.
     private var variables: [String: String] = [:]
     private var exit: CommandExit?
+    private let machine = ContextScanner()
 
     /// `readsBuilds: false` skips the Docker build output: phases and metadata only, for a quicker scan.
     public init(configuration: Configuration, readsBuilds: Bool = true) throws {
@@ -58,6 +61,7 @@ public final class LogAnalyzer: LogLineConsumer {
         }
         phases.consume(line)
         builds?.consume(line)
+        machine.consume(line.text)
         // `[buildtime] exit status 0 after 12.345s`, the last line of a recorded log.
         if line.text.first == UInt8(ascii: "["), line.text.starts(with: Prefix.buildtimeNote) {
             exit = CommandExit.parse(footer: line.string) ?? exit
@@ -72,8 +76,23 @@ public final class LogAnalyzer: LogLineConsumer {
         guard let equals = text.firstIndex(of: "=") else { return }
         let name = String(text[..<equals])
         let value = String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
-        guard !value.isEmpty, variables[name] == nil, RunMetadata.variableNames.contains(name) || name == "CI_PIPELINE_STARTED" else { return }
+        guard !value.isEmpty, variables[name] == nil, RunMetadata.variableNames.contains(name) || Self.contextVariables.contains(name) else { return }
         variables[name] = value
+    }
+
+    /// Variables read for the summary besides the metadata.
+    private static let contextVariables: Set<String> = ["CI_PIPELINE_STARTED", "CI_PIPELINE_EVENT", "CI_PREV_COMMIT_SHA"]
+
+    /// What the log says of the machine and the change.
+    private func context() -> RunContext? {
+        var context = machine.context() ?? RunContext()
+        context.event = variables["CI_PIPELINE_EVENT"]
+        context.previousCommit = variables["CI_PREV_COMMIT_SHA"]
+        if let files = RunMetadata.changedFiles(environment: variables) {
+            context.changedFiles = files
+            context.changedFilesSource = "CI_PIPELINE_FILES"
+        }
+        return context == RunContext() ? nil : context
     }
 
     /// The summary, once all lines are consumed.
@@ -84,7 +103,7 @@ public final class LogAnalyzer: LogLineConsumer {
         return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
             metadata: RunMetadata(environment: variables), startedAt: variables["CI_PIPELINE_STARTED"].flatMap(Double.init),
-            changedFiles: RunMetadata.changedFiles(environment: variables), images: images, exit: exit, droppedImages: builds?.droppedBuilds ?? 0
+            changedFiles: RunMetadata.changedFiles(environment: variables), context: context(), images: images, exit: exit, droppedImages: builds?.droppedBuilds ?? 0
         )
     }
 

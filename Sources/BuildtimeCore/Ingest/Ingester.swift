@@ -50,6 +50,11 @@ public struct Ingester: Sendable {
             throw IngestError(file: name, line: nil, reason: String(describing: error))
         }
         let fromName = name == "-" ? RunMetadata() : Self.metadata(fromFileName: (name as NSString).lastPathComponent)
+        var context = summary.context
+        if let changedFiles {
+            context = context ?? RunContext()
+            (context!.changedFiles, context!.changedFilesSource) = (changedFiles, "given")
+        }
         let start = startedAt
             ?? summary.startedAt.map(Date.init(timeIntervalSince1970:))
             ?? (summary.reading.timeBase == .absolute ? summary.firstTime.map(Date.init(timeIntervalSince1970:)) : nil)
@@ -58,7 +63,7 @@ public struct Ingester: Sendable {
             metadata: metadata.filling(from: summary.metadata).filling(from: fromName),
             startedAt: start, status: Self.status(of: summary), exitCode: summary.exit.map { Int($0.status) }, totalSeconds: summary.totalSeconds,
             lineCount: summary.reading.lineCount, timeResolution: summary.reading.timeResolution, phases: summary.phases,
-            images: summary.images, classification: classification, recordedAt: now()
+            images: summary.images, classification: classification, context: context, recordedAt: now()
         )
     }
 

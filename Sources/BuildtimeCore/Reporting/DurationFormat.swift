@@ -13,6 +13,16 @@ public enum DurationFormat {
         return sign + String(format: "%dh%02dm", whole / 3600, (whole % 3600) / 60)
     }
 
+    /// `+12.3s`, `-1m05s`: a change.
+    public static func signed(_ seconds: Double) -> String {
+        (seconds >= 0 ? "+" : "") + string(seconds)
+    }
+
+    /// `+57%`, `-12%`.
+    public static func percent(_ fraction: Double) -> String {
+        String(format: "%+.0f%%", fraction * 100)
+    }
+
     /// `2026-11-29 13:07Z`, in UTC.
     public static func timestamp(_ date: Date?) -> String {
         guard let date else { return "—" }

@@ -1,0 +1,104 @@
+import CByteSearch
+
+/// Reads the machine's state where a pipeline printed it, so an ingested run gets the context `record` measures:
+/// a `docker system df` table, `df -P` (or `df -h`, `df -k`) output, `uptime`'s load average, `docker info`'s
+/// ` CPUs: 4` and ` Docker Root Dir: /var/lib/docker`. The first of each is the start; a second `df` or load, the end.
+final class ContextScanner {
+    private var dockerTable: [String] = []
+    private var inDockerTable = false
+    /// The `df` header's block size in bytes, or 0 for human sizes (`df -h`), while the next line is its row.
+    private var dfBlockSize: Double?
+    private var disks: [(path: String, size: Double, free: Double)] = []
+    private var loads: [(Double, Double, Double)] = []
+    private var cores: Int?
+    private var dockerRoot: String?
+
+    private static let loadAverage = Array("load average".utf8)
+
+    func consume(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let first = text.first else { inDockerTable = false; return }
+        if let blockSize = dfBlockSize {
+            dfBlockSize = nil
+            readDiskRow(text.string, blockSize: blockSize)
+            return
+        }
+        switch first {
+        case UInt8(ascii: "T") where text.starts(with: Array("TYPE ".utf8)):
+            inDockerTable = true
+            return
+        case UInt8(ascii: "I"), UInt8(ascii: "C"), UInt8(ascii: "L"), UInt8(ascii: "B"):
+            if inDockerTable, dockerTable.count < 8 { dockerTable.append(text.string); return }
+            if first == UInt8(ascii: "C") { readSpaced(text) }
+        case UInt8(ascii: "F") where text.starts(with: Array("Filesystem ".utf8)):
+            readDiskHeader(text.string)
+        case UInt8(ascii: " "), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            readSpaced(text)
+        default: break
+        }
+        inDockerTable = false
+    }
+
+    private func readSpaced(_ text: UnsafeBufferPointer<UInt8>) {
+        if text.count < 200, let base = text.baseAddress,
+           Self.loadAverage.withUnsafeBytes({ bt_memmem(base, text.count, $0.baseAddress, $0.count) }) != nil {
+            readLoad(text.string)
+            return
+        }
+        let line = text.string.trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("CPUs: "), cores == nil { cores = Int(line.dropFirst(6)) }
+        if line.hasPrefix("Docker Root Dir: "), dockerRoot == nil { dockerRoot = String(line.dropFirst(17)) }
+    }
+
+    /// ` 10:01:02 up 12 days,  3:04,  0 users,  load average: 0.42, 0.51, 0.48`
+    private func readLoad(_ line: String) {
+        guard let colon = line.range(of: "load average")?.upperBound, let start = line[colon...].firstIndex(of: ":") else { return }
+        let numbers = line[line.index(after: start)...].split(whereSeparator: { $0 == "," || $0 == " " }).compactMap { Double($0) }
+        if numbers.count >= 3 { loads.append((numbers[0], numbers[1], numbers[2])) }
+    }
+
+    /// `Filesystem 1024-blocks Used Available Capacity Mounted on`, `Filesystem 1K-blocks ...`, `Filesystem Size Used Avail Use% Mounted on`.
+    private func readDiskHeader(_ line: String) {
+        let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard columns.count >= 5 else { return }
+        let unit = columns[1].lowercased()
+        if unit == "size" { dfBlockSize = 0 }
+        else if unit.hasSuffix("-blocks"), let size = Double(unit.dropLast(7).replacingOccurrences(of: "k", with: "")) {
+            dfBlockSize = size * (unit.contains("k") ? 1024 : 1)
+        }
+    }
+
+    /// `/dev/sda1 102687672 52345678 45000000 54% /var/lib/docker`
+    private func readDiskRow(_ line: String, blockSize: Double) {
+        let columns = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard columns.count >= 6 else { return }
+        let amount = { (text: String) -> Double? in
+            blockSize > 0 ? Double(text).map { $0 * blockSize } : Self.humanBytes(text)
+        }
+        guard let size = amount(columns[1]), let free = amount(columns[3]) else { return }
+        disks.append((columns[5...].joined(separator: " "), size, free))
+    }
+
+    /// `df -h` sizes: `20G`, `1.5T`, `512M` (powers of 1024).
+    static func humanBytes(_ text: String) -> Double? {
+        let scales: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        guard let last = text.last else { return nil }
+        if let scale = scales[last] { return Double(text.dropLast()).map { $0 * scale } }
+        return Double(text)
+    }
+
+    /// What was found; nil when the log printed none of it.
+    func context() -> RunContext? {
+        let docker = dockerTable.isEmpty ? nil : DockerDiskUsage.parse("TYPE\n" + dockerTable.joined(separator: "\n"))
+        let snapshot = { (index: Int) -> MachineSnapshot? in
+            guard index < max(self.disks.count, self.loads.count) else { return nil }
+            var snapshot = MachineSnapshot(cores: self.cores ?? 0)
+            if index < self.loads.count { (snapshot.load1, snapshot.load5, snapshot.load15) = self.loads[index] }
+            if index < self.disks.count {
+                (snapshot.diskPath, snapshot.diskSizeBytes, snapshot.diskFreeBytes) = (self.disks[index].path, self.disks[index].size, self.disks[index].free)
+            }
+            return snapshot
+        }
+        guard docker != nil || !disks.isEmpty || !loads.isEmpty || dockerRoot != nil else { return nil }
+        return RunContext(start: snapshot(0), end: snapshot(1), docker: docker, dockerRoot: dockerRoot)
+    }
+}

@@ -1,0 +1,60 @@
+/// The typical value of a metric among comparable runs: their median, and the median absolute deviation (MAD) as a
+/// spread that one wild run cannot inflate.
+public struct Baseline: Sendable, Equatable, Codable {
+    public var median: Double
+    public var mad: Double
+    /// How many runs it is made of.
+    public var runs: Int
+
+    public init(median: Double, mad: Double, runs: Int) {
+        self.median = median
+        self.mad = mad
+        self.runs = runs
+    }
+
+    /// The baseline of `values`; nil when there are none.
+    public init?(_ values: [Double]) {
+        guard let median = Self.median(values) else { return nil }
+        self.init(median: median, mad: Self.median(values.map { abs($0 - median) })!, runs: values.count)
+    }
+
+    /// The MAD scaled to estimate a standard deviation under normal noise (× 1.4826), never below `floor`: runs that
+    /// all took the same rounded time would otherwise make any difference infinitely significant.
+    public func scaledMAD(floor: Double) -> Double { max(mad * 1.4826, floor) }
+
+    /// How many scaled MADs `value` is from the median.
+    public func distance(of value: Double, floor: Double) -> Double { (value - median) / scaledMAD(floor: floor) }
+
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+/// When a difference from the baseline counts: it must be statistically far (`deviations` scaled MADs) and practically
+/// large (`relativeMargin` of the baseline and `absoluteFloor` seconds), so a 6 s step that took 7 s is not an alert.
+public struct RegressionPolicy: Sendable, Equatable {
+    /// How many of the latest comparable runs make a baseline.
+    public var window = 20
+    /// Fewer comparable runs than this give "not enough history", never a guess.
+    public var minimumHistory = 5
+    public var deviations = 3.0
+    public var relativeMargin = 0.15
+    public var absoluteFloor = 5.0
+    /// A level shift needs this many runs on each side.
+    public var shiftMinimumRuns = 3
+    /// The chance that noise alone shows a split as strong, below which a level shift is believed.
+    public var shiftSignificance = 0.01
+
+    public init() {}
+
+    public static let `default` = RegressionPolicy()
+
+    /// Whether going from `baseline` to `value` is a practical change (either way).
+    public func isPractical(from baseline: Double, to value: Double) -> Bool {
+        let change = abs(value - baseline)
+        return change >= absoluteFloor && change >= relativeMargin * baseline
+    }
+}

@@ -1,0 +1,92 @@
+/// Finds where a series changed level, by binary segmentation in the manner of E-divisive (Apache Otava/Hunter): the
+/// split of a segment whose two sides differ most is kept when a permutation test says noise alone rarely splits as
+/// well, and when the sides' medians differ by a practical amount; then each side is searched again.
+///
+/// The split statistic is a two-sample t on ranks, so a single wild run weighs no more than any other high run.
+public struct ChangePointDetector: Sendable {
+    public var policy: RegressionPolicy
+    /// Shuffles per test; with 199 the smallest possible p-value is 0.005.
+    public var permutations = 199
+
+    public init(policy: RegressionPolicy = .default) { self.policy = policy }
+
+    /// The indices at which a new level starts, in order.
+    public func changePoints(_ values: [Double]) -> [Int] {
+        var found: [Int] = []
+        search(values, range: 0..<values.count, into: &found)
+        return found.sorted()
+    }
+
+    private func search(_ values: [Double], range: Range<Int>, into found: inout [Int]) {
+        let minimum = max(2, policy.shiftMinimumRuns)
+        guard range.count >= 2 * minimum else { return }
+        let segment = Array(values[range])
+        let ranks = Self.ranks(segment)
+        guard let best = Self.bestSplit(ranks, minimum: minimum) else { return }
+        var generator = SplitMix64(seed: UInt64(range.lowerBound &* 7919 &+ range.count))
+        var shuffled = ranks
+        var asStrong = 0
+        for _ in 0..<permutations {
+            shuffled.shuffle(using: &generator)
+            if let split = Self.bestSplit(shuffled, minimum: minimum), split.score >= best.score { asStrong += 1 }
+        }
+        let p = Double(asStrong + 1) / Double(permutations + 1)
+        let before = Baseline.median(Array(segment[..<best.index]))!, after = Baseline.median(Array(segment[best.index...]))!
+        guard p <= policy.shiftSignificance, policy.isPractical(from: before, to: after) else { return }
+        let split = range.lowerBound + best.index
+        found.append(split)
+        search(values, range: range.lowerBound..<split, into: &found)
+        search(values, range: split..<range.upperBound, into: &found)
+    }
+
+    /// The split (first index of the right side) with the largest two-sample t, each side at least `minimum` long.
+    static func bestSplit(_ x: [Double], minimum: Int) -> (index: Int, score: Double)? {
+        let n = x.count
+        guard n >= 2 * minimum else { return nil }
+        var sum = [Double](repeating: 0, count: n + 1), squares = [Double](repeating: 0, count: n + 1)
+        for i in 0..<n {
+            sum[i + 1] = sum[i] + x[i]
+            squares[i + 1] = squares[i] + x[i] * x[i]
+        }
+        var best: (index: Int, score: Double)?
+        for k in minimum...(n - minimum) {
+            let left = Double(k), right = Double(n - k)
+            let meanLeft = sum[k] / left, meanRight = (sum[n] - sum[k]) / right
+            let within = (squares[k] - left * meanLeft * meanLeft) + (squares[n] - squares[k] - right * meanRight * meanRight)
+            let variance = max(within / Double(n - 2), 1e-9)
+            let score = abs(meanLeft - meanRight) / (variance * (1 / left + 1 / right)).squareRoot()
+            if best == nil || score > best!.score { best = (k, score) }
+        }
+        return best
+    }
+
+    /// Ranks from 1, ties sharing their mean rank.
+    static func ranks(_ values: [Double]) -> [Double] {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var ranks = [Double](repeating: 0, count: values.count)
+        var start = 0
+        while start < order.count {
+            var end = start
+            while end + 1 < order.count, values[order[end + 1]] == values[order[start]] { end += 1 }
+            let rank = Double(start + end) / 2 + 1
+            for position in start...end { ranks[order[position]] = rank }
+            start = end + 1
+        }
+        return ranks
+    }
+}
+
+/// A small, fast, seeded generator: the same history always gives the same report.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

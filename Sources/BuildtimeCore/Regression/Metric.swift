@@ -1,0 +1,82 @@
+/// A measured quantity of a run that has a baseline: the total, a phase, an image build, the steps of one kind, the
+/// dependency install or the base-image pull. Written as `total`, `phase:build`, `image:cookie-refresher`, `steps:run`,
+/// `dependency-install`, `base-pull`.
+public struct Metric: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    public let name: String
+
+    public init(_ name: String) { self.name = name }
+
+    public static let total = Metric("total")
+    public static let dependencyInstall = Metric("dependency-install")
+    public static let basePull = Metric("base-pull")
+    public static func phase(_ name: String) -> Metric { Metric("phase:" + name) }
+    public static func image(_ name: String) -> Metric { Metric("image:" + name) }
+    public static func steps(_ kind: StepKind) -> Metric { Metric("steps:" + kind.rawValue) }
+
+    /// Whether a regression of this metric makes the run regressed. Step kinds, the dependency install and the base
+    /// pull explain a regression (and feed the hints) but do not raise one of their own: comparing many small sums
+    /// would cry wolf on noise.
+    public var raisesAlerts: Bool { self == .total || name.hasPrefix("phase:") || name.hasPrefix("image:") }
+
+    /// `build phase`, `image trading-dashboard`, `RUN steps`.
+    public var label: String {
+        if let phase = suffix("phase:") { return "\(phase) phase" }
+        if let image = suffix("image:") { return "image \(image)" }
+        if let kind = suffix("steps:") { return "\(kind.uppercased()) steps" }
+        return name.replacingOccurrences(of: "-", with: " ")
+    }
+
+    /// The part after `prefix`, when the name starts with it.
+    public func suffix(_ prefix: String) -> String? {
+        name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+    }
+
+    public var description: String { name }
+
+    /// Total first, then phases, images, step kinds and the rest, each by name.
+    public static func < (lhs: Metric, rhs: Metric) -> Bool {
+        (lhs.rank, lhs.name) < (rhs.rank, rhs.name)
+    }
+
+    private var rank: Int {
+        if self == .total { return 0 }
+        if name.hasPrefix("phase:") { return 1 }
+        if name.hasPrefix("image:") { return 2 }
+        if name.hasPrefix("steps:") { return 3 }
+        return 4
+    }
+
+    public init(from decoder: any Decoder) throws { name = try decoder.singleValueContainer().decode(String.self) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
+}
+
+/// The metrics of one run, and the build steps that attribution compares.
+public struct RunMetrics: Sendable {
+    public var values: [Metric: Double]
+    /// Seconds per build step, keyed `image › instruction`; a cached step counts 0 s.
+    public var steps: [String: Double]
+
+    public init(_ run: Run) {
+        var values: [Metric: Double] = [:]
+        var steps: [String: Double] = [:]
+        if let total = run.totalSeconds { values[.total] = total }
+        for phase in run.phases { if let duration = phase.duration { values[.phase(phase.name)] = duration } }
+        for (position, image) in run.images.enumerated() {
+            let label = image.label(position: position)
+            if let duration = image.duration { values[.image(label), default: 0] += duration }
+            for (index, step) in image.steps.enumerated() where step.kind != .internal || step.ran {
+                let seconds = step.ran ? step.duration ?? 0 : 0
+                if step.ran, step.kind != .from { values[.steps(step.kind), default: 0] += seconds }
+                steps["\(label) › \(step.instruction)", default: 0] += seconds
+                if index == image.dependencyStep, step.ran { values[.dependencyInstall, default: 0] += seconds }
+                if step.kind == .from, image.basePulled { values[.basePull, default: 0] += seconds }
+            }
+        }
+        self.values = values
+        self.steps = steps
+    }
+}

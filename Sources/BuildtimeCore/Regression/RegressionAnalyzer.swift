@@ -1,0 +1,174 @@
+import Foundation
+
+/// Compares every run with earlier runs of its own class: baselines, regressions and improvements, level shifts,
+/// budgets and hints. Pure: give it runs, get assessments.
+public struct RegressionAnalyzer: Sendable {
+    public var configuration: Configuration
+    public var policy: RegressionPolicy
+    public var thresholds: HintThresholds
+
+    public init(configuration: Configuration = .default, policy: RegressionPolicy = .default, thresholds: HintThresholds = HintThresholds()) {
+        self.configuration = configuration
+        self.policy = policy
+        self.thresholds = thresholds
+    }
+
+    /// The outcome for a history of runs.
+    public struct Outcome: Sendable {
+        /// One assessment per run, oldest first (the order of `runs`).
+        public var runs: [Run]
+        public var assessments: [RunAssessment]
+        public var shifts: [LevelShift]
+    }
+
+    /// Assesses `history` (any order; sorted by start time here).
+    public func analyze(_ history: [Run]) -> Outcome {
+        let runs = history.sorted { ($0.startedAt ?? $0.recordedAt, $0.id ?? 0) < ($1.startedAt ?? $1.recordedAt, $1.id ?? 0) }
+        let metrics = runs.map(RunMetrics.init)
+        var assessments = runs.indices.map { index in
+            let run = runs[index]
+            return RunAssessment(
+                runID: run.id, pipeline: run.metadata.pipelineNumber, commit: run.metadata.commit, branch: run.metadata.branch,
+                startedAt: run.startedAt, runClass: run.classification.runClass, status: run.status, total: run.totalSeconds,
+                verdict: .notCompared, note: Self.whyNotCompared(run), comparisons: [], cause: nil,
+                budget: budget(of: run, metrics: metrics[index]), hints: [])
+        }
+        var shifts: [LevelShift] = []
+        for runClass in RunClass.allCases {
+            let series = runs.indices.filter { runs[$0].classification.runClass == runClass && Self.isComparable(runs[$0]) }
+            shifts += compare(series, runClass: runClass, runs: runs, metrics: metrics, into: &assessments)
+        }
+        let hints = HintEngine(configuration: configuration, policy: policy, thresholds: thresholds)
+        for index in runs.indices {
+            assessments[index].hints = hints.hints(for: runs[index], assessment: assessments[index])
+        }
+        return Outcome(runs: runs, assessments: assessments, shifts: shifts)
+    }
+
+    /// A succeeded run with a measured total, whose class is known.
+    static func isComparable(_ run: Run) -> Bool {
+        run.status == .succeeded && run.totalSeconds != nil && run.classification.runClass != nil
+    }
+
+    private static func whyNotCompared(_ run: Run) -> String? {
+        if run.classification.runClass == nil { return "class unknown" }
+        if run.status != .succeeded { return "\(run.status.rawValue): not compared" }
+        if run.totalSeconds == nil { return "no timestamps: not compared" }
+        return nil
+    }
+
+    /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts.
+    private func compare(_ series: [Int], runClass: RunClass, runs: [Run], metrics: [RunMetrics], into assessments: inout [RunAssessment]) -> [LevelShift] {
+        let totals = series.map { metrics[$0].values[.total]! }
+        let starts = [0] + ChangePointDetector(policy: policy).changePoints(totals)
+        var flagged = Set<Int>()
+        var shifts: [LevelShift] = []
+        for (position, index) in series.enumerated() {
+            let segment = starts.lastIndex { $0 <= position }!
+            let start = starts[segment]
+            let candidates: Range<Int>
+            var note: String?
+            if position == start, segment > 0 {
+                candidates = starts[segment - 1]..<start
+                note = "starts a level shift"
+            } else if segment > 0, position - start < policy.minimumHistory {
+                assessments[index].verdict = .followsShift
+                assessments[index].note = "follows the level shift of \(Self.name(runs[series[start]]))"
+                continue
+            } else {
+                candidates = start..<position
+            }
+            let history = candidates.filter { !flagged.contains($0) }.suffix(policy.window).map { series[$0] }
+            guard history.count >= policy.minimumHistory else {
+                assessments[index].verdict = .notEnoughHistory
+                assessments[index].note = "not enough history (\(history.count)/\(policy.minimumHistory))"
+                continue
+            }
+            let comparisons = metrics[index].values.keys.sorted().compactMap { metric in
+                compare(metric, of: metrics[index], with: history.map { metrics[$0] })
+            }
+            let alerting = comparisons.filter { $0.metric.raisesAlerts }
+            let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression
+                : alerting.contains { $0.verdict == .improvement } ? .improvement : .normal
+            assessments[index].verdict = verdict
+            assessments[index].comparisons = comparisons
+            assessments[index].note = note ?? "baseline of \(history.count) \(runClass.rawValue) runs"
+            if verdict != .normal {
+                assessments[index].cause = cause(of: metrics[index], against: history.map { metrics[$0] }, slower: verdict == .regression)
+                if note == nil { flagged.insert(position) }
+            }
+        }
+        for (segment, start) in starts.enumerated().dropFirst() {
+            let before = Array(starts[segment - 1]..<start).suffix(policy.window).map { series[$0] }
+            let end = segment + 1 < starts.count ? starts[segment + 1] : series.count
+            let after = Array(start..<end).map { series[$0] }
+            let first = runs[series[start]]
+            let median = { (indices: [Int]) in Baseline.median(indices.map { metrics[$0].values[.total]! })! }
+            shifts.append(LevelShift(
+                runClass: runClass, runID: first.id, pipeline: first.metadata.pipelineNumber, commit: first.metadata.commit,
+                startedAt: first.startedAt, before: median(before), after: median(after), runsBefore: before.count, runsAfter: after.count,
+                cause: cause(of: after.map { metrics[$0] }, against: before.map { metrics[$0] })))
+        }
+        return shifts
+    }
+
+    /// `pipeline #123`, else `run 45`.
+    static func name(_ run: Run) -> String {
+        run.metadata.pipelineNumber.map { "pipeline #\($0)" } ?? run.id.map { "run \($0)" } ?? "a run"
+    }
+
+    /// One metric against the runs of `history` that have it.
+    func compare(_ metric: Metric, of run: RunMetrics, with history: [RunMetrics]) -> Comparison? {
+        guard let value = run.values[metric] else { return nil }
+        guard let baseline = Baseline(history.compactMap { $0.values[metric] }), baseline.runs >= policy.minimumHistory else {
+            return Comparison(metric: metric, value: value, verdict: .notEnoughHistory)
+        }
+        // A floor for the spread: a tenth of the practical floor, so identical rounded times do not make every change significant.
+        let deviations = baseline.distance(of: value, floor: policy.absoluteFloor / 10)
+        let change = value - baseline.median
+        let verdict: Verdict = abs(deviations) > policy.deviations && policy.isPractical(from: baseline.median, to: value)
+            ? (change > 0 ? .regression : .improvement) : .normal
+        return Comparison(metric: metric, value: value, baseline: baseline, change: change,
+                          relative: baseline.median > 0 ? change / baseline.median : nil, deviations: deviations, verdict: verdict)
+    }
+
+    /// The phase, image and step of `run` whose time moved most from the medians of `history`, in the direction asked.
+    func cause(of run: RunMetrics, against history: [RunMetrics], slower: Bool) -> Cause {
+        cause(of: [run], against: history, slower: slower)
+    }
+
+    /// The same for a group of runs (the runs after a level shift): their medians against the medians before.
+    func cause(of group: [RunMetrics], against history: [RunMetrics], slower: Bool? = nil) -> Cause {
+        let direction: Double = (slower ?? (Self.median(.total, group) ?? 0 >= Self.median(.total, history) ?? 0)) ? 1 : -1
+        func largest(_ keys: Set<String>, value: (RunMetrics, String) -> Double?) -> Cause.Part? {
+            keys.compactMap { key -> Cause.Part? in
+                guard let now = Baseline.median(group.compactMap { value($0, key) }),
+                      let before = Baseline.median(history.map { value($0, key) ?? 0 }) else { return nil }
+                return Cause.Part(name: key, seconds: now, baseline: before)
+            }
+            .filter { $0.change * direction > 0 }
+            .max { ($0.change * direction, $1.name) < ($1.change * direction, $0.name) }
+        }
+        let names = { (prefix: String) in Set(group.flatMap { $0.values.keys.compactMap { $0.suffix(prefix) } }) }
+        return Cause(
+            phase: largest(names("phase:")) { $0.values[.phase($1)] },
+            image: largest(names("image:")) { $0.values[.image($1)] },
+            step: largest(Set(group.flatMap(\.steps.keys))) { $0.steps[$1] })
+    }
+
+    private static func median(_ metric: Metric, _ runs: [RunMetrics]) -> Double? {
+        Baseline.median(runs.compactMap { $0.values[metric] })
+    }
+
+    /// The run against its class's budget bands.
+    func budget(of run: Run, metrics: RunMetrics) -> [BudgetCheck] {
+        // A failed or cut-short run's durations are partial: they say nothing about the budget.
+        guard run.status == .succeeded, let runClass = run.classification.runClass, let bands = configuration.budgets[runClass] else { return [] }
+        return bands.keys.sorted().compactMap { name in
+            let band = bands[name]!
+            guard let value = metrics.values[name == "total" ? .total : .phase(name)] else { return nil }
+            let status: BudgetCheck.Status = value > band.upperBound ? .over : value < band.lowerBound ? .under : .within
+            return BudgetCheck(name: name, value: value, low: band.lowerBound, high: band.upperBound, status: status)
+        }
+    }
+}
