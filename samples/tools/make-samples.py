@@ -39,16 +39,18 @@ def secs(t):
     return f"{t:.3f}" if t < 10 else f"{t:.2f}" if t < 100 else f"{t:.1f}"
 
 
-def build_events(rng, image, kind, t0, slow=1.0, fail=False):
+def build_events(rng, image, kind, t0, slow=1.0, fail=False, context=1.0, cpu=1.0):
     """(time, line) events of one `docker build --progress=plain -t IMAGE .`, starting at t0. With `fail`, uv cannot
-    resolve the requirements and the build stops at the dependency step with BuildKit's failure summary."""
+    resolve the requirements and the build stops at the dependency step with BuildKit's failure summary. `slow`
+    stretches the downloads (apt, base image, uv), `context` the build context's transfer and the code copy, `cpu`
+    everything."""
     name, _ = image
     ev = []
     t = t0
 
     def add(dt, line):
         nonlocal t
-        t += dt
+        t += dt * cpu
         ev.append((t, line))
 
     add(0.05, '#0 building with "default" instance using docker driver')
@@ -88,10 +90,10 @@ def build_events(rng, image, kind, t0, slow=1.0, fail=False):
         add(0.01, f"#{n} DONE 0.0s")
     add(0.0, "")
     n += 1
-    ctx = {"cold": 1.2, "requirements": 0.9, "code-only": 12, "no-change": 1.0}[kind] * rng.uniform(0.8, 1.2)
+    ctx = {"cold": 1.2, "requirements": 0.9, "code-only": 12, "no-change": 1.0}[kind] * rng.uniform(0.8, 1.2) * context
     add(0.01, f"#{n} [internal] load build context")
-    add(ctx, f"#{n} transferring context: {rng.uniform(1.5, 4.5):.2f}MB {ctx:.1f}s done")
-    add(0.01, f"#{n} DONE {ctx:.1f}s")
+    add(ctx, f"#{n} transferring context: {rng.uniform(1.5, 4.5) * context:.2f}MB {ctx * cpu:.1f}s done")
+    add(0.01, f"#{n} DONE {ctx * cpu:.1f}s")
     add(0.0, "")
     ctx_vertex = n
     n += 1
@@ -156,7 +158,7 @@ def build_events(rng, image, kind, t0, slow=1.0, fail=False):
             for pkg in PACKAGES:
                 add(0.0, f"#{n} {secs(t - start)}  + {pkg}")
         elif index == 7:
-            add(rng.uniform(2.0, 5.0) if kind == "code-only" else rng.uniform(0.2, 1.0), "")
+            add(rng.uniform(2.0, 5.0) * context if kind == "code-only" else rng.uniform(0.2, 1.0), "")
         if ev[-1][1] == "":
             ev.pop()
         add(0.02, f"#{n} DONE {t - start:.1f}s")
@@ -216,9 +218,12 @@ def legacy_build_events(rng, image, kind, t0):
     return ev
 
 
-def run_events(rng, kind, failing=False, legacy=False, prefixes=None):
-    """The whole deploy step's (time, line) events, starting at 0. With `failing`, the last image's build fails."""
-    ev = [(0.0, "+ ./deploy.sh"), (0.02, BUILD_START)]
+def run_events(rng, kind, failing=False, legacy=False, prefixes=None, slow=1.0, context=1.0, cpu=1.0, sequential=False,
+               slow_deploy=False, preamble=()):
+    """The whole deploy step's (time, line) events, starting at 0. With `failing`, the last image's build fails;
+    `sequential` builds the images one after another (the `&` lost); `slow_deploy` stops and starts the containers one
+    at a time; `preamble` lines (CI variables, `docker system df`, ...) come first."""
+    ev = [(0.0, line) for line in preamble] + [(0.0, "+ ./deploy.sh"), (0.02, BUILD_START)]
     t = 0.05
     builds = []
     for i, image in enumerate(IMAGES):
@@ -226,7 +231,9 @@ def run_events(rng, kind, failing=False, legacy=False, prefixes=None):
             # The legacy builder's output cannot be told apart when interleaved, so this pipeline builds in turn.
             events = legacy_build_events(rng, image, kind, builds[-1][0] if builds else t)
         else:
-            events = build_events(rng, image, kind, t + i * 0.01 + rng.uniform(0, 0.05), fail=failing and i == len(IMAGES) - 1)
+            start = builds[-1][0] + 0.05 if sequential and builds else t + i * 0.01
+            events = build_events(rng, image, kind, start + rng.uniform(0, 0.05), fail=failing and i == len(IMAGES) - 1,
+                                  slow=slow, context=context, cpu=cpu)
         if prefixes:
             events = [(when, f"[{prefixes[i]}] {line}") for when, line in events]
         builds.extend(events)
@@ -243,12 +250,12 @@ def run_events(rng, kind, failing=False, legacy=False, prefixes=None):
     ev.append((t, BUILT))
     t += 0.05
     ev.append((t, "Stopping old containers in parallel..."))
-    t += rng.uniform(3.5, 6.5)
+    t += rng.uniform(3.5, 6.5) * (3 if slow_deploy else 1)
     for name, _ in IMAGES:
         t += 0.02
         ev.append((t, name))
     ev.append((t + 0.05, "Starting new containers in parallel..."))
-    t += rng.uniform(2.0, 3.5)
+    t += rng.uniform(2.0, 3.5) * (3 if slow_deploy else 1)
     for name, _ in IMAGES:
         t += 0.03
         ev.append((t, hexdigest(rng)))
@@ -420,4 +427,5 @@ def main():
         f.write("\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

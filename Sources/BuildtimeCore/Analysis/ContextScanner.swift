@@ -62,8 +62,9 @@ final class ContextScanner {
         guard columns.count >= 5 else { return }
         let unit = columns[1].lowercased()
         if unit == "size" { dfBlockSize = 0 }
-        else if unit.hasSuffix("-blocks"), let size = Double(unit.dropLast(7).replacingOccurrences(of: "k", with: "")) {
-            dfBlockSize = size * (unit.contains("k") ? 1024 : 1)
+        else if unit.hasSuffix("-blocks") {
+            let size = unit.dropLast(7)
+            dfBlockSize = size == "1k" ? 1024 : Double(size)
         }
     }
 

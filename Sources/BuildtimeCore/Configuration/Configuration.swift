@@ -26,6 +26,8 @@ public struct Configuration: Sendable, Equatable {
     public var buildFiles: [String]
     /// The promised duration bands per class: phase name (or `total`) to seconds.
     public var budgets: [RunClass: [String: ClosedRange<Double>]]
+    /// When a difference from the baseline is a regression, and what a level shift needs.
+    public var regressions = RegressionPolicy.default
 
     public init(phases: [PhaseDefinition], dependencyInstall: [String] = Self.default.dependencyInstall,
                 requirementFiles: [String] = Self.default.requirementFiles, buildFiles: [String] = Self.default.buildFiles,
@@ -99,6 +101,8 @@ public struct Configuration: Sendable, Equatable {
                 configuration.buildFiles = try parseStrings(value, name: "build_files", source: source)
             case "budgets":
                 configuration.budgets = try parseBudgets(value, source: source)
+            case "regressions":
+                configuration.regressions = try parseRegressions(value, source: source)
             default:
                 throw ConfigurationError(source: source, line: key.line, reason: "unknown setting '\(key.string ?? "?")' (known: \(knownSettings))")
             }
@@ -117,7 +121,35 @@ public struct Configuration: Sendable, Equatable {
         return try parse(yaml: text, source: path)
     }
 
-    private static let knownSettings = "phases, dependency_install, requirement_files, build_files, budgets"
+    private static let knownSettings = "phases, dependency_install, requirement_files, build_files, budgets, regressions"
+
+    /// `regressions: {window: 20, minimum_history: 5, deviations: 3, relative_margin: 0.15, absolute_floor: 5, ...}`.
+    private static func parseRegressions(_ node: Node, source: String) throws -> RegressionPolicy {
+        guard let fields = node.mapping else { throw ConfigurationError(source: source, line: node.line, reason: "'regressions' maps settings to numbers") }
+        var policy = RegressionPolicy.default
+        let integers: [String: WritableKeyPath<RegressionPolicy, Int>] = [
+            "window": \.window, "minimum_history": \.minimumHistory, "shift_minimum_runs": \.shiftMinimumRuns]
+        let numbers: [String: WritableKeyPath<RegressionPolicy, Double>] = [
+            "deviations": \.deviations, "relative_margin": \.relativeMargin, "absolute_floor": \.absoluteFloor, "shift_significance": \.shiftSignificance]
+        for (key, value) in fields {
+            let name = key.string ?? "?"
+            if let path = integers[name] {
+                guard let number = value.string.flatMap(Int.init), number >= 1 else {
+                    throw ConfigurationError(source: source, line: value.line, reason: "'\(name)' must be a whole number ≥ 1")
+                }
+                policy[keyPath: path] = number
+            } else if let path = numbers[name] {
+                guard let number = value.string.flatMap(Double.init), number >= 0, number.isFinite else {
+                    throw ConfigurationError(source: source, line: value.line, reason: "'\(name)' must be a number ≥ 0")
+                }
+                policy[keyPath: path] = number
+            } else {
+                throw ConfigurationError(source: source, line: key.line, reason: "unknown regressions setting '\(name)' (known: "
+                                         + (integers.keys.sorted() + numbers.keys.sorted()).joined(separator: ", ") + ")")
+            }
+        }
+        return policy
+    }
 
     private static func parseStrings(_ node: Node, name: String, source: String) throws -> [String] {
         guard let list = node.sequence else { throw ConfigurationError(source: source, line: node.line, reason: "'\(name)' must be a list of text") }

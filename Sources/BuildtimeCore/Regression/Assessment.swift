@@ -72,6 +72,8 @@ public struct RunAssessment: Sendable, Equatable, Codable {
     public var runClass: RunClass?
     public var status: RunStatus
     public var total: Double?
+    /// Each measured phase's seconds.
+    public var phases: [String: Double]
     public var verdict: Verdict
     /// Why it was not compared, how much history there was, or which level shift it starts or follows.
     public var note: String?

@@ -42,7 +42,7 @@ public struct RegressionPolicy: Sendable, Equatable {
     public var minimumHistory = 5
     public var deviations = 3.0
     public var relativeMargin = 0.15
-    public var absoluteFloor = 5.0
+    public var absoluteFloor = 8.0
     /// A level shift needs this many runs on each side.
     public var shiftMinimumRuns = 3
     /// The chance that noise alone shows a split as strong, below which a level shift is believed.

@@ -70,15 +70,12 @@ public struct HintEngine: Sendable {
     func network(_ assessment: RunAssessment) -> Hint? {
         let find = { (metric: Metric) in assessment.comparisons.first { $0.metric == metric } }
         let downloads = [find(.dependencyInstall), find(.basePull)].compactMap { $0 }
-        guard let total = find(.total), let totalBaseline = total.baseline, let totalChange = total.change,
-              downloads.contains(where: { $0.verdict == .regression }) else { return nil }
-        let restBaseline = totalBaseline.median - downloads.reduce(0) { $0 + ($1.baseline?.median ?? 0) }
-        let restChange = totalChange - downloads.reduce(0) { $0 + ($1.change ?? 0) }
-        guard !policy.isPractical(from: restBaseline, to: restBaseline + restChange) else { return nil }
+        guard downloads.contains(where: { $0.verdict == .regression }), let rest = find(.otherSteps), let restBaseline = rest.baseline,
+              !policy.isPractical(from: restBaseline.median, to: rest.value) else { return nil }
         var evidence = downloads.filter { $0.verdict == .regression }.map {
             "\($0.metric.label) took \(DurationFormat.string($0.value)), usually \(DurationFormat.string($0.baseline!.median)) (\(DurationFormat.percent($0.relative ?? 0)))"
         }
-        evidence.append("the rest of the run took \(DurationFormat.string(restBaseline + restChange)), as usual (\(DurationFormat.string(restBaseline)))")
+        evidence.append("the other build steps took \(DurationFormat.string(rest.value)), as usual (\(DurationFormat.string(restBaseline.median)))")
         return Hint(.network, title: "slow network: downloads took longer while everything else was normal", evidence: evidence,
                     fix: "curl -o /dev/null -w '%{time_total}s %{speed_download}B/s\\n' https://pypi.org/simple/   # and check the runner's DNS and proxy")
     }
@@ -162,14 +159,5 @@ public struct HintEngine: Sendable {
                               fix: "docker buildx build --cache-to type=registry,ref=REGISTRY/IMAGE:buildcache,mode=max --cache-from type=registry,ref=REGISTRY/IMAGE:buildcache ..."))
         }
         return hints
-    }
-}
-
-/// `48.2 GB`, `512 MB`: decimal units, as `docker system df` prints them.
-public enum ByteFormat {
-    public static func string(_ bytes: Double) -> String {
-        let units = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)]
-        for (unit, scale) in units where abs(bytes) >= scale { return String(format: "%.1f ", bytes / scale) + unit }
-        return String(format: "%.0f B", bytes)
     }
 }

@@ -9,14 +9,16 @@ public struct Metric: Hashable, Sendable, Comparable, Codable, CustomStringConve
     public static let total = Metric("total")
     public static let dependencyInstall = Metric("dependency-install")
     public static let basePull = Metric("base-pull")
+    /// Every step that ran except the dependency install and the base-image pull: what downloads do not explain.
+    public static let otherSteps = Metric("other-steps")
     public static func phase(_ name: String) -> Metric { Metric("phase:" + name) }
     public static func image(_ name: String) -> Metric { Metric("image:" + name) }
     public static func steps(_ kind: StepKind) -> Metric { Metric("steps:" + kind.rawValue) }
 
-    /// Whether a regression of this metric makes the run regressed. Step kinds, the dependency install and the base
-    /// pull explain a regression (and feed the hints) but do not raise one of their own: comparing many small sums
-    /// would cry wolf on noise.
-    public var raisesAlerts: Bool { self == .total || name.hasPrefix("phase:") || name.hasPrefix("image:") }
+    /// Whether a regression of this metric makes the run regressed: the total and the phases, the wall time people
+    /// wait for. Image builds (which overlap), step kinds, the dependency install and the base pull explain a
+    /// regression and feed the hints, but do not raise one of their own: comparing many noisy parts would cry wolf.
+    public var raisesAlerts: Bool { self == .total || name.hasPrefix("phase:") }
 
     /// `build phase`, `image trading-dashboard`, `RUN steps`.
     public var label: String {
@@ -72,8 +74,13 @@ public struct RunMetrics: Sendable {
                 let seconds = step.ran ? step.duration ?? 0 : 0
                 if step.ran, step.kind != .from { values[.steps(step.kind), default: 0] += seconds }
                 steps["\(label) › \(step.instruction)", default: 0] += seconds
-                if index == image.dependencyStep, step.ran { values[.dependencyInstall, default: 0] += seconds }
-                if step.kind == .from, image.basePulled { values[.basePull, default: 0] += seconds }
+                if index == image.dependencyStep, step.ran {
+                    values[.dependencyInstall, default: 0] += seconds
+                } else if step.kind == .from, image.basePulled {
+                    values[.basePull, default: 0] += seconds
+                } else if step.ran {
+                    values[.otherSteps, default: 0] += seconds
+                }
             }
         }
         self.values = values

@@ -4,12 +4,12 @@ import Foundation
 /// budgets and hints. Pure: give it runs, get assessments.
 public struct RegressionAnalyzer: Sendable {
     public var configuration: Configuration
-    public var policy: RegressionPolicy
+    /// The configuration's regression settings.
+    public var policy: RegressionPolicy { configuration.regressions }
     public var thresholds: HintThresholds
 
-    public init(configuration: Configuration = .default, policy: RegressionPolicy = .default, thresholds: HintThresholds = HintThresholds()) {
+    public init(configuration: Configuration = .default, thresholds: HintThresholds = HintThresholds()) {
         self.configuration = configuration
-        self.policy = policy
         self.thresholds = thresholds
     }
 
@@ -30,6 +30,7 @@ public struct RegressionAnalyzer: Sendable {
             return RunAssessment(
                 runID: run.id, pipeline: run.metadata.pipelineNumber, commit: run.metadata.commit, branch: run.metadata.branch,
                 startedAt: run.startedAt, runClass: run.classification.runClass, status: run.status, total: run.totalSeconds,
+                phases: Dictionary(run.phases.compactMap { phase in phase.duration.map { (phase.name, $0) } }, uniquingKeysWith: { first, _ in first }),
                 verdict: .notCompared, note: Self.whyNotCompared(run), comparisons: [], cause: nil,
                 budget: budget(of: run, metrics: metrics[index]), hints: [])
         }

@@ -81,23 +81,15 @@ public enum RunRenderer {
         if let start = context.start {
             if let load = start.load1 { parts.append(String(format: "load %.1f on %d cores", load, start.cores)) }
             if let free = start.diskFreeBytes, let size = start.diskSizeBytes, let path = start.diskPath {
-                parts.append("\(bytes(free)) of \(bytes(size)) free on \(path)")
+                parts.append("\(ByteFormat.string(free)) of \(ByteFormat.string(size)) free on \(path)")
             }
         }
         if let cache = context.docker?.buildCache {
-            parts.append("build cache \(bytes(cache.size))" + (cache.reclaimable.map { " (\(bytes($0)) reclaimable)" } ?? ""))
+            parts.append("build cache \(ByteFormat.string(cache.size))" + (cache.reclaimable.map { " (\(ByteFormat.string($0)) reclaimable)" } ?? ""))
         } else if context.docker == nil {
             parts.append("docker system df not available")
         }
         return parts.joined(separator: ", ")
-    }
-
-    /// `9.8GB`, in Docker's decimal units.
-    static func bytes(_ value: Double) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
-        var value = value, unit = 0
-        while abs(value) >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-        return unit == 0 ? String(format: "%.0fB", value) : String(format: "%.1f%@", value, units[unit])
     }
 
     /// The runs as JSON: an array of run objects (see README, "JSON output").

@@ -236,28 +236,29 @@ public struct SQLiteStore: RunStore {
 
     private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?) throws -> [Run] {
         try writer.read { db in
-            var sql = "SELECT * FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            if let limit { sql += " LIMIT \(max(0, limit))" }
+            var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+            if let limit { selection += " LIMIT \(max(0, limit))" }
+            let sql = "SELECT * FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.run(from:))
             guard !runs.isEmpty else { return runs }
-            let ids = runs.compactMap(\.id)
+            // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
+            let selected = "run_id IN (\(selection))"
             var phases = [Int64: [PhaseTiming]]()
-            let placeholders = databaseQuestionMarks(count: ids.count)
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM phase WHERE run_id IN (\(placeholders)) ORDER BY run_id, position", arguments: StatementArguments(ids)) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM phase WHERE \(selected) ORDER BY run_id, position", arguments: arguments) {
                 phases[row["run_id"], default: []].append(PhaseTiming(
                     name: row["name"], startOffset: row["start_offset"], duration: row["duration"],
                     startLine: row["start_line"], endLine: row["end_line"],
                     missingMarker: (row["missing_marker"] as String?).flatMap(MissingMarker.init(rawValue:))))
             }
             var steps = [Int64: [Int: [BuildStep]]]()
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM build_step WHERE run_id IN (\(placeholders)) ORDER BY run_id, image_position, position", arguments: StatementArguments(ids)) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position", arguments: arguments) {
                 steps[row["run_id"], default: [:]][row["image_position"], default: []].append(BuildStep(
                     vertex: row["vertex"], stage: row["stage"], index: row["step_index"], total: row["step_total"], instruction: row["instruction"],
                     kind: StepKind(rawValue: row["kind"]) ?? .other, status: StepStatus(rawValue: row["status"]) ?? .pending,
                     duration: row["duration"], startOffset: row["start_offset"]))
             }
             var images = [Int64: [ImageBuild]]()
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM image_build WHERE run_id IN (\(placeholders)) ORDER BY run_id, position", arguments: StatementArguments(ids)) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM image_build WHERE \(selected) ORDER BY run_id, position", arguments: arguments) {
                 let runID: Int64 = row["run_id"]
                 images[runID, default: []].append(ImageBuild(
                     name: row["name"], tag: row["tag"], builder: BuilderKind(rawValue: row["builder"]) ?? .buildkit,

@@ -15,6 +15,11 @@ enum Terminal {
         error("buildtime: warning: \(text)\n")
     }
 
+    /// Colour on a terminal, unless `NO_COLOR` is set (https://no-color.org).
+    static var stdoutUsesColor: Bool {
+        isatty(1) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
     /// Whether standard error is an interactive terminal, where progress can be redrawn in place.
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 }

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The regression report: the selected runs, each against its baseline, with the level shifts, budget breaches and
+/// hints. Its JSON form is the documented schema (`schemaVersion` 1).
+public struct Report: Sendable, Equatable, Codable {
+    public struct Filters: Sendable, Equatable, Codable {
+        public var last: Int?
+        public var since: Date?
+        public var runClass: RunClass?
+
+        public init(last: Int? = nil, since: Date? = nil, runClass: RunClass? = nil) {
+            self.last = last
+            self.since = since
+            self.runClass = runClass
+        }
+    }
+
+    public struct Settings: Sendable, Equatable, Codable {
+        public var window: Int
+        public var minimumHistory: Int
+        public var deviations: Double
+        public var relativeMargin: Double
+        public var absoluteFloor: Double
+        /// How many stored runs the baselines and level shifts were computed from.
+        public var historyRuns: Int
+    }
+
+    public struct Summary: Sendable, Equatable, Codable {
+        public var runs: Int
+        public var regressions: Int
+        public var improvements: Int
+        public var overBudget: Int
+        public var hints: Int
+        public var shifts: Int
+        /// Whether the newest run reported is a regression: what `--fail-on-regression` gates on.
+        public var newestRegressed: Bool
+    }
+
+    public var schemaVersion = 1
+    public var generatedAt: Date
+    public var filters: Filters
+    public var settings: Settings
+    public var summary: Summary
+    /// The selected runs, newest first.
+    public var runs: [RunAssessment]
+    /// Level shifts in the classes reported, oldest first.
+    public var shifts: [LevelShift]
+    /// The build document's next optimisations, where the reported runs support them.
+    public var suggestions: [Hint]
+    /// The phase names, in the configuration's order, for renderers.
+    public var phases: [String]
+
+    /// Selects the runs the filters ask for from an analysed history and sums them up.
+    public init(_ outcome: RegressionAnalyzer.Outcome, analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
+        var selected = Array(outcome.assessments.indices.reversed()).filter { index in
+            let assessment = outcome.assessments[index]
+            if let runClass = filters.runClass, assessment.runClass != runClass { return false }
+            if let since = filters.since, (assessment.startedAt ?? outcome.runs[index].recordedAt) < since { return false }
+            return true
+        }
+        if let last = filters.last { selected = Array(selected.prefix(max(0, last))) }
+        let runs = selected.map { outcome.assessments[$0] }
+        let oldest = runs.last.flatMap { $0.startedAt }
+        self.generatedAt = generatedAt
+        self.filters = filters
+        let policy = analyzer.policy
+        settings = Settings(window: policy.window, minimumHistory: policy.minimumHistory, deviations: policy.deviations,
+                            relativeMargin: policy.relativeMargin, absoluteFloor: policy.absoluteFloor, historyRuns: outcome.runs.count)
+        self.runs = runs
+        // The shifts inside the reported period, and for each class the latest before it: the level its runs are at.
+        let classes = outcome.shifts.filter { filters.runClass == nil || $0.runClass == filters.runClass }
+        shifts = classes.enumerated().filter { index, shift in
+            let inside = oldest == nil || (shift.startedAt ?? .distantFuture) >= oldest!
+            return inside || !classes[(index + 1)...].contains { $0.runClass == shift.runClass }
+        }.map(\.element)
+        suggestions = HintEngine(configuration: analyzer.configuration, policy: policy, thresholds: analyzer.thresholds)
+            .suggestions(for: selected.reversed().map { outcome.runs[$0] })
+        phases = analyzer.configuration.phases.map(\.name)
+        summary = Summary(
+            runs: runs.count, regressions: runs.filter { $0.verdict == .regression }.count,
+            improvements: runs.filter { $0.verdict == .improvement }.count, overBudget: runs.filter(\.overBudget).count,
+            hints: runs.reduce(0) { $0 + $1.hints.count }, shifts: shifts.count, newestRegressed: runs.first?.verdict == .regression)
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// Renders the regression report for a terminal (optionally in colour) or as Markdown.
+public enum ReportRenderer {
+    /// ANSI colours, or none.
+    struct Style {
+        var enabled: Bool
+        func apply(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+        func red(_ text: String) -> String { apply("31", text) }
+        func green(_ text: String) -> String { apply("32", text) }
+        func yellow(_ text: String) -> String { apply("33", text) }
+        func bold(_ text: String) -> String { apply("1", text) }
+        func dim(_ text: String) -> String { apply("2", text) }
+    }
+
+    /// The report as a terminal table and sections; `color` adds ANSI colours.
+    public static func text(_ report: Report, color: Bool = false) -> String {
+        let style = Style(enabled: color)
+        guard !report.runs.isEmpty else { return "no runs to report; store some with `buildtime ingest LOG...` or `buildtime record -- COMMAND`\n" }
+        var out = style.bold(headline(report)) + "\n\n"
+        var table = TextTable(
+            headers: ["RUN", "PIPELINE", "STARTED", "COMMIT", "CLASS", "TOTAL", "BASELINE", "CHANGE"] + report.phases.map { $0.uppercased() } + ["VERDICT"],
+            alignments: [.right, .right, .left, .left, .left, .right, .right, .right] + report.phases.map { _ in .right } + [.left])
+        var verdicts: [Verdict] = []
+        for run in report.runs {
+            table.rows.append(cells(run, phases: report.phases, markBudget: true))
+            verdicts.append(run.verdict)
+        }
+        // Colour whole rows after aligning them, so escape codes do not upset the widths.
+        let lines = table.render().split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            let text = String(line)
+            if index == 0 { out += style.dim(text) + "\n"; continue }
+            switch verdicts[index - 1] {
+            case .regression: out += style.red(text) + "\n"
+            case .improvement: out += style.green(text) + "\n"
+            default: out += text + "\n"
+            }
+        }
+        out += "  (! over its class's budget)\n"
+        for section in sections(report) {
+            out += "\n" + style.bold(section.title) + "\n"
+            for item in section.items {
+                out += "  " + (item.warning ? style.yellow(item.text) : item.text) + "\n"
+                for detail in item.details { out += "      " + detail + "\n" }
+            }
+        }
+        return out
+    }
+
+    /// The report as Markdown, for a pull-request comment or a CI summary.
+    public static func markdown(_ report: Report) -> String {
+        var out = "## buildtime report\n\n" + headline(report) + "\n\n"
+        guard !report.runs.isEmpty else { return out }
+        out += "| run | pipeline | started | commit | class | total | baseline | change | " + report.phases.joined(separator: " | ") + " | verdict |\n"
+        out += "|---:|---:|---|---|---|---:|---:|---:|" + report.phases.map { _ in "---:|" }.joined() + "---|\n"
+        for run in report.runs {
+            var cells = cells(run, phases: report.phases, markBudget: false)
+            if run.verdict == .regression { cells[cells.count - 1] = "**\(cells[cells.count - 1])**" }
+            out += "| " + cells.map(escapeMarkdown).joined(separator: " | ") + " |\n"
+        }
+        for section in sections(report) {
+            out += "\n### \(section.title)\n\n"
+            for item in section.items {
+                out += "- " + escapeMarkdown(item.text) + "\n"
+                for detail in item.details { out += "  - " + escapeMarkdown(detail) + "\n" }
+            }
+        }
+        return out
+    }
+
+    /// One row: the run, its total against the baseline, each phase, the verdict.
+    static func cells(_ run: RunAssessment, phases: [String], markBudget: Bool) -> [String] {
+        let total: Comparison? = run.comparisons.first { $0.metric == .total }
+        var cells: [String] = [run.runID.map(String.init) ?? "—", run.pipeline.map { "#\($0)" } ?? "—", DurationFormat.timestamp(run.startedAt)]
+        cells.append(run.commit.map { String($0.prefix(7)) } ?? "—")
+        cells.append(run.runClass?.rawValue ?? "unknown")
+        cells.append(DurationFormat.string(run.total))
+        cells.append(DurationFormat.string(total?.baseline?.median))
+        cells.append(total?.relative.map(DurationFormat.percent) ?? "—")
+        for name in phases {
+            let value: Double? = run.phases[name]
+            let over = markBudget && run.budget.contains { $0.name == name && $0.status == .over }
+            cells.append(DurationFormat.string(value) + (over ? "!" : ""))
+        }
+        cells.append(verdictLabel(run))
+        return cells
+    }
+
+    /// `64 runs: 3 regressions, 1 improvement, 2 over budget, 1 level shift, 9 hints`.
+    static func headline(_ report: Report) -> String {
+        let summary = report.summary
+        func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        var text = "\(count(summary.runs, "run")): \(count(summary.regressions, "regression")), \(count(summary.improvements, "improvement")), "
+            + "\(summary.overBudget) over budget, \(count(summary.shifts, "level shift")), \(count(summary.hints, "hint"))"
+        if summary.newestRegressed { text += "; the newest run regressed" }
+        return text
+    }
+
+    /// `regression`, `not enough history (3/5)`, `follows the level shift of pipeline #240`.
+    static func verdictLabel(_ run: RunAssessment) -> String {
+        switch run.verdict {
+        case .regression, .improvement:
+            return run.verdict.rawValue + (run.note == "starts a level shift" ? " (level shift)" : "")
+        case .notEnoughHistory, .followsShift, .notCompared:
+            return run.note ?? run.verdict.rawValue
+        case .normal:
+            return "normal"
+        }
+    }
+
+    struct Section {
+        struct Item {
+            var text: String
+            var details: [String]
+            var warning = false
+        }
+
+        var title: String
+        var items: [Item]
+    }
+
+    /// Regressions and improvements, level shifts, budget breaches, hints and suggestions, each only when not empty.
+    static func sections(_ report: Report) -> [Section] {
+        var sections: [Section] = []
+        let changed = report.runs.filter { $0.verdict == .regression || $0.verdict == .improvement }
+        if !changed.isEmpty {
+            sections.append(Section(title: "Regressions and improvements", items: changed.map { run in
+                let slower = run.comparisons.filter { $0.metric.raisesAlerts && $0.verdict == run.verdict }
+                let what = slower.map { comparison in
+                    "\(comparison.metric.label) \(DurationFormat.string(comparison.value)) vs \(DurationFormat.string(comparison.baseline?.median)) "
+                        + "(\(DurationFormat.percent(comparison.relative ?? 0)), \(String(format: "%.1f", abs(comparison.deviations ?? 0))) MADs)"
+                }
+                var details = ["where: " + (run.cause?.summary.nonEmpty ?? "no single phase, image or step stands out")]
+                if let note = run.note, note == "starts a level shift" { details.append(note) }
+                return Section.Item(text: "\(name(run)) \(run.runClass?.rawValue ?? "") \(run.verdict.rawValue): " + what.joined(separator: "; "),
+                                    details: details, warning: run.verdict == .regression)
+            }))
+        }
+        if !report.shifts.isEmpty {
+            sections.append(Section(title: "Level shifts", items: report.shifts.map { shift in
+                Section.Item(text: shift.sentence, details: shift.cause.map { ["where: " + $0.summary] } ?? [], warning: shift.change > 0)
+            }))
+        }
+        let breaches = report.runs.flatMap { run in run.budget.filter { $0.status == .over }.map { (run, $0) } }
+        if !breaches.isEmpty {
+            sections.append(Section(title: "Over budget", items: breaches.map { run, check in
+                Section.Item(text: "\(name(run)) \(check.name) \(DurationFormat.string(check.value)), the \(run.runClass!.rawValue) budget is "
+                             + "\(DurationFormat.string(check.low))–\(DurationFormat.string(check.high))", details: [], warning: true)
+            }))
+        }
+        let hinted = report.runs.filter { !$0.hints.isEmpty }
+        if !hinted.isEmpty {
+            sections.append(Section(title: "Hints", items: hinted.flatMap { run in
+                run.hints.map { hint in
+                    Section.Item(text: "\(name(run)) \(hint.title) [\(hint.kind.rawValue)]",
+                                 details: hint.evidence.map { "evidence: " + $0 } + ["fix: " + hint.fix], warning: hint.severity == .warning)
+                }
+            }))
+        }
+        if !report.suggestions.isEmpty {
+            sections.append(Section(title: "Suggestions", items: report.suggestions.map { hint in
+                Section.Item(text: "\(hint.title) [\(hint.kind.rawValue)]", details: hint.evidence.map { "evidence: " + $0 } + ["try: " + hint.fix])
+            }))
+        }
+        return sections
+    }
+
+    /// `pipeline #240`, else `run 12`.
+    static func name(_ run: RunAssessment) -> String {
+        run.pipeline.map { "#\($0)" } ?? run.runID.map { "run \($0)" } ?? "run"
+    }
+
+    /// Keeps text from a log from turning into Markdown: table pipes, emphasis, links, HTML.
+    static func escapeMarkdown(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "\\`*_[]<>|#".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+extension ReportRenderer {
+    /// The report as JSON (schema in the README, "Report JSON"): every key present, `null` when unknown, times in ISO-8601.
+    public static func json(_ report: Report) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(DurationFormat.iso8601(date))
+        }
+        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    }
+}
