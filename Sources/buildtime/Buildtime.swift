@@ -11,6 +11,6 @@ struct Buildtime: AsyncParsableCommand {
             directory, or --config FILE; the defaults fit a pipeline that prints "Building Docker images in \
             parallel...", "✅ All images built and tagged" and "✅ All containers deployed successfully".
             """,
-        subcommands: [Ingest.self, Record.self, Classify.self, Runs.self, Show.self, Report.self]
+        subcommands: [Ingest.self, Record.self, Classify.self, Runs.self, Show.self, Report.self, Doctor.self]
     )
 }

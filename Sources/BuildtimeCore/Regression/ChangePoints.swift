@@ -2,7 +2,8 @@
 /// split of a segment whose two sides differ most is kept when a permutation test says noise alone rarely splits as
 /// well, and when the sides' medians differ by a practical amount; then each side is searched again.
 ///
-/// The split statistic is a two-sample t on ranks, so a single wild run weighs no more than any other high run.
+/// The split statistic is a two-sample t on the values clipped to 5 scaled MADs of the segment's median, so a single
+/// wild run cannot dominate it, while a real shift keeps its place and most of its size.
 public struct ChangePointDetector: Sendable {
     public var policy: RegressionPolicy
     /// Shuffles per test; with 199 the smallest possible p-value is 0.005.
@@ -21,10 +22,10 @@ public struct ChangePointDetector: Sendable {
         let minimum = max(2, policy.shiftMinimumRuns)
         guard range.count >= 2 * minimum else { return }
         let segment = Array(values[range])
-        let ranks = Self.ranks(segment)
-        guard let best = Self.bestSplit(ranks, minimum: minimum) else { return }
+        let clipped = Self.clipped(segment)
+        guard let best = Self.bestSplit(clipped, minimum: minimum) else { return }
         var generator = SplitMix64(seed: UInt64(range.lowerBound &* 7919 &+ range.count))
-        var shuffled = ranks
+        var shuffled = clipped
         var asStrong = 0
         for _ in 0..<permutations {
             shuffled.shuffle(using: &generator)
@@ -60,19 +61,11 @@ public struct ChangePointDetector: Sendable {
         return best
     }
 
-    /// Ranks from 1, ties sharing their mean rank.
-    static func ranks(_ values: [Double]) -> [Double] {
-        let order = values.indices.sorted { values[$0] < values[$1] }
-        var ranks = [Double](repeating: 0, count: values.count)
-        var start = 0
-        while start < order.count {
-            var end = start
-            while end + 1 < order.count, values[order[end + 1]] == values[order[start]] { end += 1 }
-            let rank = Double(start + end) / 2 + 1
-            for position in start...end { ranks[order[position]] = rank }
-            start = end + 1
-        }
-        return ranks
+    /// The values limited to the median ± 5 scaled MADs (winsorized).
+    static func clipped(_ values: [Double]) -> [Double] {
+        guard let baseline = Baseline(values) else { return values }
+        let reach = 5 * baseline.scaledMAD(floor: 1e-9)
+        return values.map { min(max($0, baseline.median - reach), baseline.median + reach) }
     }
 }
 

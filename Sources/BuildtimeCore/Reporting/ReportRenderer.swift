@@ -171,11 +171,12 @@ public enum ReportRenderer {
         run.pipeline.map { "#\($0)" } ?? run.runID.map { "run \($0)" } ?? "run"
     }
 
-    /// Keeps text from a log from turning into Markdown: table pipes, emphasis, links, HTML.
+    /// Keeps text from a log from turning into Markdown: table pipes, emphasis, links, HTML. (`#` makes a heading
+    /// only at the start of a line, where no cell or list item puts text.)
     static func escapeMarkdown(_ text: String) -> String {
         var out = ""
         for character in text {
-            if "\\`*_[]<>|#".contains(character) { out.append("\\") }
+            if "\\`*_[]<>|".contains(character) { out.append("\\") }
             out.append(character)
         }
         return out

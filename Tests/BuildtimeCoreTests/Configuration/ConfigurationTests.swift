@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("phaes: []", 1, "unknown setting 'phaes' (known: phases, dependency_install, requirement_files, build_files, budgets)"),
+        ("phaes: []", 1, "unknown setting 'phaes' (known: phases, dependency_install, requirement_files, build_files, budgets, regressions)"),
         ("budgets:\n  warm: {build: [1, 2]}\n", 2, "unknown class 'warm' (known: no-change, code-only, requirements, cold)"),
         ("budgets:\n  cold: {build: [240, 180]}\n", 2, "a budget band is [low, high] in seconds, low ≤ high"),
         ("dependency_install: [\"(\"]\n", 1, "invalid regular expression '('"),

@@ -1,0 +1,47 @@
+import Foundation
+
+/// What `buildtime doctor` prints: each check with what it measured, then the hints.
+public enum DoctorRenderer {
+    public static func text(_ context: RunContext, hints: [Hint]) -> String {
+        var lines: [String] = []
+        if let docker = context.docker {
+            if let cache = docker.buildCache {
+                lines.append("docker build cache  \(ByteFormat.string(cache.size))" + (cache.reclaimable.map { ", \(ByteFormat.string($0)) reclaimable" } ?? ""))
+            }
+            if let images = docker.images {
+                lines.append("docker images       \(images.total.map(String.init) ?? "?") (\(images.active.map(String.init) ?? "?") in use), \(ByteFormat.string(images.size))")
+            }
+        } else {
+            lines.append("docker              not available (docker missing, not running, or slower than 5s): Docker checks skipped")
+        }
+        if let snapshot = context.start {
+            if let size = snapshot.diskSizeBytes, let free = snapshot.diskFreeBytes, size > 0 {
+                lines.append("disk                \(ByteFormat.string(free)) free of \(ByteFormat.string(size)) (\(Int((free / size * 100).rounded()))%) on \(snapshot.diskPath ?? "/")")
+            }
+            if let load = snapshot.load1 {
+                lines.append("load                \(String(format: "%.2f", load)) on \(snapshot.cores) cores")
+            }
+        }
+        if hints.isEmpty {
+            lines.append("\nno problems found")
+        } else {
+            lines.append("")
+            for hint in hints {
+                lines.append("\(hint.severity == .warning ? "warning" : "note"): \(hint.title) [\(hint.kind.rawValue)]")
+                lines += hint.evidence.map { "    evidence: " + $0 } + ["    fix: " + hint.fix]
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `{"context": {...}, "hints": [...]}`.
+    public static func json(_ context: RunContext, hints: [Hint]) throws -> String {
+        struct Document: Encodable {
+            var context: RunContext
+            var hints: [Hint]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(Document(context: context, hints: hints)), as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import BuildtimeCore
+
+@Suite struct RegressionAnalyzerTests {
+    /// A succeeded run of `runClass` taking `build` + `deploy` seconds, started `index` hours after a fixed time.
+    static func run(_ index: Int, _ runClass: RunClass = .codeOnly, build: Double, deploy: Double = 11, status: RunStatus = .succeeded) -> Run {
+        Run(id: Int64(index + 1), fingerprint: "f\(index)", source: "test", format: .text, metadata: RunMetadata(pipelineNumber: 100 + index, commit: "c0ffee\(index)"),
+            startedAt: Date(timeIntervalSince1970: 1_800_000_000 + Double(index) * 3600), status: status, totalSeconds: build + deploy,
+            lineCount: 10, timeResolution: 0.001,
+            phases: [PhaseTiming(name: "build", duration: build), PhaseTiming(name: "deploy", duration: deploy)],
+            classification: Classification(runClass: runClass, confidence: .high, source: .build, evidence: []),
+            recordedAt: Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    static func builds(_ values: [Double], _ runClass: RunClass = .codeOnly) -> [Run] {
+        values.enumerated().map { run($0.offset, runClass, build: $0.element) }
+    }
+
+    static let steady: [Double] = [31, 29, 33, 30, 32, 28, 31, 30, 29, 32, 31, 30]
+
+    @Test func fewerThanFiveComparableRunsGiveNoVerdict() {
+        let outcome = RegressionAnalyzer().analyze(Self.builds([30, 31, 29, 90]))
+        #expect(outcome.assessments.map(\.verdict) == Array(repeating: .notEnoughHistory, count: 4))
+        #expect(outcome.assessments.last?.note == "not enough history (3/5)")
+    }
+
+    @Test func aSlowRunIsARegressionWithItsCause() throws {
+        let outcome = RegressionAnalyzer().analyze(Self.builds(Self.steady + [60]))
+        let last = try #require(outcome.assessments.last)
+        #expect(last.verdict == .regression)
+        #expect(last.cause?.phase?.name == "build")
+        #expect(last.cause?.phase?.change == 60 - 30.5)
+        #expect(outcome.assessments.dropLast().allSatisfy { $0.verdict != .regression })
+    }
+
+    @Test func aSmallSlowdownIsNotAnAlert() {
+        // No-change runs of ~6 s: one of 7 s is far in MADs but neither +15% of the total nor +8 s.
+        let runs = [5.0, 5.1, 4.9, 5.0, 5.0, 5.1, 6.2].enumerated().map { Self.run($0.offset, .noChange, build: $0.element, deploy: 1) }
+        #expect(RegressionAnalyzer().analyze(runs).assessments.last?.verdict == .normal)
+    }
+
+    @Test func classesAreComparedOnlyWithThemselves() {
+        var runs = Self.builds(Self.steady)
+        runs.append(Self.run(runs.count, .cold, build: 200))
+        let outcome = RegressionAnalyzer().analyze(runs)
+        #expect(outcome.assessments.last?.verdict == .notEnoughHistory)
+        #expect(outcome.assessments.last?.note == "not enough history (0/5)")
+    }
+
+    @Test func failedRunsAreNotComparedNorInBaselines() {
+        var runs = Self.builds(Self.steady)
+        runs.append(Self.run(runs.count, build: 5, status: .failed))
+        runs.append(Self.run(runs.count, build: 31))
+        let outcome = RegressionAnalyzer().analyze(runs)
+        #expect(outcome.assessments[runs.count - 2].verdict == .notCompared)
+        #expect(outcome.assessments[runs.count - 1].comparisons.first { $0.metric == .total }?.baseline?.runs == 12)
+    }
+
+    @Test func anOutlierIsFlaggedOnceAndDoesNotMoveTheBaseline() {
+        let values = Self.steady + [75] + Self.steady
+        let outcome = RegressionAnalyzer().analyze(Self.builds(values))
+        let regressions = outcome.assessments.indices.filter { outcome.assessments[$0].verdict == .regression }
+        #expect(regressions == [Self.steady.count])
+        #expect(outcome.shifts.isEmpty)
+        let after = outcome.assessments[Self.steady.count + 1].comparisons.first { $0.metric == .total }
+        #expect(after?.baseline?.median == 41.5)   // the outlier is left out
+    }
+
+    @Test func aLevelShiftAlertsOnceThenTheBaselineFollowsIt() throws {
+        let values = Self.steady + Self.steady.map { $0 + 22 }
+        let outcome = RegressionAnalyzer().analyze(Self.builds(values))
+        let shift = try #require(outcome.shifts.first)
+        #expect(outcome.shifts.count == 1)
+        #expect(shift.pipeline == 100 + Self.steady.count)
+        #expect(shift.before == 41.5 && shift.after == 63.5)
+        #expect(shift.sentence == "since pipeline #112 (commit c0ffee1) code-only runs take 1m04s instead of 41.5s (+53%)")
+        let verdicts = outcome.assessments.map(\.verdict)
+        #expect(verdicts[Self.steady.count] == .regression)
+        #expect(verdicts[(Self.steady.count + 1)...(Self.steady.count + 4)].allSatisfy { $0 == .followsShift })
+        #expect(verdicts[(Self.steady.count + 5)...].allSatisfy { $0 == .normal })
+    }
+
+    @Test func budgetsAreCheckedWithoutHistory() {
+        let outcome = RegressionAnalyzer().analyze([Self.run(0, build: 70, deploy: 20)])
+        let checks = Dictionary(uniqueKeysWithValues: outcome.assessments[0].budget.map { ($0.name, $0.status) })
+        #expect(checks == ["build": .over, "deploy": .over, "total": .over])
+        #expect(outcome.assessments[0].hints.map(\.kind) == [.deployOverBudget])
+    }
+
+    @Test func regressionSettingsComeFromTheConfiguration() throws {
+        let configuration = try Configuration.parse(yaml: "regressions: {minimum_history: 3, absolute_floor: 2, window: 10}", source: "t.yml")
+        #expect(configuration.regressions.minimumHistory == 3)
+        #expect(configuration.regressions.absoluteFloor == 2)
+        #expect(configuration.regressions.window == 10)
+        let outcome = RegressionAnalyzer(configuration: configuration).analyze(Self.builds([30, 31, 29, 60]))
+        #expect(outcome.assessments.last?.verdict == .regression)
+        #expect(throws: ConfigurationError.self) { try Configuration.parse(yaml: "regressions: {windw: 3}", source: "t.yml") }
+        #expect(throws: ConfigurationError.self) { try Configuration.parse(yaml: "regressions: {window: -1}", source: "t.yml") }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import BuildtimeCore
+
+@Suite struct StatisticsTests {
+    @Test func medianAndMADResistOneWildValue() throws {
+        let baseline = try #require(Baseline([10, 11, 12, 13, 500]))
+        #expect(baseline.median == 12)
+        #expect(baseline.mad == 1)
+        #expect(baseline.runs == 5)
+        #expect(Baseline.median([4, 1, 3, 2]) == 2.5)
+        #expect(Baseline([]) == nil)
+        // Identical times: the spread floor keeps the distance finite.
+        #expect(try #require(Baseline([7, 7, 7])).distance(of: 8, floor: 0.5) == 1 / 0.5)
+    }
+
+    @Test func practicalChangeNeedsTheMarginAndTheFloor() {
+        let policy = RegressionPolicy.default
+        #expect(!policy.isPractical(from: 6, to: 7))        // +17% but 1 s
+        #expect(!policy.isPractical(from: 300, to: 330))    // +30 s but +10%
+        #expect(policy.isPractical(from: 44, to: 66))
+        #expect(policy.isPractical(from: 66, to: 44))
+    }
+
+    @Test func wildValuesAreClippedForTheSplitStatistic() {
+        // median 12, MAD 1: the reach is 5 × 1.4826.
+        #expect(ChangePointDetector.clipped([10, 11, 12, 13, 500]) == [10, 11, 12, 13, 12 + 5 * 1.4826])
+    }
+
+    /// Deterministic noise: ±`spread` around `level`.
+    static func noise(_ count: Int, level: Double, spread: Double, seed: UInt64) -> [Double] {
+        var generator = SplitMix64(seed: seed)
+        return (0..<count).map { _ in level + Double.random(in: -spread...spread, using: &generator) }
+    }
+
+    @Test func findsAShiftWhereItHappened() {
+        let series = Self.noise(25, level: 44, spread: 4, seed: 1) + Self.noise(15, level: 66, spread: 4, seed: 2)
+        #expect(ChangePointDetector().changePoints(series) == [25])
+    }
+
+    @Test func findsAShiftOfTheLastFewRuns() {
+        let series = Self.noise(30, level: 44, spread: 3, seed: 3) + [70, 68, 71]
+        #expect(ChangePointDetector().changePoints(series) == [30])
+    }
+
+    @Test func noiseAndOneOutlierAreNotShifts() {
+        for seed in UInt64(10)..<30 {
+            var series = Self.noise(40, level: 44, spread: 5, seed: seed)
+            series[Int(seed) % 40] = 90
+            #expect(ChangePointDetector().changePoints(series).isEmpty, "seed \(seed)")
+        }
+    }
+
+    @Test func aSmallStepIsNotAShift() {
+        // Statistically clear, practically not: +2 s on 44 s.
+        let series = Array(repeating: 44.0, count: 20) + Array(repeating: 46.0, count: 20)
+        #expect(ChangePointDetector().changePoints(series).isEmpty)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@Suite struct ReportCommandTests {
+    static let history = BinaryRunner.repositoryRoot.appending(path: "samples/history")
+
+    /// The sample history's logs up to and including `pipeline`.
+    static func logs(through pipeline: Int = .max) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: history.path).filter { $0.hasSuffix(".log.gz") }.sorted()
+            .filter { Int($0.prefix(3))! <= pipeline }.map { history.appending(path: $0).path }
+    }
+
+    @Test func theSampleHistoryReportShowsTheShiftTheRegressionsAndTheHints() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        #expect(try runner.run(["ingest"] + Self.logs()).status == 0)
+
+        let table = try runner.run(["report", "--last", "64"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.hasPrefix("64 runs: 5 regressions, 0 improvements, 3 over budget, 1 level shift, 11 hints\n"))
+        #expect(table.stdout.contains("since pipeline #240 (commit 19154b5) code-only runs take 1m06s instead of 44.0s (+51%)"))
+        #expect(table.stdout.contains("regression (level shift)"))
+        #expect(table.stdout.contains("#226 the build cache is large [build-cache-large]"))
+        #expect(!table.stdout.contains("\u{1B}["), "NO_COLOR and a file are not a terminal")
+
+        let json = try runner.run(["report", "--last", "64", "--format", "json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(document["schemaVersion"] as? Int == 1)
+        let summary = try #require(document["summary"] as? [String: Any])
+        #expect(summary["regressions"] as? Int == 5)
+        #expect(summary["newestRegressed"] as? Bool == false)
+        let runs = try #require(document["runs"] as? [[String: Any]])
+        #expect(runs.count == 64)
+        #expect(runs.first?["pipeline"] as? Int == 263)
+        let shifted = try #require(runs.first { $0["pipeline"] as? Int == 240 })
+        #expect(shifted["verdict"] as? String == "regression")
+        #expect((shifted["cause"] as? [String: Any])?["phase"] != nil)
+        #expect(Set(shifted.keys) == ["runID", "pipeline", "commit", "branch", "startedAt", "runClass", "status", "total", "phases", "verdict",
+                                      "note", "comparisons", "cause", "budget", "hints"])
+
+        let markdownPath = runner.directory.appending(path: "report.md").path
+        let markdown = try runner.run(["report", "--format", "markdown", "--output", markdownPath, "--class", "code-only", "--last", "30"])
+        #expect(markdown.status == 0 && markdown.stdout.isEmpty)
+        let written = try String(contentsOfFile: markdownPath, encoding: .utf8)
+        #expect(written.hasPrefix("## buildtime report\n\n30 runs: 3 regressions"))
+        #expect(written.contains("| run | pipeline | started | commit | class | total | baseline | change | build | deploy | verdict |"))
+        #expect(!written.contains("requirements |"))
+
+        let since = try runner.run(["report", "--since", "2026-11-15T00:00:00Z", "--format", "json"])
+        let sinceRuns = try #require((try JSONSerialization.jsonObject(with: Data(since.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect(sinceRuns.map { $0["pipeline"] as? Int } == [263, 262, 261, 260, 259])
+    }
+
+    @Test func failOnRegressionGatesOnTheNewestRun() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        // Up to #222, the machine-busy outlier: the newest run regressed.
+        #expect(try runner.run(["ingest"] + Self.logs(through: 222)).status == 0)
+        let gated = try runner.run(["report", "--fail-on-regression", "--last", "3"])
+        #expect(gated.status == 3)
+        #expect(gated.stdout.contains("the newest run regressed"))
+        #expect(try runner.run(["report", "--last", "3"]).status == 0)
+        // One more, ordinary run: the gate opens.
+        #expect(try runner.run(["ingest"] + Self.logs(through: 223).suffix(1)).status == 0)
+        #expect(try runner.run(["report", "--fail-on-regression"]).status == 0)
+    }
+
+    @Test func badOptionsAndAnEmptyDatabase() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let empty = try runner.run(["report"])
+        #expect(empty.status == 0 && empty.stdout.contains("no runs to report"))
+        let badDate = try runner.run(["report", "--since", "yesterday"])
+        #expect(badDate.status != 0 && badDate.stderr.contains("--since: 'yesterday' is not a date"))
+        let badClass = try runner.run(["report", "--class", "warm"])
+        #expect(badClass.status != 0 && badClass.stderr.contains("warm"))
+        let unwritable = try runner.run(["report", "--output", "/nonexistent/dir/report.txt"])
+        #expect(unwritable.status != 0 && unwritable.stderr.contains("cannot write /nonexistent/dir/report.txt"))
+    }
+
+    @Test func doctorChecksTheMachineWithDockersAnswers() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        // A stand-in docker with a huge, mostly reclaimable build cache.
+        let docker = try runner.write("bin/docker", """
+            #!/bin/sh
+            case "$*" in
+              "info --format {{.DockerRootDir}}") echo /var/lib/docker ;;
+              "system df --format {{json .}}")
+                echo '{"Active":"3","Reclaimable":"2.1GB (40%)","Size":"5.2GB","TotalCount":"19","Type":"Images"}'
+                echo '{"Active":"0","Reclaimable":"47.9GB","Size":"52.4GB","TotalCount":"120","Type":"Build Cache"}' ;;
+              *) exit 1 ;;
+            esac
+            """)
+        chmod(docker, 0o755)
+        let path = runner.directory.appending(path: "bin").path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let result = try runner.run(["doctor"], environment: ["PATH": path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("docker build cache  52.4GB, 47.9GB reclaimable"))
+        #expect(result.stdout.contains("warning: the build cache is large [build-cache-large]"))
+        #expect(result.stdout.contains("fix: docker builder prune"))
+
+        let without = try runner.run(["doctor"], environment: ["PATH": runner.directory.path])
+        #expect(without.status == 0 && without.stdout.contains("docker              not available"))
+    }
+}
