@@ -1,9 +1,12 @@
-// Parser throughput and memory against `grep -cE` with the same marker patterns on the same file.
+// Benchmarks; not tests: timings depend on the machine, the ratios are what to compare.
 //
 //   swift run -c release buildtime-bench [--megabytes 500] [--dir /tmp]
+//     Parser throughput and memory against `grep -cE` with the same marker patterns on the same file: prints ratios
+//     (parser throughput / grep throughput; target ≥ 0.5) and peak memory after a small and a large file (target: flat).
 //
-// Prints ratios (parser throughput / grep throughput; target ≥ 0.5) and peak memory after a small and a large
-// file (target: flat). Not a test: timings depend on the machine; the ratio is what to compare.
+//   swift run -c release buildtime-bench report [--runs 100000] [--dir /tmp] [--keep]
+//     The regression report over a database of that many stored runs (copies of the sample history with noise):
+//     loading, analysis and rendering, in this process and as the `buildtime report` binary; target well under 1 s.
 import BuildtimeCore
 import Foundation
 
@@ -13,16 +16,22 @@ import Glibc
 
 struct Options {
     var megabytes = 500
+    var runs = 100_000
+    var report = false
+    var keep = false
     var directory = FileManager.default.temporaryDirectory.path
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             switch argument {
+            case "report": report = true
+            case "--keep": keep = true
+            case "--runs": runs = iterator.next().flatMap(Int.init) ?? runs
             case "--megabytes": megabytes = iterator.next().flatMap(Int.init) ?? megabytes
             case "--dir": directory = iterator.next() ?? directory
             default:
-                print("usage: buildtime-bench [--megabytes N] [--dir DIR]")
+                print("usage: buildtime-bench [--megabytes N] [--dir DIR]\n       buildtime-bench report [--runs N] [--dir DIR] [--keep]")
                 exit(argument == "--help" ? 0 : 64)
             }
         }
@@ -85,6 +94,11 @@ func grepCount(_ path: String) throws -> Int {
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+}
+
+if options.report {
+    try reportBenchmark(runs: options.runs, directory: options.directory, samples: root.appending(path: "samples/history"), keep: options.keep)
+    exit(0)
 }
 
 let small = (options.directory as NSString).appendingPathComponent("buildtime-bench-small.log")

@@ -56,15 +56,12 @@ public struct Metric: Hashable, Sendable, Comparable, Codable, CustomStringConve
     }
 }
 
-/// The metrics of one run, and the build steps that attribution compares.
+/// The metrics of one run.
 public struct RunMetrics: Sendable {
     public var values: [Metric: Double]
-    /// Seconds per build step, keyed `image › instruction`; a cached step counts 0 s.
-    public var steps: [String: Double]
 
     public init(_ run: Run) {
         var values: [Metric: Double] = [:]
-        var steps: [String: Double] = [:]
         if let total = run.totalSeconds { values[.total] = total }
         for phase in run.phases { if let duration = phase.duration { values[.phase(phase.name)] = duration } }
         for (position, image) in run.images.enumerated() {
@@ -73,7 +70,6 @@ public struct RunMetrics: Sendable {
             for (index, step) in image.steps.enumerated() where step.kind != .internal || step.ran {
                 let seconds = step.ran ? step.duration ?? 0 : 0
                 if step.ran, step.kind != .from { values[.steps(step.kind), default: 0] += seconds }
-                steps["\(label) › \(step.instruction)", default: 0] += seconds
                 if index == image.dependencyStep, step.ran {
                     values[.dependencyInstall, default: 0] += seconds
                 } else if step.kind == .from, image.basePulled {
@@ -84,6 +80,17 @@ public struct RunMetrics: Sendable {
             }
         }
         self.values = values
-        self.steps = steps
+    }
+
+    /// Seconds per build step, keyed `image > instruction`, that attribution compares; a cached step counts 0 s.
+    public static func steps(of run: Run) -> [String: Double] {
+        var steps: [String: Double] = [:]
+        for (position, image) in run.images.enumerated() {
+            let label = image.label(position: position)
+            for step in image.steps where step.kind != .internal || step.ran {
+                steps["\(label) > \(step.instruction)", default: 0] += step.ran ? step.duration ?? 0 : 0
+            }
+        }
+        return steps
     }
 }

@@ -21,10 +21,11 @@ public struct RegressionAnalyzer: Sendable {
         public var shifts: [LevelShift]
     }
 
-    /// Assesses `history` (any order; sorted by start time here).
-    public func analyze(_ history: [Run]) -> Outcome {
-        let runs = history.sorted { ($0.startedAt ?? $0.recordedAt, $0.id ?? 0) < ($1.startedAt ?? $1.recordedAt, $1.id ?? 0) }
+    /// Assesses `history` (any order; sorted by start time here). Hints are worked out for the runs `hinted` accepts.
+    public func analyze(_ history: [Run], hinted: (Run) -> Bool = { _ in true }) -> Outcome {
+        let runs = Self.chronological(history)
         let metrics = runs.map(RunMetrics.init)
+        let steps = StepTimes(runs)
         var assessments = runs.indices.map { index in
             let run = runs[index]
             return RunAssessment(
@@ -37,13 +38,18 @@ public struct RegressionAnalyzer: Sendable {
         var shifts: [LevelShift] = []
         for runClass in RunClass.allCases {
             let series = runs.indices.filter { runs[$0].classification.runClass == runClass && Self.isComparable(runs[$0]) }
-            shifts += compare(series, runClass: runClass, runs: runs, metrics: metrics, into: &assessments)
+            shifts += compare(series, runClass: runClass, runs: runs, metrics: metrics, steps: steps, into: &assessments)
         }
         let hints = HintEngine(configuration: configuration, policy: policy, thresholds: thresholds)
-        for index in runs.indices {
+        for index in runs.indices where hinted(runs[index]) {
             assessments[index].hints = hints.hints(for: runs[index], assessment: assessments[index])
         }
         return Outcome(runs: runs, assessments: assessments, shifts: shifts)
+    }
+
+    /// Oldest first, by start time (else the time it was stored), then id.
+    public static func chronological(_ runs: [Run]) -> [Run] {
+        runs.sorted { ($0.startedAt ?? $0.recordedAt, $0.id ?? 0) < ($1.startedAt ?? $1.recordedAt, $1.id ?? 0) }
     }
 
     /// A succeeded run with a measured total, whose class is known.
@@ -59,7 +65,8 @@ public struct RegressionAnalyzer: Sendable {
     }
 
     /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts.
-    private func compare(_ series: [Int], runClass: RunClass, runs: [Run], metrics: [RunMetrics], into assessments: inout [RunAssessment]) -> [LevelShift] {
+    private func compare(_ series: [Int], runClass: RunClass, runs: [Run], metrics: [RunMetrics], steps: StepTimes,
+                         into assessments: inout [RunAssessment]) -> [LevelShift] {
         let totals = series.map { metrics[$0].values[.total]! }
         let starts = [0] + ChangePointDetector(policy: policy).changePoints(totals)
         var flagged = Set<Int>()
@@ -95,7 +102,7 @@ public struct RegressionAnalyzer: Sendable {
             assessments[index].comparisons = comparisons
             assessments[index].note = note ?? "baseline of \(history.count) \(runClass.rawValue) runs"
             if verdict != .normal {
-                assessments[index].cause = cause(of: metrics[index], against: history.map { metrics[$0] }, slower: verdict == .regression)
+                assessments[index].cause = cause(of: [index], against: history, metrics: metrics, steps: steps, slower: verdict == .regression)
                 if note == nil { flagged.insert(position) }
             }
         }
@@ -108,7 +115,7 @@ public struct RegressionAnalyzer: Sendable {
             shifts.append(LevelShift(
                 runClass: runClass, runID: first.id, pipeline: first.metadata.pipelineNumber, commit: first.metadata.commit,
                 startedAt: first.startedAt, before: median(before), after: median(after), runsBefore: before.count, runsAfter: after.count,
-                cause: cause(of: after.map { metrics[$0] }, against: before.map { metrics[$0] })))
+                cause: cause(of: after, against: before, metrics: metrics, steps: steps)))
         }
         return shifts
     }
@@ -133,28 +140,26 @@ public struct RegressionAnalyzer: Sendable {
                           relative: baseline.median > 0 ? change / baseline.median : nil, deviations: deviations, verdict: verdict)
     }
 
-    /// The phase, image and step of `run` whose time moved most from the medians of `history`, in the direction asked.
-    func cause(of run: RunMetrics, against history: [RunMetrics], slower: Bool) -> Cause {
-        cause(of: [run], against: history, slower: slower)
-    }
-
-    /// The same for a group of runs (the runs after a level shift): their medians against the medians before.
-    func cause(of group: [RunMetrics], against history: [RunMetrics], slower: Bool? = nil) -> Cause {
-        let direction: Double = (slower ?? (Self.median(.total, group) ?? 0 >= Self.median(.total, history) ?? 0)) ? 1 : -1
-        func largest(_ keys: Set<String>, value: (RunMetrics, String) -> Double?) -> Cause.Part? {
+    /// The phase, image and build step whose time moved most from the medians of the `history` runs to the medians of
+    /// the `group` (one regressed run, or the runs after a level shift), in the direction asked (else that of the total).
+    func cause(of group: [Int], against history: [Int], metrics: [RunMetrics], steps: StepTimes, slower: Bool? = nil) -> Cause {
+        let now = group.map { metrics[$0] }, before = history.map { metrics[$0] }
+        let direction: Double = (slower ?? (Self.median(.total, now) ?? 0 >= Self.median(.total, before) ?? 0)) ? 1 : -1
+        func largest<Item>(_ keys: Set<String>, _ group: [Item], _ history: [Item], _ value: (Item, String) -> Double?) -> Cause.Part? {
             keys.compactMap { key -> Cause.Part? in
-                guard let now = Baseline.median(group.compactMap { value($0, key) }),
+                guard let after = Baseline.median(group.compactMap { value($0, key) }),
                       let before = Baseline.median(history.map { value($0, key) ?? 0 }) else { return nil }
-                return Cause.Part(name: key, seconds: now, baseline: before)
+                return Cause.Part(name: key, seconds: after, baseline: before)
             }
             .filter { $0.change * direction > 0 }
             .max { ($0.change * direction, $1.name) < ($1.change * direction, $0.name) }
         }
-        let names = { (prefix: String) in Set(group.flatMap { $0.values.keys.compactMap { $0.suffix(prefix) } }) }
+        let names = { (prefix: String) in Set(now.flatMap { $0.values.keys.compactMap { $0.suffix(prefix) } }) }
+        let stepsNow = group.map(steps.of), stepsBefore = history.map(steps.of)
         return Cause(
-            phase: largest(names("phase:")) { $0.values[.phase($1)] },
-            image: largest(names("image:")) { $0.values[.image($1)] },
-            step: largest(Set(group.flatMap(\.steps.keys))) { $0.steps[$1] })
+            phase: largest(names("phase:"), now, before) { $0.values[.phase($1)] },
+            image: largest(names("image:"), now, before) { $0.values[.image($1)] },
+            step: largest(Set(stepsNow.flatMap(\.keys)), stepsNow, stepsBefore) { $0[$1] })
     }
 
     private static func median(_ metric: Metric, _ runs: [RunMetrics]) -> Double? {
@@ -171,5 +176,20 @@ public struct RegressionAnalyzer: Sendable {
             let status: BudgetCheck.Status = value > band.upperBound ? .over : value < band.lowerBound ? .under : .within
             return BudgetCheck(name: name, value: value, low: band.lowerBound, high: band.upperBound, status: status)
         }
+    }
+}
+
+/// The step times of runs, worked out the first time a cause asks for a run's: most runs never need them.
+final class StepTimes {
+    private let runs: [Run]
+    private var cache: [Int: [String: Double]] = [:]
+
+    init(_ runs: [Run]) { self.runs = runs }
+
+    func of(_ index: Int) -> [String: Double] {
+        if let known = cache[index] { return known }
+        let steps = RunMetrics.steps(of: runs[index])
+        cache[index] = steps
+        return steps
     }
 }

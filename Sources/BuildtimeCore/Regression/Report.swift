@@ -50,15 +50,27 @@ public struct Report: Sendable, Equatable, Codable {
     /// The phase names, in the configuration's order, for renderers.
     public var phases: [String]
 
-    /// Selects the runs the filters ask for from an analysed history and sums them up.
-    public init(_ outcome: RegressionAnalyzer.Outcome, analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
-        var selected = Array(outcome.assessments.indices.reversed()).filter { index in
-            let assessment = outcome.assessments[index]
-            if let runClass = filters.runClass, assessment.runClass != runClass { return false }
-            if let since = filters.since, (assessment.startedAt ?? outcome.runs[index].recordedAt) < since { return false }
+    /// Analyses `history` and reports the runs the filters select; hints are worked out for those runs only.
+    public init(history: [Run], analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
+        let runs = RegressionAnalyzer.chronological(history)
+        let chosen = Set(Self.select(runs, filters).map { runs[$0].fingerprint })
+        self.init(analyzer.analyze(runs) { chosen.contains($0.fingerprint) }, analyzer: analyzer, filters: filters, generatedAt: generatedAt)
+    }
+
+    /// The indices of the runs (oldest first) that the filters select, newest first.
+    static func select(_ runs: [Run], _ filters: Filters) -> [Int] {
+        let selected = runs.indices.reversed().filter { index in
+            let run = runs[index]
+            if let runClass = filters.runClass, run.classification.runClass != runClass { return false }
+            if let since = filters.since, (run.startedAt ?? run.recordedAt) < since { return false }
             return true
         }
-        if let last = filters.last { selected = Array(selected.prefix(max(0, last))) }
+        return filters.last.map { Array(selected.prefix(max(0, $0))) } ?? selected
+    }
+
+    /// Selects the runs the filters ask for from an analysed history and sums them up.
+    public init(_ outcome: RegressionAnalyzer.Outcome, analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
+        let selected = Self.select(outcome.runs, filters)
         let runs = selected.map { outcome.assessments[$0] }
         let oldest = runs.last.flatMap { $0.startedAt }
         self.generatedAt = generatedAt

@@ -2,6 +2,8 @@
 public protocol RunStore: Sendable {
     /// Stores `run` unless a run with the same fingerprint is already there.
     func save(_ run: Run) throws -> SaveOutcome
+    /// Stores many runs at once, all or none, each unless already there.
+    func save(_ runs: [Run]) throws -> [SaveOutcome]
     /// The newest runs first (by start time, else by the time they were stored), at most `limit`.
     func runs(limit: Int?) throws -> [Run]
     /// The run with this id.
@@ -14,6 +16,10 @@ public protocol RunStore: Sendable {
     func steps(runKey: String) throws -> [RecordedStep]
     /// The commit of the newest run that has one, on `branch` when given.
     func previousCommit(branch: String?) throws -> String?
+}
+
+extension RunStore {
+    public func save(_ runs: [Run]) throws -> [SaveOutcome] { try runs.map { try save($0) } }
 }
 
 /// What saving a run did.

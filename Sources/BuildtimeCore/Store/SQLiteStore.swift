@@ -107,39 +107,46 @@ public struct SQLiteStore: RunStore {
     }
 
     public func save(_ run: Run) throws -> SaveOutcome {
-        try writer.write { db in
-            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ?", arguments: [run.fingerprint]) {
-                return .duplicate(id: existing)
-            }
+        try writer.write { db in try Self.insert(run, db: db) }
+    }
+
+    /// Stores many runs in one transaction: all or none.
+    public func save(_ runs: [Run]) throws -> [SaveOutcome] {
+        try writer.write { db in try runs.map { try Self.insert($0, db: db) } }
+    }
+
+    private static func insert(_ run: Run, db: Database) throws -> SaveOutcome {
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ?", arguments: [run.fingerprint]) {
+            return .duplicate(id: existing)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
+                    started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
+                    class, class_confidence, class_source, class_evidence, context, run_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
+                run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
+                run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
+                run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
+                run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
+                run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
+            ])
+        let id = db.lastInsertedRowID
+        for (position, phase) in run.phases.enumerated() {
             try db.execute(
                 sql: """
-                    INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
-                        started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                        class, class_confidence, class_source, class_evidence, context, run_key)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [
-                    run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
-                    run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
-                    run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
-                    run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
-                    run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
-                    run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
-                ])
-            let id = db.lastInsertedRowID
-            for (position, phase) in run.phases.enumerated() {
-                try db.execute(
-                    sql: """
-                        INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [id, position, phase.name, phase.startOffset, phase.duration, phase.startLine, phase.endLine, phase.missingMarker?.rawValue])
-            }
-            for (position, image) in run.images.enumerated() {
-                try Self.insert(image, position: position, runID: id, db: db)
-            }
-            return .inserted(id: id)
+                arguments: [id, position, phase.name, phase.startOffset, phase.duration, phase.startLine, phase.endLine, phase.missingMarker?.rawValue])
         }
+        for (position, image) in run.images.enumerated() {
+            try Self.insert(image, position: position, runID: id, db: db)
+        }
+        return .inserted(id: id)
     }
 
     public func save(_ step: RecordedStep) throws {
@@ -199,16 +206,19 @@ public struct SQLiteStore: RunStore {
         (try? String(decoding: JSONEncoder().encode(strings), as: UTF8.self)) ?? "[]"
     }
 
+    /// A JSON array of strings, as `json(_:)` wrote it.
     private static func strings(_ json: String?) -> [String] {
-        json.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        guard let json else { return [] }
+        return StringArrayJSON.decode(json) ?? (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
-    private static func classification(from row: Row) -> Classification {
+    /// The class, confidence, source and evidence in four columns from `first`.
+    private static func classification(_ row: Row, from first: Int) -> Classification {
         Classification(
-            runClass: (row["class"] as String?).flatMap(RunClass.init(rawValue:)),
-            confidence: (row["class_confidence"] as String?).flatMap(Confidence.init(rawValue:)),
-            source: (row["class_source"] as String?).flatMap(ClassSource.init(rawValue:)),
-            evidence: strings(row["class_evidence"]))
+            runClass: (row[first] as String?).flatMap(RunClass.init(rawValue:)),
+            confidence: (row[first + 1] as String?).flatMap(Confidence.init(rawValue:)),
+            source: (row[first + 2] as String?).flatMap(ClassSource.init(rawValue:)),
+            evidence: strings(row[first + 3]))
     }
 
     /// The commit of the newest run that has one, on `branch` when given.
@@ -234,38 +244,52 @@ public struct SQLiteStore: RunStore {
         return try fetchRuns(where: "fingerprint LIKE ? ESCAPE '\\'", arguments: [escaped + "%"], limit: nil)
     }
 
+    /// Reads runs with their phases, image builds and steps: one query per table for the whole selection, columns
+    /// read by position (by name, each lookup would compare every column name).
     private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?) throws -> [Run] {
         try writer.read { db in
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
-            let sql = "SELECT * FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+            let sql = "SELECT \(Self.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.run(from:))
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
             var phases = [Int64: [PhaseTiming]]()
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM phase WHERE \(selected) ORDER BY run_id, position", arguments: arguments) {
-                phases[row["run_id"], default: []].append(PhaseTiming(
-                    name: row["name"], startOffset: row["start_offset"], duration: row["duration"],
-                    startLine: row["start_line"], endLine: row["end_line"],
-                    missingMarker: (row["missing_marker"] as String?).flatMap(MissingMarker.init(rawValue:))))
+            let phaseSQL = "SELECT run_id, name, start_offset, duration, start_line, end_line, missing_marker FROM phase WHERE \(selected) ORDER BY run_id, position"
+            let phaseRows = try Row.fetchCursor(db, sql: phaseSQL, arguments: arguments)
+            while let row = try phaseRows.next() {
+                phases[row[0], default: []].append(PhaseTiming(
+                    name: row[1], startOffset: row[2], duration: row[3], startLine: row[4], endLine: row[5],
+                    missingMarker: (row[6] as String?).flatMap(MissingMarker.init(rawValue:))))
             }
             var steps = [Int64: [Int: [BuildStep]]]()
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position", arguments: arguments) {
-                steps[row["run_id"], default: [:]][row["image_position"], default: []].append(BuildStep(
-                    vertex: row["vertex"], stage: row["stage"], index: row["step_index"], total: row["step_total"], instruction: row["instruction"],
-                    kind: StepKind(rawValue: row["kind"]) ?? .other, status: StepStatus(rawValue: row["status"]) ?? .pending,
-                    duration: row["duration"], startOffset: row["start_offset"]))
+            let stepSQL = """
+                SELECT run_id, image_position, vertex, stage, step_index, step_total, instruction, kind, status, duration, start_offset
+                FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position
+                """
+            let stepRows = try Row.fetchCursor(db, sql: stepSQL, arguments: arguments)
+            while let row = try stepRows.next() {
+                steps[row[0], default: [:]][row[1], default: []].append(BuildStep(
+                    vertex: row[2], stage: row[3], index: row[4], total: row[5], instruction: row[6],
+                    kind: StepKind(rawValue: row[7]) ?? .other, status: StepStatus(rawValue: row[8]) ?? .pending,
+                    duration: row[9], startOffset: row[10]))
             }
             var images = [Int64: [ImageBuild]]()
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM image_build WHERE \(selected) ORDER BY run_id, position", arguments: arguments) {
-                let runID: Int64 = row["run_id"]
+            let imageSQL = """
+                SELECT run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration, outcome, base_pulled,
+                    dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence
+                FROM image_build WHERE \(selected) ORDER BY run_id, position
+                """
+            let imageRows = try Row.fetchCursor(db, sql: imageSQL, arguments: arguments)
+            while let row = try imageRows.next() {
+                let runID: Int64 = row[0]
                 images[runID, default: []].append(ImageBuild(
-                    name: row["name"], tag: row["tag"], builder: BuilderKind(rawValue: row["builder"]) ?? .buildkit,
-                    attribution: Attribution(rawValue: row["attribution"]) ?? .exact, ambiguousLines: row["ambiguous_lines"],
-                    startOffset: row["start_offset"], duration: row["duration"], outcome: BuildOutcome(rawValue: row["outcome"]) ?? .unfinished,
-                    basePulled: row["base_pulled"], dependencyStep: row["dependency_step"], steps: steps[runID]?[row["position"]] ?? [],
-                    errorLines: Self.strings(row["error_lines"]), exitCode: row["exit_code"], classification: Self.classification(from: row)))
+                    name: row[2], tag: row[3], builder: BuilderKind(rawValue: row[4]) ?? .buildkit,
+                    attribution: Attribution(rawValue: row[5]) ?? .exact, ambiguousLines: row[6],
+                    startOffset: row[7], duration: row[8], outcome: BuildOutcome(rawValue: row[9]) ?? .unfinished,
+                    basePulled: row[10], dependencyStep: row[11], steps: steps[runID]?[row[1]] ?? [],
+                    errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14)))
             }
             for index in runs.indices {
                 runs[index].phases = phases[runs[index].id!] ?? []
@@ -276,17 +300,22 @@ public struct SQLiteStore: RunStore {
         }
     }
 
+    private static let runColumns = """
+        id, fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name, started_at, status, exit_code,
+        total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at
+        """
+
+    /// A run from the `runColumns` of its row.
     private static func run(from row: Row) -> Run {
         Run(
-            id: row["id"], fingerprint: row["fingerprint"], source: row["source"],
-            format: LogFormat(rawValue: row["format"]) ?? .text,
-            metadata: RunMetadata(pipelineNumber: row["pipeline_number"], commit: row["commit_sha"], branch: row["branch"], repo: row["repo"], step: row["step_name"]),
-            startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: RunStatus(rawValue: row["status"]) ?? .incomplete, exitCode: row["exit_code"],
-            totalSeconds: row["total_seconds"], lineCount: row["line_count"], timeResolution: row["time_resolution"],
-            phases: [], classification: classification(from: row),
-            context: (row["context"] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
-            runKey: row["run_key"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"])
+            id: row[0], fingerprint: row[1], source: row[2], format: LogFormat(rawValue: row[3]) ?? .text,
+            metadata: RunMetadata(pipelineNumber: row[4], commit: row[5], branch: row[6], repo: row[7], step: row[8]),
+            startedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+            status: RunStatus(rawValue: row[10]) ?? .incomplete, exitCode: row[11],
+            totalSeconds: row[12], lineCount: row[13], timeResolution: row[14],
+            phases: [], classification: classification(row, from: 15),
+            context: (row[19] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
+            runKey: row[20], recordedAt: Date(timeIntervalSince1970: row[21])
         )
     }
 }

@@ -48,7 +48,7 @@ extension Buildtime {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
             let runs = try store.open().runs(limit: max(history, last))
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
-            let report = BuildtimeCore.Report(analyzer.analyze(runs), analyzer: analyzer, filters: filters)
+            let report = BuildtimeCore.Report(history: runs, analyzer: analyzer, filters: filters)
             let text: String
             switch format {
             case .table: text = ReportRenderer.text(report, color: output == nil && Terminal.stdoutUsesColor)
