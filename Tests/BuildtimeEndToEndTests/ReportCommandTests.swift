@@ -46,6 +46,12 @@ import Testing
         #expect(written.contains("| run | pipeline | started | commit | class | total | baseline | change | build | deploy | verdict |"))
         #expect(!written.contains("requirements |"))
 
+        // `show` gives one run's verdict and hints: #222 is the 23rd log stored.
+        let shown = try runner.run(["show", "23"])
+        #expect(shown.stdout.contains("pipeline  #222"))
+        #expect(shown.stdout.contains("verdict   regression\n  total 1m09s against a median of 42.6s (+62%"))
+        #expect(shown.stdout.contains("hint      CPU contention: other work competed with the build [cpu-contention]"))
+
         let since = try runner.run(["report", "--since", "2026-11-15T00:00:00Z", "--format", "json"])
         let sinceRuns = try #require((try JSONSerialization.jsonObject(with: Data(since.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
         #expect(sinceRuns.map { $0["pipeline"] as? Int } == [263, 262, 261, 260, 259])

@@ -87,6 +87,25 @@ public enum ReportRenderer {
         return cells
     }
 
+    /// One run's verdict against its baseline, where the time went, its budget and its hints (for `show`).
+    public static func assessment(_ run: RunAssessment) -> String {
+        var lines = ["verdict   \(verdictLabel(run))" + (run.note.map { run.verdict == .normal ? " (\($0))" : "" } ?? "")]
+        if let total = run.comparisons.first(where: { $0.metric == .total }), let baseline = total.baseline {
+            lines.append("  total \(DurationFormat.string(total.value)) against a median of \(DurationFormat.string(baseline.median)) "
+                         + "(\(DurationFormat.percent(total.relative ?? 0)), \(String(format: "%.1f", total.deviations ?? 0)) MADs)")
+        }
+        if let cause = run.cause?.summary, !cause.isEmpty { lines.append("  where: " + cause) }
+        for check in run.budget where check.status != .within {
+            lines.append("  \(check.name) \(DurationFormat.string(check.value)) is \(check.status.rawValue) its budget "
+                         + "\(DurationFormat.string(check.low))–\(DurationFormat.string(check.high))")
+        }
+        for hint in run.hints {
+            lines.append("hint      \(hint.title) [\(hint.kind.rawValue)]")
+            lines += hint.evidence.map { "  evidence: " + $0 } + ["  fix: " + hint.fix]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// `64 runs: 3 regressions, 1 improvement, 2 over budget, 1 level shift, 9 hints`.
     static func headline(_ report: Report) -> String {
         let summary = report.summary

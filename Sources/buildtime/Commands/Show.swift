@@ -15,12 +15,21 @@ extension Buildtime {
         var steps = false
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
 
         func run() throws {
-            let found = try Self.find(reference, in: try store.open())
+            let database = try store.open()
+            let found = try Self.find(reference, in: database)
             switch format {
             case .table:
                 Terminal.out(RunRenderer.detail(found))
+                // Its verdict and hints, as the report gives them.
+                let analyzer = RegressionAnalyzer(configuration: try config.load())
+                let history = try database.runs(limit: 1000)
+                let outcome = analyzer.analyze(history.contains { $0.id == found.id } ? history : history + [found]) { $0.id == found.id }
+                if let assessment = outcome.assessments.first(where: { $0.runID == found.id }) {
+                    Terminal.out("\n" + ReportRenderer.assessment(assessment))
+                }
                 if steps {
                     for (position, image) in found.images.enumerated() {
                         Terminal.out("\n\(image.label(position: position)):\n" + ClassificationRenderer.steps(image))
