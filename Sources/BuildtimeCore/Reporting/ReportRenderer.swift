@@ -52,7 +52,7 @@ public enum ReportRenderer {
     public static func markdown(_ report: Report) -> String {
         var out = "## buildtime report\n\n" + headline(report) + "\n\n"
         guard !report.runs.isEmpty else { return out }
-        out += "| run | pipeline | started | commit | class | total | baseline | change | " + report.phases.joined(separator: " | ") + " | verdict |\n"
+        out += "| run | pipeline | started | commit | class | total | baseline | change | " + report.phases.map(escapeMarkdown).joined(separator: " | ") + " | verdict |\n"
         out += "|---:|---:|---|---|---|---:|---:|---:|" + report.phases.map { _ in "---:|" }.joined() + "---|\n"
         for run in report.runs {
             var cells = cells(run, phases: report.phases, markBudget: false)

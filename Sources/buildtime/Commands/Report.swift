@@ -30,6 +30,9 @@ extension Buildtime {
         @Flag(help: "Exit with status 3 when the newest run reported is a regression.")
         var failOnRegression = false
 
+        @Option(name: .customLong("run"), help: ArgumentHelp("The run whose image builds the HTML timeline shows (an id, `latest`, or a fingerprint prefix); default: the newest reported run with timed builds.", valueName: "run"))
+        var timelineRun: String?
+
         @Option(help: ArgumentHelp("How many stored runs (newest first) the baselines and level shifts are computed from.", valueName: "runs"))
         var history: Int = 1000
 
@@ -46,7 +49,8 @@ extension Buildtime {
 
         func run() throws {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
-            let runs = try store.open().runs(limit: max(history, last))
+            let database = try store.open()
+            let runs = try database.runs(limit: max(history, last))
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
             let report = BuildtimeCore.Report(history: runs, analyzer: analyzer, filters: filters)
             let text: String
@@ -54,6 +58,11 @@ extension Buildtime {
             case .table: text = ReportRenderer.text(report, color: output == nil && Terminal.stdoutUsesColor)
             case .markdown: text = ReportRenderer.markdown(report)
             case .json: text = try ReportRenderer.json(report)
+            case .html:
+                let timeline = try timelineRun.map { try Show.find($0, in: database) } ?? report.runs.lazy.compactMap { assessment in
+                    runs.first { $0.id == assessment.runID && $0.images.contains { $0.duration != nil } }
+                }.first
+                text = HTMLReportRenderer.html(report, timeline: timeline)
             }
             if let output {
                 do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
@@ -68,7 +77,7 @@ extension Buildtime {
 }
 
 enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
-    case table, json, markdown
+    case table, json, markdown, html
 }
 
 extension RunClass: ExpressibleByArgument {}
