@@ -46,6 +46,11 @@ import Testing
         #expect(written.contains("| run | pipeline | started | commit | class | total | baseline | change | build | deploy | verdict |"))
         #expect(!written.contains("requirements |"))
 
+        let html = try runner.run(["report", "--format", "html", "--run", "23"])
+        #expect(html.status == 0 && html.stdout.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.stdout.contains("<h2>Image builds of pipeline #222</h2>"))
+        #expect(try runner.run(["report", "--format", "html", "--run", "9999"]).stderr.contains("no run '9999'"))
+
         // `show` gives one run's verdict and hints: #222 is the 23rd log stored.
         let shown = try runner.run(["show", "23"])
         #expect(shown.stdout.contains("pipeline  #222"))
