@@ -23,32 +23,57 @@ public struct ChangePointDetector: Sendable {
         guard range.count >= 2 * minimum else { return }
         let segment = Array(values[range])
         let clipped = Self.clipped(segment)
-        guard let best = Self.bestSplit(clipped, minimum: minimum) else { return }
-        var generator = SplitMix64(seed: UInt64(range.lowerBound &* 7919 &+ range.count))
-        var shuffled = clipped
-        var asStrong = 0
-        for _ in 0..<permutations {
-            shuffled.shuffle(using: &generator)
-            if let split = Self.bestSplit(shuffled, minimum: minimum), split.score >= best.score { asStrong += 1 }
-        }
-        let p = Double(asStrong + 1) / Double(permutations + 1)
+        var scratch = Scratch(count: clipped.count)
+        guard let best = Self.bestSplit(clipped, minimum: minimum, scratch: &scratch) else { return }
         let before = Baseline.median(Array(segment[..<best.index]))!, after = Baseline.median(Array(segment[best.index...]))!
-        guard p <= policy.shiftSignificance, policy.isPractical(from: before, to: after) else { return }
+        guard policy.isPractical(from: before, to: after) else { return }
+        // A split this strong is beyond what noise gives (a t of 8 is p < 1e-10 for any one split, and there are fewer
+        // than 1e6 splits): the permutations would only confirm it. Below that, they decide.
+        if best.score < Self.certain {
+            var generator = SplitMix64(seed: UInt64(range.lowerBound &* 7919 &+ range.count))
+            var shuffled = clipped
+            let allowed = Int(policy.shiftSignificance * Double(permutations + 1)) - 1
+            var asStrong = 0
+            for _ in 0..<permutations where asStrong <= allowed {
+                shuffled.shuffle(using: &generator)
+                if let split = Self.bestSplit(shuffled, minimum: minimum, scratch: &scratch), split.score >= best.score { asStrong += 1 }
+            }
+            guard asStrong <= allowed else { return }
+        }
         let split = range.lowerBound + best.index
         found.append(split)
         search(values, range: range.lowerBound..<split, into: &found)
         search(values, range: split..<range.upperBound, into: &found)
     }
 
+    /// The t above which a split is taken without permutations.
+    static let certain = 8.0
+
+    /// Prefix sums, allocated once per segment.
+    struct Scratch {
+        var sum: [Double]
+        var squares: [Double]
+
+        init(count: Int) {
+            sum = [Double](repeating: 0, count: count + 1)
+            squares = [Double](repeating: 0, count: count + 1)
+        }
+    }
+
     /// The split (first index of the right side) with the largest two-sample t, each side at least `minimum` long.
     static func bestSplit(_ x: [Double], minimum: Int) -> (index: Int, score: Double)? {
+        var scratch = Scratch(count: x.count)
+        return bestSplit(x, minimum: minimum, scratch: &scratch)
+    }
+
+    static func bestSplit(_ x: [Double], minimum: Int, scratch: inout Scratch) -> (index: Int, score: Double)? {
         let n = x.count
         guard n >= 2 * minimum else { return nil }
-        var sum = [Double](repeating: 0, count: n + 1), squares = [Double](repeating: 0, count: n + 1)
         for i in 0..<n {
-            sum[i + 1] = sum[i] + x[i]
-            squares[i + 1] = squares[i] + x[i] * x[i]
+            scratch.sum[i + 1] = scratch.sum[i] + x[i]
+            scratch.squares[i + 1] = scratch.squares[i] + x[i] * x[i]
         }
+        let sum = scratch.sum, squares = scratch.squares
         var best: (index: Int, score: Double)?
         for k in minimum...(n - minimum) {
             let left = Double(k), right = Double(n - k)

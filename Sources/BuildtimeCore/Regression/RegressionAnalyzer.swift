@@ -86,7 +86,13 @@ public struct RegressionAnalyzer: Sendable {
             } else {
                 candidates = start..<position
             }
-            let history = candidates.filter { !flagged.contains($0) }.suffix(policy.window).map { series[$0] }
+            // The latest `window` unflagged runs, found walking back: not a filter over a long segment for every run.
+            var history: [Int] = []
+            for candidate in candidates.reversed() where !flagged.contains(candidate) {
+                history.append(series[candidate])
+                if history.count == policy.window { break }
+            }
+            history.reverse()
             guard history.count >= policy.minimumHistory else {
                 assessments[index].verdict = .notEnoughHistory
                 assessments[index].note = "not enough history (\(history.count)/\(policy.minimumHistory))"
