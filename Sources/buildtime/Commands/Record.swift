@@ -155,40 +155,123 @@ extension Buildtime {
 }
 
 /// Passes the command's output through at once, then hands each chunk, stamped with its arrival time, to the
-/// recording on a queue of its own: analysis never slows the output down. Only when the analysis falls more than
-/// `maxPending` bytes behind does the reader wait for it.
+/// recording on a thread of its own at the lowest priority: on a busy machine the output goes first and the analysis
+/// catches up afterwards. Chunks wait for the analysis in memory up to `memoryLimit`, beyond that in an unlinked
+/// temporary file; only when that file cannot be written (a full disk) does the reader wait for the analysis.
 final class RecordingSink: @unchecked Sendable {
-    private let recording: Recording?
-    private let queue = DispatchQueue(label: "buildtime.recording")
-    private let condition = NSCondition()
-    private var pending = 0
-    private let maxPending = 256 << 20
+    private enum Chunk {
+        case memory([UInt8])
+        case spilled(offset: Int64, count: Int)
+    }
 
-    init(_ recording: Recording?) { self.recording = recording }
+    private let recording: Recording?
+    private let condition = NSCondition()
+    private var queue: [(chunk: Chunk, time: Int64, stream: Recording.Stream)] = []
+    private var head = 0
+    private var inMemory = 0
+    private var finished = false
+    private let memoryLimit = 64 << 20
+    private var spill: Int32?
+    private var spillEnd: Int64 = 0
+    private var spillBroken = false
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ recording: Recording?) {
+        self.recording = recording
+        guard recording != nil else { done.signal(); return }
+        Thread.detachNewThread { [self] in
+            // On Linux, nice is per thread: only the analysis yields to the command and its readers.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            analyse()
+            done.signal()
+        }
+    }
+
+    deinit {
+        if let spill { close(spill) }
+    }
 
     func pass(_ chunk: UnsafeRawBufferPointer, to descriptor: Int32, as stream: Recording.Stream) {
         // A reader that went away (a closed pipe) must not stop the command or the recording.
         _ = writeAll(descriptor, chunk)
-        let bytes = recording == nil ? [] : Array(chunk)
-        guard let recording, !bytes.isEmpty else { return }
+        guard let recording, chunk.count > 0 else { return }
         let time = recording.now()
         condition.lock()
-        while pending > maxPending { condition.wait() }
-        pending += bytes.count
-        // Enqueued under the lock, so the two streams reach the recording in the order they arrived.
-        queue.async { [self] in
-            bytes.withUnsafeBytes { self.recording?.receive($0, from: stream, at: time) }
-            condition.lock()
-            pending -= bytes.count
-            condition.broadcast()
-            condition.unlock()
+        defer { condition.unlock() }
+        if inMemory + chunk.count > memoryLimit, let offset = spillWrite(chunk) {
+            queue.append((.spilled(offset: offset, count: chunk.count), time, stream))
+        } else {
+            while inMemory > 0, inMemory + chunk.count > memoryLimit { condition.wait() }
+            queue.append((.memory(Array(chunk)), time, stream))
+            inMemory += chunk.count
         }
-        condition.unlock()
+        condition.broadcast()
+    }
+
+    /// Appends to the spill file (made on first use); nil when it cannot be written.
+    private func spillWrite(_ chunk: UnsafeRawBufferPointer) -> Int64? {
+        if spill == nil, !spillBroken {
+            var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/buildtime-spill-XXXXXX").utf8CString)
+            let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if descriptor >= 0 {
+                template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+                spill = descriptor
+            } else {
+                spillBroken = true
+            }
+        }
+        guard let spill, !spillBroken else { return nil }
+        var written = 0
+        while written < chunk.count {
+            let count = pwrite(spill, chunk.baseAddress! + written, chunk.count - written, off_t(spillEnd) + off_t(written))
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { spillBroken = true; return nil }
+            written += count
+        }
+        defer { spillEnd += Int64(chunk.count) }
+        return spillEnd
+    }
+
+    /// The analysis thread: takes chunks in the order they came, until `drain` says there are no more.
+    private func analyse() {
+        var buffer: [UInt8] = []
+        while true {
+            condition.lock()
+            while head == queue.count, !finished { condition.wait() }
+            guard head < queue.count else { condition.unlock(); return }
+            let next = queue[head]
+            head += 1
+            if head >= 4096 { queue.removeFirst(head); head = 0 }
+            if case .memory(let bytes) = next.chunk {
+                inMemory -= bytes.count
+                condition.broadcast()
+            }
+            let spill = self.spill
+            condition.unlock()
+            switch next.chunk {
+            case .memory(let bytes):
+                bytes.withUnsafeBytes { recording?.receive($0, from: next.stream, at: next.time) }
+            case .spilled(let offset, let count):
+                buffer = [UInt8](repeating: 0, count: count)
+                var done = 0
+                while done < count {
+                    let read = buffer.withUnsafeMutableBytes { pread(spill ?? -1, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+                    if read < 0, errno == EINTR { continue }
+                    guard read > 0 else { break }
+                    done += read
+                }
+                if done == count { buffer.withUnsafeBytes { recording?.receive($0, from: next.stream, at: next.time) } }
+            }
+        }
     }
 
     /// Waits until every chunk has been analysed.
     func drain() {
-        queue.sync {}
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+        done.wait()
     }
 }
 
