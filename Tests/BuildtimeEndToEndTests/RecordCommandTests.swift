@@ -42,6 +42,40 @@ import Testing
         #expect(deploy >= 0.1 && deploy < 5)
     }
 
+    /// Into a pipe, the output is passed on by tee(2): every byte exact, and a reader that stops early changes nothing
+    /// for the command.
+    @Test func bytesIntoAPipeAreExactAndAnEarlyCloseIsHarmless() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        var bytes: [UInt8] = []
+        var state: UInt32 = 7
+        while bytes.count < 6_000_000 {
+            state = state &* 1_103_515_245 &+ 12345
+            // Mostly text lines, some invalid UTF-8 and carriage returns, no final newline.
+            bytes += state % 97 == 0 ? [0xFF, 0xFE, 0x0D] : Array("#\(state % 50) [2/7] RUN step \(state)\n".utf8)
+        }
+        let input = runner.directory.appending(path: "input.bin")
+        try Data(bytes).write(to: input)
+        let output = runner.directory.appending(path: "output.bin")
+        let binary = BinaryRunner.binary.path
+        let piped = try runner.run(["-c", "'\(binary)' record -- cat '\(input.path)' | cat > '\(output.path)'; echo ${PIPESTATUS[0]}"],
+                                   binary: URL(fileURLWithPath: "/bin/bash"))
+        #expect(piped.stdout == "0\n", "\(piped.stderr)")
+        #expect(try Data(contentsOf: output) == Data(bytes))
+
+        // The reader leaves after 100 bytes: as without buildtime, `cat` meets the closed pipe and the script goes on to
+        // its own exit status, which buildtime returns (it is not killed by SIGPIPE itself), and the run is stored.
+        let early = try runner.run(["-c", "'\(binary)' record -- sh -c 'cat \"$0\"; echo \"cat: $?\" >&2; exit 4' '\(input.path)' | head -c 100 > /dev/null; echo ${PIPESTATUS[0]}"],
+                                   binary: URL(fileURLWithPath: "/bin/bash"))
+        let plain = try runner.run(["-c", "sh -c 'cat \"$0\"; echo \"cat: $?\" >&2; exit 4' '\(input.path)' | head -c 100 > /dev/null; echo ${PIPESTATUS[0]}"],
+                                   binary: URL(fileURLWithPath: "/bin/bash"))
+        #expect(early.stdout == "4\n" && plain.stdout == "4\n")
+        #expect(early.stderr == plain.stderr, "the command saw the same closed pipe")
+        let runs = try runner.run(["runs", "--format", "json"])
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        #expect(stored.map { $0["exitCode"] as? Int } == [4, 0])
+    }
+
     @Test func theLogReadsBackToTheSameRun() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildtimeCore
+import CPipe
 import Foundation
 import Subprocess
 import SystemPackage
@@ -43,6 +44,8 @@ extension Buildtime {
         func run() async throws {
             let forwarding = SignalForwarding()
             defer { forwarding.stop() }
+            // A reader of our output that goes away must not kill buildtime: the command meets the closed pipe instead.
+            signal(SIGPIPE, SIG_IGN)
             let environment = ProcessInfo.processInfo.environment
             let recording = makeRecording()
             // A nested step belongs to the run that started it; a run gets a key its steps will share.
@@ -104,8 +107,8 @@ extension Buildtime {
                 throw ExitCode(127)
             }
             let drained = DispatchGroup()
-            output.drain(into: drained) { sink.pass($0, to: 1, as: .output) }
-            error.drain(into: drained) { sink.pass($0, to: 2, as: .error) }
+            output.drain(into: drained, passingTo: 1) { sink.receive($0, from: .output) }
+            error.drain(into: drained, passingTo: 2) { sink.receive($0, from: .error) }
             do {
                 let result = try await Subprocess.run(
                     executable, arguments: Arguments(Array(command.dropFirst())),
@@ -154,7 +157,7 @@ extension Buildtime {
     }
 }
 
-/// Passes the command's output through at once, then hands each chunk, stamped with its arrival time, to the
+/// Hands each chunk of the command's output, once passed on and stamped with its arrival time, to the
 /// recording on a thread of its own at the lowest priority: on a busy machine the output goes first and the analysis
 /// catches up afterwards. Chunks wait for the analysis in memory up to `memoryLimit`, beyond that in an unlinked
 /// temporary file; only when that file cannot be written (a full disk) does the reader wait for the analysis.
@@ -191,9 +194,8 @@ final class RecordingSink: @unchecked Sendable {
         if let spill { close(spill) }
     }
 
-    func pass(_ chunk: UnsafeRawBufferPointer, to descriptor: Int32, as stream: Recording.Stream) {
-        // A reader that went away (a closed pipe) must not stop the command or the recording.
-        _ = writeAll(descriptor, chunk)
+    /// Takes a chunk that has been passed on.
+    func receive(_ chunk: UnsafeRawBufferPointer, from stream: Recording.Stream) {
         guard let recording, chunk.count > 0 else { return }
         let time = recording.now()
         condition.lock()
@@ -294,8 +296,11 @@ final class OutputPipe: @unchecked Sendable {
         #endif
     }
 
-    /// Reads until the command and everything it started have closed the pipe, handing each chunk to `body`.
-    func drain(into group: DispatchGroup, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
+    /// Reads until the command and everything it started have closed the pipe, passing every byte on to `descriptor`
+    /// as it comes, then handing it to `body`. When the reader of `descriptor` goes away, this pipe is closed too, so
+    /// the command meets the closed pipe (SIGPIPE) on its next write, as it would without buildtime. When both ends are pipes, the bytes are passed on with tee(2), which
+    /// duplicates them inside the kernel, and then read once for `body`; otherwise they are read and written.
+    func drain(into group: DispatchGroup, passingTo descriptor: Int32, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
         group.enter()
         Thread.detachNewThread { [self] in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -304,13 +309,45 @@ final class OutputPipe: @unchecked Sendable {
                 close(readEnd)
                 group.leave()
             }
+            var teeing = Self.isPipe(descriptor)
             while true {
+                if teeing {
+                    let teed = bt_tee(readEnd, descriptor, buffer.count)
+                    if teed > 0, readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<teed])) {
+                        body(UnsafeRawBufferPointer(rebasing: buffer[..<teed]))
+                        continue
+                    }
+                    if teed == 0 || (teed < 0 && errno == EPIPE) { return }
+                    if teed < 0, errno == EINTR { continue }
+                    // A pipe tee cannot use: read and write from here on.
+                    teeing = false
+                }
                 let count = read(readEnd, buffer.baseAddress, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { return }
-                body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                let passed = writeAll(descriptor, chunk)
+                body(chunk)
+                if !passed, errno == EPIPE { return }
             }
         }
+    }
+
+    /// Reads exactly `buffer.count` bytes that tee has just seen in the pipe.
+    private func readFully(into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let count = read(readEnd, buffer.baseAddress! + done, buffer.count - done)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            done += count
+        }
+        return true
+    }
+
+    private static func isPipe(_ descriptor: Int32) -> Bool {
+        var status = stat()
+        return fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO
     }
 }
 

@@ -1,0 +1,10 @@
+#ifndef C_PIPE_H
+#define C_PIPE_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/// Linux tee(2): duplicates up to `length` bytes from the pipe `in` into the pipe `out` without consuming them or
+/// copying them through user space. -1 with errno set on failure (ENOSYS where there is no tee); 0 at end of input.
+ssize_t bt_tee(int in, int out, size_t length);
+
+#endif
