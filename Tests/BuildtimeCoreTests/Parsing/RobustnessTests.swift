@@ -5,17 +5,6 @@ import Testing
 /// Damaged input must give a clear error or a result, never a crash. A small, seeded mutation fuzzer over the
 /// samples: bytes flipped, cut, duplicated or dropped.
 @Suite struct RobustnessTests {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let sampleNames = ["cold.log", "acme-trading-dashboard-142-deploy.json", "no-change-over-midnight.log", "woodpecker-2.5-filestore-requirements.jsonl.gz",
                               "cold-failed-uv-resolution.log", "code-only-legacy-builder.log", "requirements-prefixed-streams.log"]
 
@@ -25,7 +14,7 @@ import Testing
         let compressed = name.hasSuffix(".gz")
         var original = Array(try Data(contentsOf: Fixtures.samples.appending(path: "logs/\(name)")))
         if compressed { original = try inflate(original) }
-        var generator = SeededGenerator(state: UInt64(name.utf8.count))
+        var generator = SplitMix64(seed: UInt64(name.utf8.count))
         var outcomes = (read: 0, rejected: 0)
         for _ in 0..<150 {
             var bytes = original
@@ -68,7 +57,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         for length in [1, 2, 3, 17, 300, 5000] {
             for _ in 0..<20 {
                 var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
