@@ -53,7 +53,8 @@ struct ContextCapture: Sendable {
     func output(of command: [String]) async -> String? {
         let limit = timeLimit
         let result = try? await Subprocess.run(
-            .name(command[0]), arguments: Arguments(Array(command.dropFirst())), input: .none, output: .sequence, error: .discarded
+            ExecutableLookup.executable(command[0], environment: environment), arguments: Arguments(Array(command.dropFirst())), input: .none,
+            output: .sequence, error: .discarded
         ) { execution -> String in
             try await withThrowingTaskGroup(of: String.self) { group in
                 group.addTask {

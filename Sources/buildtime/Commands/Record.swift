@@ -93,7 +93,7 @@ extension Buildtime {
         /// Runs the command in its own process group, passing its output on; its exit, or exit 127 if it cannot start.
         private func execute(runKey: String, sink: RecordingSink, forwarding: SignalForwarding) async throws -> CommandExit {
             let program = command[0]
-            let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+            let executable = ExecutableLookup.executable(program)
             var options = PlatformOptions()
             // Its own process group: a terminal's Ctrl-C reaches buildtime, which forwards it once.
             options.processGroupID = 0
