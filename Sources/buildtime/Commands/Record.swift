@@ -310,6 +310,10 @@ final class OutputPipe: @unchecked Sendable {
                 group.leave()
             }
             var teeing = Self.isPipe(descriptor)
+            #if os(Linux)
+            // A larger pipe to the next program too: fewer, larger hand-overs (F_SETPIPE_SZ; refused means the default).
+            if teeing { _ = fcntl(descriptor, 1031, Int32(1 << 20)) }
+            #endif
             while true {
                 if teeing {
                     let teed = bt_tee(readEnd, descriptor, buffer.count)
