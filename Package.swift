@@ -18,7 +18,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CByteSearch"),
-        .target(name: "CPipe"),
+        .target(name: "CLinux"),
         .target(
             name: "BuildtimeCore",
             dependencies: [
@@ -33,7 +33,7 @@ let package = Package(
             name: "buildtime",
             dependencies: [
                 "BuildtimeCore",
-                "CPipe",
+                "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BuildtimeCore
-import CPipe
+import CLinux
 import Foundation
 import Subprocess
 import SystemPackage
@@ -172,6 +172,8 @@ final class RecordingSink: @unchecked Sendable {
     private var queue: [(chunk: Chunk, time: Int64, stream: Recording.Stream)] = []
     private var head = 0
     private var inMemory = 0
+    /// Buffers given back by the analysis, for the next chunks.
+    private var spare: [[UInt8]] = []
     private var finished = false
     private let memoryLimit = 64 << 20
     private var spill: Int32?
@@ -185,7 +187,7 @@ final class RecordingSink: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             // On Linux, nice is per thread: only the analysis yields to the command and its readers.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            analyse()
+            analyse(untilFinished: true)
             done.signal()
         }
     }
@@ -204,7 +206,11 @@ final class RecordingSink: @unchecked Sendable {
             queue.append((.spilled(offset: offset, count: chunk.count), time, stream))
         } else {
             while inMemory > 0, inMemory + chunk.count > memoryLimit { condition.wait() }
-            queue.append((.memory(Array(chunk)), time, stream))
+            // A buffer the analysis is done with: fresh memory would cost a page fault per page.
+            var bytes = spare.popLast() ?? []
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: chunk)
+            queue.append((.memory(bytes), time, stream))
             inMemory += chunk.count
         }
         condition.broadcast()
@@ -234,13 +240,15 @@ final class RecordingSink: @unchecked Sendable {
         return spillEnd
     }
 
-    /// The analysis thread: takes chunks in the order they came, until `drain` says there are no more.
-    private func analyse() {
+    /// Takes chunks in the order they came. On the low-priority thread (`untilFinished`), until `drain` is called;
+    /// `drain` then analyses the rest at its own, normal priority, so that a busy machine cannot starve the end of a
+    /// recording.
+    private func analyse(untilFinished: Bool) {
         var buffer: [UInt8] = []
         while true {
             condition.lock()
             while head == queue.count, !finished { condition.wait() }
-            guard head < queue.count else { condition.unlock(); return }
+            guard head < queue.count, !(untilFinished && finished) else { condition.unlock(); return }
             let next = queue[head]
             head += 1
             if head >= 4096 { queue.removeFirst(head); head = 0 }
@@ -253,6 +261,9 @@ final class RecordingSink: @unchecked Sendable {
             switch next.chunk {
             case .memory(let bytes):
                 bytes.withUnsafeBytes { recording?.receive($0, from: next.stream, at: next.time) }
+                condition.lock()
+                if spare.count < 64 { spare.append(bytes) }
+                condition.unlock()
             case .spilled(let offset, let count):
                 buffer = [UInt8](repeating: 0, count: count)
                 var done = 0
@@ -267,13 +278,14 @@ final class RecordingSink: @unchecked Sendable {
         }
     }
 
-    /// Waits until every chunk has been analysed.
+    /// Analyses what is left, once the command's output has all been read, and returns when every chunk is done.
     func drain() {
         condition.lock()
         finished = true
         condition.broadcast()
         condition.unlock()
         done.wait()
+        if recording != nil { analyse(untilFinished: false) }
     }
 }
 

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include "CPipe.h"
+#include "CLinux.h"
 
 ssize_t bt_tee(int in, int out, size_t length) {
 #ifdef __linux__

@@ -1,5 +1,5 @@
-#ifndef C_PIPE_H
-#define C_PIPE_H
+#ifndef C_LINUX_H
+#define C_LINUX_H
 #include <stddef.h>
 #include <sys/types.h>
 
