@@ -43,7 +43,7 @@ public struct RegressionPolicy: Sendable, Equatable {
     public var deviations = 3.0
     public var relativeMargin = 0.15
     public var absoluteFloor = 8.0
-    /// A level shift needs this many runs on each side.
+    /// A level shift needs this many runs on each side (and is judged on at most `ChangePointDetector.sideRuns`).
     public var shiftMinimumRuns = 3
     /// The chance that noise alone shows a split as strong, below which a level shift is believed.
     public var shiftSignificance = 0.01

@@ -1,49 +1,72 @@
-/// Finds where a series changed level, by binary segmentation in the manner of E-divisive (Apache Otava/Hunter): the
-/// split of a segment whose two sides differ most is kept when a permutation test says noise alone rarely splits as
-/// well, and when the sides' medians differ by a practical amount; then each side is searched again.
+/// Finds where a series changed level with a windowed two-sample test, in the manner of Apache Otava/Hunter: every
+/// point is scored by how much the runs just before it differ from the runs just after it (at most `sideRuns` each
+/// side); the strongest points are taken first, each when a permutation test on its window says noise alone rarely
+/// splits as well and the two sides' medians differ by a practical amount. A window stops at a point already taken, so
+/// a shift and its fix a few runs later are both found, which one split over the whole series would miss.
 ///
-/// The split statistic is a two-sample t on the values clipped to 5 scaled MADs of the segment's median, so a single
-/// wild run cannot dominate it, while a real shift keeps its place and most of its size.
+/// The statistic is a two-sample t on the values clipped to 5 scaled MADs of the series' median, so a single wild run
+/// cannot dominate it, while a real shift keeps its place and most of its size.
 public struct ChangePointDetector: Sendable {
     public var policy: RegressionPolicy
     /// Shuffles per test; with 199 the smallest possible p-value is 0.005.
     public var permutations = 199
+    /// Runs compared on each side of a point.
+    public var sideRuns = 12
 
     public init(policy: RegressionPolicy = .default) { self.policy = policy }
 
     /// The indices at which a new level starts, in order.
     public func changePoints(_ values: [Double]) -> [Int] {
-        var found: [Int] = []
-        search(values, range: 0..<values.count, into: &found)
-        return found.sorted()
+        let minimum = max(2, policy.shiftMinimumRuns)
+        let side = max(sideRuns, minimum)
+        guard values.count >= 2 * minimum else { return [] }
+        let clipped = Self.clipped(values)
+        var sum = [Double](repeating: 0, count: values.count + 1), squares = sum
+        for (index, value) in clipped.enumerated() {
+            sum[index + 1] = sum[index] + value
+            squares[index + 1] = squares[index] + value * value
+        }
+        /// The t between [low, k) and [k, high), from prefix sums.
+        func score(_ k: Int, _ low: Int, _ high: Int) -> Double {
+            let left = Double(k - low), right = Double(high - k)
+            let meanLeft = (sum[k] - sum[low]) / left, meanRight = (sum[high] - sum[k]) / right
+            let within = (squares[k] - squares[low] - left * meanLeft * meanLeft) + (squares[high] - squares[k] - right * meanRight * meanRight)
+            let variance = max(within / Double(high - low - 2), 1e-9)
+            return abs(meanLeft - meanRight) / (variance * (1 / left + 1 / right)).squareRoot()
+        }
+        let candidates = (minimum...(values.count - minimum)).map { k in
+            (k: k, score: score(k, max(0, k - side), min(values.count, k + side)))
+        }.sorted { ($0.score, $1.k) > ($1.score, $0.k) }
+        var accepted: [Int] = []
+        for candidate in candidates {
+            // The window, cut at the points already taken on either side.
+            let low = max(max(0, candidate.k - side), accepted.filter { $0 <= candidate.k }.max() ?? 0)
+            let high = min(min(values.count, candidate.k + side), accepted.filter { $0 > candidate.k }.min() ?? values.count)
+            guard high - low >= 2 * minimum else { continue }
+            // Within that one window, the best split: a wild run near a shift can lift a neighbour's own window.
+            let k = ((low + minimum)...(high - minimum)).max { (score($0, low, high), $1) < (score($1, low, high), $0) }!
+            guard !accepted.contains(k) else { continue }
+            let before = Baseline.median(Array(values[low..<k]))!, after = Baseline.median(Array(values[k..<high]))!
+            guard policy.isPractical(from: before, to: after), significant(score(k, low, high), window: Array(clipped[low..<high]), minimum: minimum)
+            else { continue }
+            accepted.append(k)
+        }
+        return accepted.sorted()
     }
 
-    private func search(_ values: [Double], range: Range<Int>, into found: inout [Int]) {
-        let minimum = max(2, policy.shiftMinimumRuns)
-        guard range.count >= 2 * minimum else { return }
-        let segment = Array(values[range])
-        let clipped = Self.clipped(segment)
-        var scratch = Scratch(count: clipped.count)
-        guard let best = Self.bestSplit(clipped, minimum: minimum, scratch: &scratch) else { return }
-        let before = Baseline.median(Array(segment[..<best.index]))!, after = Baseline.median(Array(segment[best.index...]))!
-        guard policy.isPractical(from: before, to: after) else { return }
-        // A split this strong is beyond what noise gives (a t of 8 is p < 1e-10 for any one split, and there are fewer
-        // than 1e6 splits): the permutations would only confirm it. Below that, they decide.
-        if best.score < Self.certain {
-            var generator = SplitMix64(seed: UInt64(range.lowerBound &* 7919 &+ range.count))
-            var shuffled = clipped
-            let allowed = Int(policy.shiftSignificance * Double(permutations + 1)) - 1
-            var asStrong = 0
-            for _ in 0..<permutations where asStrong <= allowed {
-                shuffled.shuffle(using: &generator)
-                if let split = Self.bestSplit(shuffled, minimum: minimum, scratch: &scratch), split.score >= best.score { asStrong += 1 }
-            }
-            guard asStrong <= allowed else { return }
+    /// Whether noise rarely gives a split of `window` as strong as `observed`. A t beyond `certain` needs no shuffles.
+    private func significant(_ observed: Double, window: [Double], minimum: Int) -> Bool {
+        guard observed < Self.certain else { return true }
+        var generator = SplitMix64(seed: UInt64(window.count &* 7919) &+ UInt64(observed.bitPattern & 0xFFFF))
+        var shuffled = window
+        var scratch = Scratch(count: window.count)
+        let allowed = Int(policy.shiftSignificance * Double(permutations + 1)) - 1
+        var asStrong = 0
+        for _ in 0..<permutations where asStrong <= allowed {
+            shuffled.shuffle(using: &generator)
+            if let split = Self.bestSplit(shuffled, minimum: minimum, scratch: &scratch), split.score >= observed { asStrong += 1 }
         }
-        let split = range.lowerBound + best.index
-        found.append(split)
-        search(values, range: range.lowerBound..<split, into: &found)
-        search(values, range: split..<range.upperBound, into: &found)
+        return asStrong <= allowed
     }
 
     /// The t above which a split is taken without permutations.
