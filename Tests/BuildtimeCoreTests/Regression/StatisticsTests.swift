@@ -38,6 +38,18 @@ import Testing
         #expect(ChangePointDetector().changePoints(series) == [25])
     }
 
+    /// A shift and its fix 14 runs later, again and again: one split over the whole series sees two alike halves.
+    @Test func findsAShiftAndItsFixInALongHistory() {
+        var series: [Double] = []
+        for cycle in 0..<6 {
+            series += Self.noise(30, level: 44, spread: 4, seed: UInt64(2 * cycle + 40)) + Self.noise(14, level: 66, spread: 4, seed: UInt64(2 * cycle + 41))
+        }
+        var expected: [Int] = []
+        for cycle in 0..<6 { expected += [44 * cycle + 30, 44 * cycle + 44] }
+        expected.removeLast()   // the series ends before the last fix
+        #expect(ChangePointDetector().changePoints(series) == expected)
+    }
+
     @Test func findsAShiftOfTheLastFewRuns() {
         let series = Self.noise(30, level: 44, spread: 3, seed: 3) + [70, 68, 71]
         #expect(ChangePointDetector().changePoints(series) == [30])
