@@ -44,6 +44,8 @@ final class ContextScanner {
             readLoad(text.string)
             return
         }
+        // Only `CPUs: 4` and `Docker Root Dir: ...` are read from here on: no string for any other line.
+        guard let first = text.first(where: { $0 != UInt8(ascii: " ") }), first == UInt8(ascii: "C") || first == UInt8(ascii: "D") else { return }
         let line = text.string.trimmingCharacters(in: .whitespaces)
         if line.hasPrefix("CPUs: "), cores == nil { cores = Int(line.dropFirst(6)) }
         if line.hasPrefix("Docker Root Dir: "), dockerRoot == nil { dockerRoot = String(line.dropFirst(17)) }
