@@ -60,18 +60,21 @@ extension Buildtime {
             let startSnapshot = MachineSnapshot.now()
             let contextTask = stepName != nil ? nil : Task { [capture] in await capture.atStart(startSnapshot) }
 
+            // The database is opened while the command runs: its cost is not added at the end.
+            let database = recording == nil ? nil : Task { [store] in Result { try store.open() } }
+
             let sink = RecordingSink(recording)
             let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
             // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
             releaseStandardOutput()
             sink.drain()
-            if let recording {
+            if let recording, let database = await database?.value {
                 if let stepName {
-                    store(step: stepName, of: recording.finish(exit: exit), runKey: runKey, warnings: recording.warnings)
+                    store(step: stepName, of: recording.finish(exit: exit), runKey: runKey, warnings: recording.warnings, in: database)
                 } else {
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    await store(recording, exit: exit, context: context, capture: capture, runKey: runKey, environment: environment)
+                    await store(recording, exit: exit, context: context, capture: capture, runKey: runKey, environment: environment, in: database)
                 }
             }
             throw ExitCode(exit.status)
@@ -130,20 +133,19 @@ extension Buildtime {
             }
         }
 
-        private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String]) {
+        private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String], in database: Result<SQLiteStore, any Error>) {
             for warning in warnings { Terminal.warn(warning) }
-            do { try store.open().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
+            do { try database.get().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
                 Terminal.warn("the step was not stored: \(error)")
             }
         }
 
         private func store(_ recording: Recording, exit: CommandExit, context: RunContext, capture: ContextCapture, runKey: String,
-                           environment: [String: String]) async {
+                           environment: [String: String], in database: Result<SQLiteStore, any Error>) async {
             var context = context
             var metadata = RunMetadata(environment: environment)
             metadata.commit = metadata.commit ?? context.gitHead
             if let name = step ?? name { metadata.step = name }
-            let database = Result { try store.open() }
             if context.changedFiles == nil, let head = context.gitHead, let previous = try? database.get().previousCommit(branch: metadata.branch) {
                 await capture.addChanges(to: &context, since: previous, head: head)
             }
