@@ -5,7 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The state of the machine and the change around a recorded run: what the regression hints reason from.
+/// The state of the machine and the change around a run — measured by `record`, or read from what an ingested log
+/// printed (`ContextScanner`): what the regression hints reason from.
 public struct RunContext: Sendable, Equatable, Codable {
     /// The machine when the command started, and when it ended.
     public var start: MachineSnapshot?

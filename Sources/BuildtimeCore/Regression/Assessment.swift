@@ -85,6 +85,17 @@ public struct RunAssessment: Sendable, Equatable, Codable {
 
     /// Over its budget band anywhere.
     public var overBudget: Bool { budget.contains { $0.status == .over } }
+
+    /// The note of the first run at a new level.
+    static let shiftNote = "starts a level shift"
+
+    /// Whether this run is the first at a new level of its class (its regression or improvement is the shift's).
+    public var startsLevelShift: Bool { note == Self.shiftNote }
+}
+
+/// `pipeline #123`, else `run 45`.
+func runReference(pipeline: Int?, id: Int64?) -> String {
+    pipeline.map { "pipeline #\($0)" } ?? id.map { "run \($0)" } ?? "a run"
 }
 
 /// Where a class's runs changed level, and by how much.
@@ -107,7 +118,7 @@ public struct LevelShift: Sendable, Equatable, Codable {
 
     /// `since run #123 (commit abc1234) code-only builds take 1m12s instead of 46s (+57%)`.
     public var sentence: String {
-        let reference = pipeline.map { "pipeline #\($0)" } ?? runID.map { "run \($0)" } ?? "a run"
+        let reference = runReference(pipeline: pipeline, id: runID)
         let commitText = commit.map { " (commit \($0.prefix(7)))" } ?? ""
         return "since \(reference)\(commitText) \(runClass.rawValue) runs take \(DurationFormat.string(after)) instead of "
             + "\(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"

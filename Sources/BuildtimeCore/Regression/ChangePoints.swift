@@ -84,11 +84,6 @@ public struct ChangePointDetector: Sendable {
     }
 
     /// The split (first index of the right side) with the largest two-sample t, each side at least `minimum` long.
-    static func bestSplit(_ x: [Double], minimum: Int) -> (index: Int, score: Double)? {
-        var scratch = Scratch(count: x.count)
-        return bestSplit(x, minimum: minimum, scratch: &scratch)
-    }
-
     static func bestSplit(_ x: [Double], minimum: Int, scratch: inout Scratch) -> (index: Int, score: Double)? {
         let n = x.count
         guard n >= 2 * minimum else { return nil }

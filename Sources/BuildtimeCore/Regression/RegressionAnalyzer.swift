@@ -78,7 +78,7 @@ public struct RegressionAnalyzer: Sendable {
             var note: String?
             if position == start, segment > 0 {
                 candidates = starts[segment - 1]..<start
-                note = "starts a level shift"
+                note = RunAssessment.shiftNote
             } else if segment > 0, position - start < policy.minimumHistory {
                 assessments[index].verdict = .followsShift
                 assessments[index].note = "follows the level shift of \(Self.name(runs[series[start]]))"
@@ -128,7 +128,7 @@ public struct RegressionAnalyzer: Sendable {
 
     /// `pipeline #123`, else `run 45`.
     static func name(_ run: Run) -> String {
-        run.metadata.pipelineNumber.map { "pipeline #\($0)" } ?? run.id.map { "run \($0)" } ?? "a run"
+        runReference(pipeline: run.metadata.pipelineNumber, id: run.id)
     }
 
     /// One metric against the runs of `history` that have it.

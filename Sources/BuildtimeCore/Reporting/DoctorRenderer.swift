@@ -12,7 +12,7 @@ public enum DoctorRenderer {
                 lines.append("docker images       \(images.total.map(String.init) ?? "?") (\(images.active.map(String.init) ?? "?") in use), \(ByteFormat.string(images.size))")
             }
         } else {
-            lines.append("docker              not available (docker missing, not running, or slower than 5s): Docker checks skipped")
+            lines.append("docker              not available (docker missing, not running, or too slow to answer): Docker checks skipped")
         }
         if let snapshot = context.start {
             if let size = snapshot.diskSizeBytes, let free = snapshot.diskFreeBytes, size > 0 {

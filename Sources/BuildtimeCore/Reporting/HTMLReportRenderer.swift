@@ -18,8 +18,7 @@ public enum HTMLReportRenderer {
         }
         body += section("phases", "Phase breakdown per run", phaseChart(report))
         if let timeline {
-            let name = timeline.metadata.pipelineNumber.map { "pipeline #\($0)" } ?? timeline.id.map { "run \($0)" } ?? "the run"
-            body += section("timeline", "Image builds of \(name)", ganttChart(timeline))
+            body += section("timeline", "Image builds of \(RegressionAnalyzer.name(timeline))", ganttChart(timeline))
         }
         body += section("runs", "Runs", runTable(report))
         return page(body)

@@ -120,7 +120,7 @@ public enum ReportRenderer {
     static func verdictLabel(_ run: RunAssessment) -> String {
         switch run.verdict {
         case .regression, .improvement:
-            return run.verdict.rawValue + (run.note == "starts a level shift" ? " (level shift)" : "")
+            return run.verdict.rawValue + (run.startsLevelShift ? " (level shift)" : "")
         case .notEnoughHistory, .followsShift, .notCompared:
             return run.note ?? run.verdict.rawValue
         case .normal:
@@ -151,7 +151,7 @@ public enum ReportRenderer {
                         + "(\(DurationFormat.percent(comparison.relative ?? 0)), \(String(format: "%.1f", abs(comparison.deviations ?? 0))) MADs)"
                 }
                 var details = ["where: " + (run.cause?.summary.nonEmpty ?? "no single phase, image or step stands out")]
-                if let note = run.note, note == "starts a level shift" { details.append(note) }
+                if run.startsLevelShift { details.append(RunAssessment.shiftNote) }
                 return Section.Item(text: "\(name(run)) \(run.runClass?.rawValue ?? "") \(run.verdict.rawValue): " + what.joined(separator: "; "),
                                     details: details, warning: run.verdict == .regression)
             }))

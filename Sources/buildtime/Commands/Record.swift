@@ -267,7 +267,7 @@ final class RecordingSink: @unchecked Sendable {
                 if spare.count < 64 { spare.append(bytes) }
                 condition.unlock()
             case .spilled(let offset, let count):
-                buffer = [UInt8](repeating: 0, count: count)
+                if buffer.count != count { buffer = [UInt8](repeating: 0, count: count) }
                 var done = 0
                 while done < count {
                     let read = buffer.withUnsafeMutableBytes { pread(spill ?? -1, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }

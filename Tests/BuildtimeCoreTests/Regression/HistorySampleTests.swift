@@ -74,7 +74,7 @@ import Testing
     @Test func theOutlierIsFlaggedOnceAndTheRunsAfterItAreNormal() throws {
         let outlier = try #require(Self.report.byPipeline[Self.expected.outlier])
         #expect(outlier.verdict == .regression)
-        #expect(outlier.note != "starts a level shift")
+        #expect(!outlier.startsLevelShift)
         // The code-only runs after it with nothing planted, up to the level shift.
         let planted = Set(Self.expected.runs.values.filter { $0.regression != false }.map(\.pipeline))
         let later = Self.report.outcome.assessments.filter { assessment in
