@@ -181,7 +181,8 @@ import Testing
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
         let path = try fakeDocker(runner, hangs: false)
-        let result = try runner.run(["record", "--", "true"], environment: ["PATH": path, "CI_PIPELINE_FILES": #"["requirements.txt"]"#, "CI_PIPELINE_EVENT": "push"])
+        // The helpers only run as long as the command does: a deploy outlasts them, so this command does too.
+        let result = try runner.run(["record", "--", "sleep", "2"], environment: ["PATH": path, "CI_PIPELINE_FILES": #"["requirements.txt"]"#, "CI_PIPELINE_EVENT": "push"])
         #expect(result.status == 0, "\(result.stderr)")
         let context = try context(runner)
         let docker = try #require(context["docker"] as? [String: Any])
@@ -206,12 +207,29 @@ import Testing
         defer { runner.cleanUp() }
         let path = try fakeDocker(runner, hangs: true)
         let started = Date()
-        let result = try runner.run(["record", "--", "sh", "-c", "exit 2"], environment: ["PATH": path, "BUILDTIME_CONTEXT_TIMEOUT": "1"])
+        let result = try runner.run(["record", "--", "sh", "-c", "sleep 3; exit 2"], environment: ["PATH": path, "BUILDTIME_CONTEXT_TIMEOUT": "1"])
         #expect(result.status == 2)
         #expect(Date().timeIntervalSince(started) < 20)
         let context = try context(runner)
         #expect(context["docker"] is NSNull)
         #expect(context["dockerRoot"] is NSNull)
+        #expect(context["start"] is [String: Any])
+    }
+
+    @Test func aShortCommandDoesNotWaitForItsHelpers() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let path = try fakeDocker(runner, hangs: true)
+        let started = Date()
+        // docker would answer after 30 s and may take 5: the command's end is where the context stops.
+        let result = try runner.run(["record", "--", "sh", "-c", "echo done; exit 3"], environment: ["PATH": path])
+        #expect(result.status == 3)
+        #expect(result.stdout == "done\n")
+        #expect(Date().timeIntervalSince(started) < 4)
+        let context = try context(runner)
+        #expect(context["docker"] is NSNull)
+        #expect(context["start"] is [String: Any])
+        #expect(context["end"] is [String: Any])
     }
 }
 
@@ -364,7 +382,8 @@ import Testing
         try Data("flask==3.1.0\n".utf8).write(to: repo.appending(path: "requirements.txt"))
         try git("add", ".")
         try git("commit", "-q", "-m", "first")
-        let inRepo = ["sh", "-c", "cd \(repo.path) && true"]
+        // Long enough for git to answer: the context's helpers stop when the command does.
+        let inRepo = ["sh", "-c", "cd \(repo.path) && sleep 2"]
         // The context's git runs in the working directory, so record from inside the repository.
         func record() throws -> BinaryRunner.Result {
             try runner.run(["record", "--"] + inRepo, workingDirectory: repo)

@@ -17,8 +17,9 @@ extension Buildtime {
                 still returns the command's status. The command sees BUILDTIME_RUN_ID and BUILDTIME_DB.
                 While the command runs, buildtime notes the machine's context: load average and cores at start and \
                 end, free disk on the Docker root (df -P), docker system df, git HEAD, and the changed files \
-                (CI_PIPELINE_FILES, else git diff from CI_PREV_COMMIT_SHA). Each helper gets 5 seconds \
-                (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if missing, failing or slow.
+                (CI_PIPELINE_FILES, else git diff from CI_PREV_COMMIT_SHA or from the previous recorded run's commit). Each \
+                helper gets 5 seconds (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if missing, failing or slow; none \
+                outlives the command: what they have not told when it ends is left out, so a short command is never held up.
                 """
         )
 
@@ -54,14 +55,24 @@ extension Buildtime {
             let stepName = parentKey == nil ? nil : step
             let runKey = stepName == nil ? UUID().uuidString : parentKey!
 
-            // The context is gathered while the command runs, never before it.
+            // The database is opened while the command runs: its cost is not added at the end.
+            let database = recording == nil ? nil : Task { [store] in Result { try store.open() } }
+
+            // The context is gathered while the command runs, never before it, and only while it runs: what the
+            // helpers have not told by the time the command ends is left out, so a short command is not held up.
             var capture = ContextCapture(environment: environment)
             if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
             let startSnapshot = MachineSnapshot.now()
-            let contextTask = stepName != nil ? nil : Task { [capture] in await capture.atStart(startSnapshot) }
-
-            // The database is opened while the command runs: its cost is not added at the end.
-            let database = recording == nil ? nil : Task { [store] in Result { try store.open() } }
+            let branch = RunMetadata(environment: environment).branch
+            let contextTask = stepName != nil ? nil : Task { [capture] in
+                var context = await capture.atStart(startSnapshot)
+                // Without CI's list of changed files: git's, since the commit of the previous run recorded here.
+                if context.changedFiles == nil, let head = context.gitHead, case .success(let store)? = await database?.value,
+                   let previous = try? store.previousCommit(branch: branch) {
+                    await capture.addChanges(to: &context, since: previous, head: head)
+                }
+                return context
+            }
 
             let sink = RecordingSink(recording)
             let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
@@ -72,9 +83,10 @@ extension Buildtime {
                 if let stepName {
                     store(step: stepName, of: recording.finish(exit: exit), runKey: runKey, warnings: recording.warnings, in: database)
                 } else {
+                    contextTask?.cancel()
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    await store(recording, exit: exit, context: context, capture: capture, runKey: runKey, environment: environment, in: database)
+                    store(recording, exit: exit, context: context, runKey: runKey, environment: environment, in: database)
                 }
             }
             throw ExitCode(exit.status)
@@ -140,15 +152,11 @@ extension Buildtime {
             }
         }
 
-        private func store(_ recording: Recording, exit: CommandExit, context: RunContext, capture: ContextCapture, runKey: String,
-                           environment: [String: String], in database: Result<SQLiteStore, any Error>) async {
-            var context = context
+        private func store(_ recording: Recording, exit: CommandExit, context: RunContext, runKey: String,
+                           environment: [String: String], in database: Result<SQLiteStore, any Error>) {
             var metadata = RunMetadata(environment: environment)
             metadata.commit = metadata.commit ?? context.gitHead
             if let name = step ?? name { metadata.step = name }
-            if context.changedFiles == nil, let head = context.gitHead, let previous = try? database.get().previousCommit(branch: metadata.branch) {
-                await capture.addChanges(to: &context, since: previous, head: head)
-            }
             let run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
                                        steps: (try? database.get().steps(runKey: runKey)) ?? [])
             for warning in recording.warnings { Terminal.warn(warning) }
