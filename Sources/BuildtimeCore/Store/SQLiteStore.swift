@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs in one SQLite file: WAL mode and a busy timeout, so parallel writers wait for each other instead of failing.
+/// Runs in one SQLite file, through one connection: WAL mode, so that other processes read while one writes, and a
+/// busy timeout, so parallel writers wait for each other instead of failing.
 public struct SQLiteStore: RunStore {
     private let writer: any DatabaseWriter
 
@@ -17,25 +18,33 @@ public struct SQLiteStore: RunStore {
     /// newer version of buildtime wrote is refused before anything is written to it. A writer waits up to
     /// `busyTimeout` seconds for others.
     public init(path: String, busyTimeout: TimeInterval = SQLiteStore.busyTimeout) throws {
-        let url = URL(fileURLWithPath: path)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
         }
         let migrator = Self.migrator()
-        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
-            try Self.refuseNewer(path: path, migrator: migrator, busyTimeout: busyTimeout)
-        }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         var attempt = 0
         while true {
             let started = Date()
             do {
-                let pool = try DatabasePool(path: path, configuration: configuration)
-                try Self.migrate(pool, with: migrator)
-                writer = pool
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                let applied = try queue.read { try migrator.appliedIdentifiers($0) }
+                let unknown = applied.subtracting(Migrations.all.map(\.name))
+                if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
+                try queue.writeWithoutTransaction { db in
+                    guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                        throw StoreError.cannotOpen(path: path, reason: "cannot switch it to WAL mode")
+                    }
+                    // Many applications choose NORMAL in WAL mode (sqlite.org/pragma.html#pragma_synchronous): a
+                    // commit is durable once the WAL is checkpointed, and the database can never be corrupted.
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
+                try Self.migrate(queue, with: migrator)
+                writer = queue
                 return
             } catch let error as DatabaseError {
                 // Switching a brand-new file to WAL while others do the same can fail at once with "locked", without
@@ -53,15 +62,16 @@ public struct SQLiteStore: RunStore {
     /// Applies the missing migrations. Another process may be migrating the same new file at the same moment
     /// (parallel `record` steps on a first run); if a migration fails because the other one applied it first, the
     /// schema is checked again rather than reported broken.
-    private static func migrate(_ pool: DatabasePool, with migrator: DatabaseMigrator) throws {
+    private static func migrate(_ writer: any DatabaseWriter, with migrator: DatabaseMigrator) throws {
         var attempt = 0
         while true {
             do {
-                try migrator.migrate(pool)
+                if try writer.read(migrator.hasCompletedMigrations) { return }
+                try migrator.migrate(writer)
                 return
             } catch {
                 attempt += 1
-                if try pool.read(migrator.hasCompletedMigrations) { return }
+                if try writer.read(migrator.hasCompletedMigrations) { return }
                 // Each try starts from what the others have applied by then; a little jitter keeps them apart.
                 if attempt >= 20 { throw error }
                 usleep(UInt32.random(in: 10_000...60_000))
@@ -85,20 +95,6 @@ public struct SQLiteStore: RunStore {
             migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
         }
         return migrator
-    }
-
-    /// Checks, through a read-only connection, that every migration the file has applied is one this binary knows.
-    /// A file that cannot be read here (not a database, or one another process is creating right now) is left to
-    /// the normal opening, which reports or handles it.
-    private static func refuseNewer(path: String, migrator: DatabaseMigrator, busyTimeout: TimeInterval) throws {
-        var configuration = GRDB.Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(busyTimeout)
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration),
-              let applied = try? queue.read({ try migrator.appliedIdentifiers($0) })
-        else { return }
-        let unknown = applied.subtracting(Migrations.all.map(\.name))
-        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
     }
 
     /// The names of the migrations applied to this database, in order.

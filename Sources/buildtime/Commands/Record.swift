@@ -18,8 +18,9 @@ extension Buildtime {
                 While the command runs, buildtime notes the machine's context: load average and cores at start and \
                 end, free disk on the Docker root (df -P), docker system df, git HEAD, and the changed files \
                 (CI_PIPELINE_FILES, else git diff from CI_PREV_COMMIT_SHA or from the previous recorded run's commit). Each \
-                helper gets 5 seconds (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if missing, failing or slow; none \
-                outlives the command: what they have not told when it ends is left out, so a short command is never held up.
+                helper starts 0.1 s into the command, gets 5 seconds (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if \
+                missing, failing or slow; none outlives the command: what they have not told when it ends is left out, \
+                so a short command is never held up.
                 """
         )
 
