@@ -5,11 +5,12 @@
 #      (time until the reader has every byte, best of 3 each after a `sync`, so that the write-back of the freshly
 #      written input or of an earlier run's spill file does not land on one side; target ≥ 0.8);
 #   3. line stamping: `buildtime record` against moreutils `ts '%.T'` on the same bytes (skipped without `ts`).
-# Usage: Benchmarks/record-overhead.sh [SIZE_MB]   (builds the release binary first; SKIP_TS=1 skips part 3)
+# Usage: Benchmarks/record-overhead.sh [SIZE_MB]   (builds the release binary first, as the README installs it;
+#        SKIP_TS=1 skips part 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-500}
-swift build -c release --product buildtime >/dev/null
+swift build -c release --static-swift-stdlib --product buildtime >/dev/null
 bin=$PWD/.build/release/buildtime
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -5,6 +5,7 @@ import Foundation
 extension Buildtime {
     struct Classify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "classify",
             abstract: "Classify runs from their logs without storing anything.",
             discussion: """
                 For each log: the run's class (cold, code-only, requirements, no-change, or unknown), how sure, and the \

@@ -5,6 +5,7 @@ import Foundation
 extension Buildtime {
     struct Doctor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check the machine now, without a run: Docker's disk usage and build cache, free disk, load.",
             discussion: "The checks `record` makes at the start of a run, with the hints they give. Exit status 0 even when a check warns.")
 

@@ -5,6 +5,7 @@ import Foundation
 extension Buildtime {
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ingest",
             abstract: "Read CI logs and store one run per log.",
             discussion: """
                 Reads Woodpecker step-log JSON (API or file store), Drone/Woodpecker 0.x JSON, Woodpecker log_entries \

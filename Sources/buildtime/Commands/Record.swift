@@ -8,6 +8,7 @@ import SystemPackage
 extension Buildtime {
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Run a command, pass its output through untouched, and record its run.",
             discussion: """
                 Runs COMMAND (no shell) with its standard output and error passed straight through, stamps every \

@@ -5,6 +5,7 @@ import Foundation
 extension Buildtime {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "The regression report: each run against earlier runs of its class, level shifts, budgets and hints.",
             discussion: """
                 Baselines are the median and MAD of the last 20 comparable runs (same class, succeeded); a regression \

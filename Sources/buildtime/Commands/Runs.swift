@@ -3,7 +3,7 @@ import BuildtimeCore
 
 extension Buildtime {
     struct Runs: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List stored runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "runs", abstract: "List stored runs, newest first.")
 
         @Option(help: "How many runs to list.")
         var limit = 20

@@ -3,7 +3,7 @@ import BuildtimeCore
 
 extension Buildtime {
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one stored run: its source, metadata and phases.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one stored run: its source, metadata and phases.")
 
         @Argument(help: ArgumentHelp("A run id, `latest`, or a prefix of the run's fingerprint.", valueName: "run"))
         var reference: String = "latest"
