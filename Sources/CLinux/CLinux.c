@@ -12,3 +12,16 @@ ssize_t bt_tee(int in, int out, size_t length) {
     return -1;
 #endif
 }
+
+ssize_t bt_splice(int in, int out, long long *offset, size_t length) {
+#ifdef __linux__
+    loff_t position = *offset;
+    ssize_t moved = splice(in, NULL, out, &position, length, 0);
+    *offset = position;
+    return moved;
+#else
+    (void)in; (void)out; (void)offset; (void)length;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

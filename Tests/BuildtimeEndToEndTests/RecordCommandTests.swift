@@ -76,6 +76,41 @@ import Testing
         #expect(stored.map { $0["exitCode"] as? Int } == [4, 0])
     }
 
+    /// 5 MB into a pipe, with 1 MB kept in memory for an analysis that falls far behind `cat`: most chunks wait in the
+    /// spill file. Every byte still passes through, and every line reaches the analysis, in order.
+    @Test func aLargeOutputIsAnalysedWhole() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        var lines = ["Building Docker images in parallel..."]
+        var step = 0
+        while lines.count < 100_000 {
+            step += 1
+            lines += ["#\(step) [api \(step % 7 + 1)/7] RUN pip install -r requirements.txt",
+                      "#\(step) 0.\(step % 1000) Collecting package-\(step)==1.\(step % 10).0 (from -r requirements.txt (line \(step % 40)))",
+                      "#\(step) DONE 0.\(step % 10)s"]
+        }
+        lines += ["✅ All images built and tagged", "✅ All containers deployed successfully"]
+        let text = lines.joined(separator: "\n") + "\n"
+        let input = runner.directory.appending(path: "input.log")
+        try Data(text.utf8).write(to: input)
+        let output = runner.directory.appending(path: "output.log")
+        let log = runner.directory.appending(path: "stamped.log")
+        let binary = BinaryRunner.binary.path
+        let piped = try runner.run(["-c", "'\(binary)' record --log '\(log.path)' -- cat '\(input.path)' | cat > '\(output.path)'; echo ${PIPESTATUS[0]}"],
+                                   binary: URL(fileURLWithPath: "/bin/bash"), environment: ["BUILDTIME_RECORD_MEMORY": "1"])
+        #expect(piped.stdout == "0\n", "\(piped.stderr)")
+        #expect(try Data(contentsOf: output) == Data(text.utf8))
+        // The stamped log is written by the analysis: the command's lines, each after its stamp, between buildtime's own.
+        let stamped = try String(contentsOf: log, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let analysed = stamped.map { $0.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init) ?? "" }
+        #expect(analysed.count == lines.count + 2)
+        #expect(Array(analysed.dropFirst().dropLast()) == lines)
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        let phases = try #require(run["phases"] as? [[String: Any]])
+        #expect(phases.map { $0["name"] as? String } == ["build", "deploy"])
+    }
+
     @Test func theLogReadsBackToTheSameRun() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }

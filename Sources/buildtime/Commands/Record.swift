@@ -22,6 +22,8 @@ extension Buildtime {
                 helper starts 0.1 s into the command, gets 5 seconds (BUILDTIME_CONTEXT_TIMEOUT) and is skipped if \
                 missing, failing or slow; none outlives the command: what they have not told when it ends is left out, \
                 so a short command is never held up.
+                The output never waits for the analysis: what it has not reached waits in memory (16 MB, \
+                BUILDTIME_RECORD_MEMORY in MB), then in an unlinked file in TMPDIR.
                 """
         )
 
@@ -76,7 +78,8 @@ extension Buildtime {
                 return context
             }
 
-            let sink = RecordingSink(recording)
+            let memory = environment["BUILDTIME_RECORD_MEMORY"].flatMap(Int.init).map { max($0, 1) << 20 }
+            let sink = memory.map { RecordingSink(recording, memoryLimit: $0) } ?? RecordingSink(recording)
             let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
             // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
             releaseStandardOutput()
@@ -124,8 +127,8 @@ extension Buildtime {
                 throw ExitCode(127)
             }
             let drained = DispatchGroup()
-            output.drain(into: drained, passingTo: 1) { sink.receive($0, from: .output) }
-            error.drain(into: drained, passingTo: 2) { sink.receive($0, from: .error) }
+            output.drain(into: drained, passingTo: 1, sink: sink, stream: .output)
+            error.drain(into: drained, passingTo: 2, sink: sink, stream: .error)
             do {
                 let result = try await Subprocess.run(
                     executable, arguments: Arguments(Array(command.dropFirst())),
@@ -169,138 +172,6 @@ extension Buildtime {
     }
 }
 
-/// Hands each chunk of the command's output, once passed on and stamped with its arrival time, to the
-/// recording on a thread of its own at the lowest priority: on a busy machine the output goes first and the analysis
-/// catches up afterwards. Chunks wait for the analysis in memory up to `memoryLimit`, beyond that in an unlinked
-/// temporary file; only when that file cannot be written (a full disk) does the reader wait for the analysis.
-final class RecordingSink: @unchecked Sendable {
-    private enum Chunk {
-        case memory([UInt8])
-        case spilled(offset: Int64, count: Int)
-    }
-
-    private let recording: Recording?
-    private let condition = NSCondition()
-    private var queue: [(chunk: Chunk, time: Int64, stream: Recording.Stream)] = []
-    private var head = 0
-    private var inMemory = 0
-    /// Buffers given back by the analysis, for the next chunks.
-    private var spare: [[UInt8]] = []
-    private var finished = false
-    private let memoryLimit = 64 << 20
-    private var spill: Int32?
-    private var spillEnd: Int64 = 0
-    private var spillBroken = false
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ recording: Recording?) {
-        self.recording = recording
-        guard recording != nil else { done.signal(); return }
-        Thread.detachNewThread { [self] in
-            // On Linux, nice is per thread: only the analysis yields to the command and its readers.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            analyse(untilFinished: true)
-            done.signal()
-        }
-    }
-
-    deinit {
-        if let spill { close(spill) }
-    }
-
-    /// Takes a chunk that has been passed on.
-    func receive(_ chunk: UnsafeRawBufferPointer, from stream: Recording.Stream) {
-        guard let recording, chunk.count > 0 else { return }
-        let time = recording.now()
-        condition.lock()
-        defer { condition.unlock() }
-        if inMemory + chunk.count > memoryLimit, let offset = spillWrite(chunk) {
-            queue.append((.spilled(offset: offset, count: chunk.count), time, stream))
-        } else {
-            while inMemory > 0, inMemory + chunk.count > memoryLimit { condition.wait() }
-            // A buffer the analysis is done with: fresh memory would cost a page fault per page.
-            var bytes = spare.popLast() ?? []
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: chunk)
-            queue.append((.memory(bytes), time, stream))
-            inMemory += chunk.count
-        }
-        condition.broadcast()
-    }
-
-    /// Appends to the spill file (made on first use); nil when it cannot be written.
-    private func spillWrite(_ chunk: UnsafeRawBufferPointer) -> Int64? {
-        if spill == nil, !spillBroken {
-            var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/buildtime-spill-XXXXXX").utf8CString)
-            let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if descriptor >= 0 {
-                template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-                spill = descriptor
-            } else {
-                spillBroken = true
-            }
-        }
-        guard let spill, !spillBroken else { return nil }
-        var written = 0
-        while written < chunk.count {
-            let count = pwrite(spill, chunk.baseAddress! + written, chunk.count - written, off_t(spillEnd) + off_t(written))
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { spillBroken = true; return nil }
-            written += count
-        }
-        defer { spillEnd += Int64(chunk.count) }
-        return spillEnd
-    }
-
-    /// Takes chunks in the order they came. On the low-priority thread (`untilFinished`), until `drain` is called;
-    /// `drain` then analyses the rest at its own, normal priority, so that a busy machine cannot starve the end of a
-    /// recording.
-    private func analyse(untilFinished: Bool) {
-        var buffer: [UInt8] = []
-        while true {
-            condition.lock()
-            while head == queue.count, !finished { condition.wait() }
-            guard head < queue.count, !(untilFinished && finished) else { condition.unlock(); return }
-            let next = queue[head]
-            head += 1
-            if head >= 4096 { queue.removeFirst(head); head = 0 }
-            if case .memory(let bytes) = next.chunk {
-                inMemory -= bytes.count
-                condition.broadcast()
-            }
-            let spill = self.spill
-            condition.unlock()
-            switch next.chunk {
-            case .memory(let bytes):
-                bytes.withUnsafeBytes { recording?.receive($0, from: next.stream, at: next.time) }
-                condition.lock()
-                if spare.count < 64 { spare.append(bytes) }
-                condition.unlock()
-            case .spilled(let offset, let count):
-                if buffer.count != count { buffer = [UInt8](repeating: 0, count: count) }
-                var done = 0
-                while done < count {
-                    let read = buffer.withUnsafeMutableBytes { pread(spill ?? -1, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-                    if read < 0, errno == EINTR { continue }
-                    guard read > 0 else { break }
-                    done += read
-                }
-                if done == count { buffer.withUnsafeBytes { recording?.receive($0, from: next.stream, at: next.time) } }
-            }
-        }
-    }
-
-    /// Analyses what is left, once the command's output has all been read, and returns when every chunk is done.
-    func drain() {
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-        done.wait()
-        if recording != nil { analyse(untilFinished: false) }
-    }
-}
-
 /// A pipe for one of the command's outputs, with a large buffer, whose read end a thread drains.
 final class OutputPipe: @unchecked Sendable {
     let readEnd: Int32
@@ -321,10 +192,11 @@ final class OutputPipe: @unchecked Sendable {
     }
 
     /// Reads until the command and everything it started have closed the pipe, passing every byte on to `descriptor`
-    /// as it comes, then handing it to `body`. When the reader of `descriptor` goes away, this pipe is closed too, so
-    /// the command meets the closed pipe (SIGPIPE) on its next write, as it would without buildtime. When both ends are pipes, the bytes are passed on with tee(2), which
-    /// duplicates them inside the kernel, and then read once for `body`; otherwise they are read and written.
-    func drain(into group: DispatchGroup, passingTo descriptor: Int32, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> Void) {
+    /// as it comes, then handing it to `sink`. When the reader of `descriptor` goes away, this pipe is closed too, so
+    /// the command meets the closed pipe (SIGPIPE) on its next write, as it would without buildtime. When both ends
+    /// are pipes, the bytes are passed on with tee(2), which duplicates them inside the kernel, and the sink then takes
+    /// them from the pipe; otherwise they are read and written.
+    func drain(into group: DispatchGroup, passingTo descriptor: Int32, sink: RecordingSink, stream: Recording.Stream) {
         group.enter()
         Thread.detachNewThread { [self] in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -341,8 +213,8 @@ final class OutputPipe: @unchecked Sendable {
             while true {
                 if teeing {
                     let teed = bt_tee(readEnd, descriptor, buffer.count)
-                    if teed > 0, readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<teed])) {
-                        body(UnsafeRawBufferPointer(rebasing: buffer[..<teed]))
+                    if teed > 0 {
+                        guard sink.take(teed, from: readEnd, stream: stream, scratch: buffer) else { return }
                         continue
                     }
                     if teed == 0 || (teed < 0 && errno == EPIPE) { return }
@@ -355,22 +227,10 @@ final class OutputPipe: @unchecked Sendable {
                 guard count > 0 else { return }
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
                 let passed = writeAll(descriptor, chunk)
-                body(chunk)
+                sink.receive(chunk, from: stream)
                 if !passed, errno == EPIPE { return }
             }
         }
-    }
-
-    /// Reads exactly `buffer.count` bytes that tee has just seen in the pipe.
-    private func readFully(into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        var done = 0
-        while done < buffer.count {
-            let count = read(readEnd, buffer.baseAddress! + done, buffer.count - done)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
-            done += count
-        }
-        return true
     }
 
     private static func isPipe(_ descriptor: Int32) -> Bool {
