@@ -33,10 +33,10 @@ sync
 
 plain=$(best 20 true)
 wrapped=$(best 20 "$bin record -- true")
-echo "added wall time: record -- true $(echo "$wrapped * 1000" | bc) ms, true $(echo "$plain * 1000" | bc) ms (the context helpers outlast a command this short)"
+echo "added wall time: record -- true $(echo "$wrapped * 1000" | bc) ms, true $(echo "$plain * 1000" | bc) ms: +$(echo "($wrapped - $plain) * 1000" | bc) ms (each includes starting \`date\`)"
 plain=$(best 5 "sleep 0.5")
 wrapped=$(best 5 "$bin record -- sleep 0.5")
-echo "added wall time to a 0.5 s command: $(echo "($wrapped - $plain) * 1000" | bc) ms"
+echo "added wall time to a 0.5 s command (its context helpers run): +$(echo "($wrapped - $plain) * 1000" | bc) ms"
 
 c=999999; r=999999; w=999999
 for _ in 1 2 3; do
