@@ -20,15 +20,16 @@ final class RecordingSink: @unchecked Sendable {
     /// Buffers given back by the analysis, for the next chunks: fresh memory costs a page fault per page.
     private var spare: [Buffer] = []
     private var finished = false
-    /// How many bytes wait in memory: by default enough for the analysis to fall a dozen pipefuls behind without
-    /// touching the spill file.
+    /// How many bytes wait in memory before the spill file is used.
     private let memoryLimit: Int
+    /// Enough for the analysis to fall a dozen pipefuls behind without touching the spill file.
+    static let defaultMemoryLimit = 16 << 20
     private var spill: Int32?
     private var spillEnd: Int64 = 0
     private var spillBroken = false
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ recording: Recording?, memoryLimit: Int = 16 << 20) {
+    init(_ recording: Recording?, memoryLimit: Int = RecordingSink.defaultMemoryLimit) {
         self.recording = recording
         self.memoryLimit = memoryLimit
         guard recording != nil else { done.signal(); return }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import BuildtimeCore
-import CLinux
 import Foundation
 import Subprocess
 import SystemPackage
@@ -78,8 +77,8 @@ extension Buildtime {
                 return context
             }
 
-            let memory = environment["BUILDTIME_RECORD_MEMORY"].flatMap(Int.init).map { max($0, 1) << 20 }
-            let sink = memory.map { RecordingSink(recording, memoryLimit: $0) } ?? RecordingSink(recording)
+            let megabytes = environment["BUILDTIME_RECORD_MEMORY"].flatMap(Int.init)
+            let sink = RecordingSink(recording, memoryLimit: megabytes.map { max($0, 1) << 20 } ?? RecordingSink.defaultMemoryLimit)
             let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
             // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
             releaseStandardOutput()
@@ -172,121 +171,10 @@ extension Buildtime {
     }
 }
 
-/// A pipe for one of the command's outputs, with a large buffer, whose read end a thread drains.
-final class OutputPipe: @unchecked Sendable {
-    let readEnd: Int32
-    let writeEnd: Int32
-
-    init() throws {
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw Errno(rawValue: errno) }
-        readEnd = ends[0]
-        writeEnd = ends[1]
-        // Neither end leaks into other children; the command gets the write end as its stdout or stderr.
-        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
-        #if os(Linux)
-        // F_SETPIPE_SZ: a larger buffer means fewer wake-ups for a chatty command; if refused, the default serves.
-        _ = fcntl(writeEnd, 1031, Int32(1 << 20))
-        #endif
-    }
-
-    /// Reads until the command and everything it started have closed the pipe, passing every byte on to `descriptor`
-    /// as it comes, then handing it to `sink`. When the reader of `descriptor` goes away, this pipe is closed too, so
-    /// the command meets the closed pipe (SIGPIPE) on its next write, as it would without buildtime. When both ends
-    /// are pipes, the bytes are passed on with tee(2), which duplicates them inside the kernel, and the sink then takes
-    /// them from the pipe; otherwise they are read and written.
-    func drain(into group: DispatchGroup, passingTo descriptor: Int32, sink: RecordingSink, stream: Recording.Stream) {
-        group.enter()
-        Thread.detachNewThread { [self] in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer {
-                buffer.deallocate()
-                close(readEnd)
-                group.leave()
-            }
-            var teeing = Self.isPipe(descriptor)
-            #if os(Linux)
-            // A larger pipe to the next program too: fewer, larger hand-overs (F_SETPIPE_SZ; refused means the default).
-            if teeing { _ = fcntl(descriptor, 1031, Int32(1 << 20)) }
-            #endif
-            while true {
-                if teeing {
-                    let teed = bt_tee(readEnd, descriptor, buffer.count)
-                    if teed > 0 {
-                        guard sink.take(teed, from: readEnd, stream: stream, scratch: buffer) else { return }
-                        continue
-                    }
-                    if teed == 0 || (teed < 0 && errno == EPIPE) { return }
-                    if teed < 0, errno == EINTR { continue }
-                    // A pipe tee cannot use: read and write from here on.
-                    teeing = false
-                }
-                let count = read(readEnd, buffer.baseAddress, buffer.count)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                let passed = writeAll(descriptor, chunk)
-                sink.receive(chunk, from: stream)
-                if !passed, errno == EPIPE { return }
-            }
-        }
-    }
-
-    private static func isPipe(_ descriptor: Int32) -> Bool {
-        var status = stat()
-        return fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO
-    }
-}
-
 /// Points standard output at /dev/null, which closes the pipe to the next program in a pipeline.
 private func releaseStandardOutput() {
     let null = open("/dev/null", O_WRONLY)
     guard null >= 0 else { return }
     dup2(null, 1)
     close(null)
-}
-
-/// Forwards SIGINT, SIGTERM and SIGHUP to the command instead of dying of them. Installed before anything else, so a
-/// signal that comes while the command is starting is held and delivered once it runs.
-final class SignalForwarding: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var target: (@Sendable (Int32) -> Void)?
-    private var held: [Int32] = []
-
-    init() {
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in self?.deliver(signalNumber) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// From now on, signals go to `forward`; any held ones go at once.
-    func forward(to forward: @escaping @Sendable (Int32) -> Void) {
-        lock.lock()
-        target = forward
-        let pending = held
-        held = []
-        lock.unlock()
-        for signal in pending { forward(signal) }
-    }
-
-    private func deliver(_ signal: Int32) {
-        lock.lock()
-        let target = self.target
-        if target == nil { held.append(signal) }
-        lock.unlock()
-        target?(signal)
-    }
-
-    func stop() {
-        lock.lock()
-        target = nil
-        lock.unlock()
-        for source in sources { source.cancel() }
-    }
 }
