@@ -77,8 +77,10 @@ import Testing
     }
 
     /// 5 MB into a pipe, with 1 MB kept in memory for an analysis that falls far behind `cat`: most chunks wait in the
-    /// spill file. Every byte still passes through, and every line reaches the analysis, in order.
-    @Test func aLargeOutputIsAnalysedWhole() throws {
+    /// spill file, or, when no spill file can be made (TMPDIR missing), the reader waits for the analysis. Either way
+    /// every byte passes through, and every line reaches the analysis, in order.
+    @Test(arguments: [nil, "/proc/buildtime-no-such-dir"])
+    func aLargeOutputIsAnalysedWhole(temporaryDirectory: String?) throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
         var lines = ["Building Docker images in parallel..."]
@@ -97,7 +99,8 @@ import Testing
         let log = runner.directory.appending(path: "stamped.log")
         let binary = BinaryRunner.binary.path
         let piped = try runner.run(["-c", "'\(binary)' record --log '\(log.path)' -- cat '\(input.path)' | cat > '\(output.path)'; echo ${PIPESTATUS[0]}"],
-                                   binary: URL(fileURLWithPath: "/bin/bash"), environment: ["BUILDTIME_RECORD_MEMORY": "1"])
+                                   binary: URL(fileURLWithPath: "/bin/bash"),
+                                   environment: ["BUILDTIME_RECORD_MEMORY": "1"].merging(temporaryDirectory.map { ["TMPDIR": $0] } ?? [:]) { $1 })
         #expect(piped.stdout == "0\n", "\(piped.stderr)")
         #expect(try Data(contentsOf: output) == Data(text.utf8))
         // The stamped log is written by the analysis: the command's lines, each after its stamp, between buildtime's own.
