@@ -194,7 +194,8 @@ import Testing
     /// A `docker` on PATH that answers as a real one would, or hangs.
     private func fakeDocker(_ runner: BinaryRunner, hangs: Bool) throws -> String {
         let bin = runner.directory.appending(path: "bin")
-        let script = hangs ? "#!/bin/sh\nsleep 30\n" : """
+        // Hanging, it starts a process of its own that hangs too, and notes its pid.
+        let script = hangs ? "#!/bin/sh\nsleep 30 & echo $! > \"\(runner.directory.path)/helper-child-$$.pid\"\nwait\n" : """
             #!/bin/sh
             case "$1 $2" in
               "info --format") echo "\(runner.directory.path)" ;;
@@ -259,8 +260,8 @@ import Testing
         defer { runner.cleanUp() }
         let path = try fakeDocker(runner, hangs: true)
         let started = Date()
-        // docker would answer after 30 s and may take 5: the command's end is where the context stops.
-        let result = try runner.run(["record", "--", "sh", "-c", "echo done; exit 3"], environment: ["PATH": path])
+        // The helpers start 0.1 s in; docker would answer after 30 s and may take 5: the command's end stops it.
+        let result = try runner.run(["record", "--", "sh", "-c", "echo done; sleep 0.5; exit 3"], environment: ["PATH": path])
         #expect(result.status == 3)
         #expect(result.stdout == "done\n")
         #expect(Date().timeIntervalSince(started) < 4)
@@ -268,6 +269,18 @@ import Testing
         #expect(context["docker"] is NSNull)
         #expect(context["start"] is [String: Any])
         #expect(context["end"] is [String: Any])
+        // The helpers were stopped with what they started: no `sleep 30` is left behind.
+        let pids = try FileManager.default.contentsOfDirectory(atPath: runner.directory.path).filter { $0.hasPrefix("helper-child-") }
+            .compactMap { Int32(try String(contentsOf: runner.directory.appending(path: $0), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(!pids.isEmpty)
+        func running(_ pid: Int32) -> Bool {
+            // A killed orphan may stay a zombie until it is reaped: that is not running.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !(stat.split(separator: ")").last?.split(separator: " ").first == "Z")
+        }
+        let deadline = Date().addingTimeInterval(2)
+        while pids.contains(where: running), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!pids.contains(where: running))
     }
 }
 

@@ -57,9 +57,13 @@ struct ContextCapture: Sendable {
     func output(of command: [String]) async -> String? {
         guard !Task.isCancelled else { return nil }
         let limit = timeLimit
+        var options = PlatformOptions()
+        // Its own process group: stopping a helper stops whatever it started too.
+        options.processGroupID = 0
+        options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .zero)]
         let result = try? await Subprocess.run(
-            ExecutableLookup.executable(command[0], environment: environment), arguments: Arguments(Array(command.dropFirst())), input: .none,
-            output: .sequence, error: .discarded
+            ExecutableLookup.executable(command[0], environment: environment), arguments: Arguments(Array(command.dropFirst())),
+            platformOptions: options, input: .none, output: .sequence, error: .discarded
         ) { execution -> String in
             try await withThrowingTaskGroup(of: String.self) { group in
                 group.addTask {
