@@ -8,14 +8,10 @@ struct ContextCapture: Sendable {
     let environment: [String: String]
     /// How long one helper may take; `docker system df` can be slow on a big cache.
     var timeLimit: Duration = .seconds(5)
-    /// How far into the command the helpers start: its own start does not compete with them, and a command that is
-    /// over by then (or any that ends before they answer: see `Record`) is not held up by them.
-    var delay: Duration = .milliseconds(100)
 
     /// What can be known while the command runs: the machine at the start, docker's disk usage, git and CI facts.
     /// `snapshot` is the machine when the command started; its disk is measured again on the Docker root.
     func atStart(_ snapshot: MachineSnapshot) async -> RunContext {
-        try? await Task.sleep(for: delay)
         async let dockerRoot = output(of: ["docker", "info", "--format", "{{.DockerRootDir}}"])
         async let dockerUsage = output(of: ["docker", "system", "df", "--format", "{{json .}}"])
         async let head = output(of: ["git", "rev-parse", "HEAD"])

@@ -68,6 +68,9 @@ extension Buildtime {
             let startSnapshot = MachineSnapshot.now()
             let branch = RunMetadata(environment: environment).branch
             let contextTask = stepName != nil ? nil : Task { [capture] in
+                // 0.1 s in: the command's own start does not compete with the helpers, and a command over by then
+                // starts none.
+                try? await Task.sleep(for: .milliseconds(100))
                 var context = await capture.atStart(startSnapshot)
                 // Without CI's list of changed files: git's, since the commit of the previous run recorded here.
                 if context.changedFiles == nil, let head = context.gitHead, case .success(let store)? = await database?.value,
