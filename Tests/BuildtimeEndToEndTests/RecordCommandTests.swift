@@ -260,8 +260,9 @@ import Testing
         defer { runner.cleanUp() }
         let path = try fakeDocker(runner, hangs: true)
         let started = Date()
-        // The helpers start 0.1 s in; docker would answer after 30 s and may take 5: the command's end stops it.
-        let result = try runner.run(["record", "--", "sh", "-c", "echo done; sleep 0.5; exit 3"], environment: ["PATH": path])
+        // The helpers start 0.1 s in (1.4 s is ample for the fake docker to start its child); docker would answer after
+        // 30 s and may take 5: the command's end stops it.
+        let result = try runner.run(["record", "--", "sh", "-c", "echo done; sleep 1.5; exit 3"], environment: ["PATH": path])
         #expect(result.status == 3)
         #expect(result.stdout == "done\n")
         #expect(Date().timeIntervalSince(started) < 4)
