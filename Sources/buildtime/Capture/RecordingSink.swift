@@ -174,14 +174,9 @@ final class RecordingSink: @unchecked Sendable {
             case .spilled(let offset, let count):
                 if spilled.capacity < count { spilled = Buffer(count: count) }
                 spilled.count = count
-                var done = 0
-                while done < count {
-                    let read = pread(spill ?? -1, spilled.bytes.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                    if read < 0, errno == EINTR { continue }
-                    guard read > 0 else { break }
-                    done += read
+                if readFully(spill ?? -1, into: spilled.bytes, at: offset) {
+                    recording?.receive(UnsafeRawBufferPointer(spilled.bytes), from: next.stream, at: next.time)
                 }
-                if done == count { recording?.receive(UnsafeRawBufferPointer(spilled.bytes), from: next.stream, at: next.time) }
             }
         }
     }
@@ -214,11 +209,14 @@ private final class Buffer {
     var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
 }
 
-/// Reads exactly `buffer.count` bytes from `descriptor`; false at an error or the end of input.
-func readFully(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+/// Reads exactly `buffer.count` bytes from `descriptor`, at `offset` in a file or else where it stands; false at an
+/// error or the end of input.
+private func readFully(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil) -> Bool {
     var done = 0
     while done < buffer.count {
-        let count = read(descriptor, buffer.baseAddress! + done, buffer.count - done)
+        let remaining = buffer.count - done
+        let count = offset.map { pread(descriptor, buffer.baseAddress! + done, remaining, off_t($0) + off_t(done)) }
+            ?? read(descriptor, buffer.baseAddress! + done, remaining)
         if count < 0, errno == EINTR { continue }
         guard count > 0 else { return false }
         done += count

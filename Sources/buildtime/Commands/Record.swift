@@ -66,7 +66,9 @@ extension Buildtime {
             var capture = ContextCapture(environment: environment)
             if let seconds = environment["BUILDTIME_CONTEXT_TIMEOUT"].flatMap(Double.init), seconds > 0 { capture.timeLimit = .milliseconds(Int(seconds * 1000)) }
             let startSnapshot = MachineSnapshot.now()
-            let branch = RunMetadata(environment: environment).branch
+            var metadata = RunMetadata(environment: environment)
+            if let name = step ?? name { metadata.step = name }
+            let branch = metadata.branch
             let contextTask = stepName != nil ? nil : Task { [capture] in
                 // 0.1 s in: the command's own start does not compete with the helpers, and a command over by then
                 // starts none.
@@ -93,7 +95,7 @@ extension Buildtime {
                     contextTask?.cancel()
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    store(recording, exit: exit, context: context, runKey: runKey, environment: environment, in: database)
+                    store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, in: database)
                 }
             }
             throw ExitCode(exit.status)
@@ -159,11 +161,10 @@ extension Buildtime {
             }
         }
 
-        private func store(_ recording: Recording, exit: CommandExit, context: RunContext, runKey: String,
-                           environment: [String: String], in database: Result<SQLiteStore, any Error>) {
-            var metadata = RunMetadata(environment: environment)
+        private func store(_ recording: Recording, exit: CommandExit, metadata: RunMetadata, context: RunContext, runKey: String,
+                           in database: Result<SQLiteStore, any Error>) {
+            var metadata = metadata
             metadata.commit = metadata.commit ?? context.gitHead
-            if let name = step ?? name { metadata.step = name }
             let run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
                                        steps: (try? database.get().steps(runKey: runKey)) ?? [])
             for warning in recording.warnings { Terminal.warn(warning) }
