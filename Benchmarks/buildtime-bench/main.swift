@@ -18,6 +18,7 @@ struct Options {
     var megabytes = 500
     var runs = 100_000
     var report = false
+    var show: String?
     var keep = false
     var directory = FileManager.default.temporaryDirectory.path
 
@@ -26,6 +27,7 @@ struct Options {
         while let argument = iterator.next() {
             switch argument {
             case "report": report = true
+            case "show": show = iterator.next()
             case "--keep": keep = true
             case "--runs": runs = iterator.next().flatMap(Int.init) ?? runs
             case "--megabytes": megabytes = iterator.next().flatMap(Int.init) ?? megabytes
@@ -94,6 +96,16 @@ func grepCount(_ path: String) throws -> Int {
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+}
+
+if let path = options.show {
+    // `buildtime-bench show FILE`: each line with the build the parser gave it to (for looking at a misreading).
+    let trace = try BuildAttributionTrace(path: path)
+    for (index, text) in trace.texts.enumerated() {
+        let owner = trace.owners[index].map { trace.images[$0].name ?? "build \($0)" } ?? ""
+        print(owner.padding(toLength: 24, withPad: " ", startingAt: 0) + " | " + text.prefix(120))
+    }
+    exit(0)
 }
 
 if options.report {

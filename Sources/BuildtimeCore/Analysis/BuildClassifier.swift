@@ -25,7 +25,7 @@ struct BuildClassifier {
             BuildStep(
                 vertex: state.builder == .buildkit && vertex.vertex >= 0 ? vertex.vertex : nil, stage: vertex.name.index != nil ? vertex.name.prefix : nil,
                 index: vertex.name.index, total: vertex.name.total, instruction: vertex.name.instruction.isEmpty ? "#\(vertex.vertex)" : vertex.name.instruction,
-                kind: vertex.name.kind, status: vertex.status, duration: vertex.duration,
+                kind: vertex.name.kind, status: vertex.finalStatus, duration: vertex.duration,
                 startOffset: difference(vertex.firstTime, origin))
         }
         var image = ImageBuild(

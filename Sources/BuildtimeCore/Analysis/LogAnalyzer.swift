@@ -95,11 +95,29 @@ public final class LogAnalyzer: LogLineConsumer {
         return context == RunContext() ? nil : context
     }
 
+    /// Starts tracing which build takes each line (see `BuildAttributionTrace`).
+    func tracesBuilds() { builds?.trace = [] }
+
+    var buildTrace: [Int]? { builds?.trace }
+
+    /// The images of the log, and for each build of the parser the index of its image (nil for a build left out).
+    func imagesWithTheirBuilds() -> ([ImageBuild], [Int?]) {
+        builds?.nameUnnamedBuilds()
+        var images: [ImageBuild] = []
+        var kept: [Int?] = []
+        for build in builds?.builds ?? [] {
+            guard Self.isImage(build) else { kept.append(nil); continue }
+            kept.append(images.count)
+            images.append(classifier.image(from: build, origin: firstTime))
+        }
+        return (images, kept)
+    }
+
+    private static func isImage(_ build: BuildState) -> Bool { !build.order.isEmpty || build.name != nil || !build.errorLines.isEmpty }
+
     /// The summary, once all lines are consumed.
     public func summary(reading: LogReader.Outcome) -> LogSummary {
-        let images = (builds?.builds ?? [])
-            .filter { !$0.order.isEmpty || $0.name != nil || !$0.errorLines.isEmpty }
-            .map { classifier.image(from: $0, origin: firstTime) }
+        let (images, _) = imagesWithTheirBuilds()
         return LogSummary(
             reading: reading, firstTime: firstTime, lastTime: lastTime, phases: phases.timings(origin: firstTime),
             metadata: RunMetadata(environment: variables), startedAt: variables["CI_PIPELINE_STARTED"].flatMap(Double.init),

@@ -15,8 +15,8 @@ struct BuildKitLine {
         case error
         /// `#N CANCELED`
         case canceled
-        /// `#N 12.345 output text`
-        case output
+        /// `#N 12.345 output text`: the seconds since the vertex started
+        case output(Double?)
         /// `#N ...` (output switched to another vertex) and `#N WARN: ...`
         case ignorable
         /// `#N building with "default" instance using docker driver` (vertex 0)
@@ -25,6 +25,7 @@ struct BuildKitLine {
         case text
     }
 
+    /// The vertex number; -1 when a CI's secret masking replaced its digits (`#*** CACHED`).
     var vertex: Int
     var kind: Kind
     /// What follows `#N ` (for `.output`, the text after the seconds; for `.error`, after `ERROR: `).
@@ -35,12 +36,22 @@ struct BuildKitLine {
         guard line.count >= 2, line[0] == UInt8(ascii: "#") else { return nil }
         var position = 1
         var vertex = 0
-        while position < line.count, line[position] &- UInt8(ascii: "0") < 10, position < 10 {
-            vertex = vertex * 10 + Int(line[position] &- UInt8(ascii: "0"))
+        var masked = false
+        // At most 9 digits: a vertex number beyond that is no BuildKit's, and the sum cannot overflow.
+        while position < line.count, position < 10 || masked {
+            let byte = line[position]
+            if byte &- UInt8(ascii: "0") < 10 {
+                vertex = vertex * 10 + Int(byte &- UInt8(ascii: "0"))
+            } else if byte == UInt8(ascii: "*") {
+                masked = true
+            } else {
+                break
+            }
             position += 1
+            if position > 64 { return nil }
         }
         guard position > 1 else { return nil }
-        self.vertex = vertex
+        self.vertex = masked ? -1 : vertex
         if position == line.count {
             kind = .ignorable
             text = UnsafeBufferPointer(rebasing: line[position...])
@@ -61,7 +72,7 @@ struct BuildKitLine {
                 index += 1
                 while index < rest.count, rest[index] &- UInt8(ascii: "0") < 10 { index += 1 }
                 if index == rest.count || rest[index] == UInt8(ascii: " ") {
-                    kind = .output
+                    kind = .output(Self.decimal(UnsafeBufferPointer(rebasing: rest[0..<index])))
                     text = UnsafeBufferPointer(rebasing: rest[min(index + 1, rest.count)...])
                     return
                 }

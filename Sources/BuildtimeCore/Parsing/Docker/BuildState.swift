@@ -16,6 +16,28 @@ final class BuildState {
     var outcome: BuildOutcome = .unfinished
     var ambiguousLines = 0
 
+    // What the attribution of interleaved BuildKit lines knows of this build (see BuildKitAttribution).
+    /// Whether the build announced itself (`#0 building with ...`): its numbering is then known from the start.
+    var announced = false
+    /// The vertex of the build's last line: BuildKit prints a header again before the lines of a vertex it switches
+    /// back to, so a non-header line belongs to a build whose current vertex it is. Nil after `#N ...`.
+    var current: Int?
+    /// The vertex a masked header (`#*** [deps 5/6] ...`) was given, for the masked lines after it.
+    var maskedVertex: Int?
+    /// Hashes of the vertex names declared: one name, one number.
+    var names: Set<UInt64> = []
+    /// The names declared, in order, as one hash: builds of the same Dockerfile keep equal shapes.
+    var shape: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// `[stage k/N]` totals seen, by stage ("" without one).
+    var stageTotals: [String: Int] = [:]
+    /// Images whose metadata the build loaded (`[internal] load metadata for docker.io/library/python:3.11-slim`).
+    var metadata: Set<String> = []
+    /// The file of `[internal] load build definition from Dockerfile.flask`.
+    var dockerfile: String?
+    var hasExport = false
+    /// Dockerfile steps declared and not yet ended.
+    var openSteps = 0
+
     init(builder: BuilderKind, key: String? = nil) {
         self.builder = builder
         self.key = key
@@ -53,6 +75,11 @@ final class BuildState {
 
     /// Names the image from `naming to docker.io/library/app:139`, `Successfully tagged app:latest` and the like.
     func name(fromReference reference: Substring) {
+        (name, tag) = Self.split(reference: reference)
+    }
+
+    /// `app` and `139` of `docker.io/library/app:139`.
+    static func split(reference: Substring) -> (name: String, tag: String?) {
         var reference = reference
         for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where reference.starts(with: prefix) {
             reference = reference.dropFirst(prefix.count)
@@ -60,11 +87,9 @@ final class BuildState {
         if let at = reference.firstIndex(of: "@") { reference = reference[..<at] }
         // A tag's colon comes after the last slash; a registry port's does not.
         if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
-            name = String(reference[..<colon])
-            tag = String(reference[reference.index(after: colon)...])
-        } else {
-            name = String(reference)
+            return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
         }
+        return (String(reference), nil)
     }
 }
 
@@ -97,6 +122,19 @@ final class VertexState {
     var duration: Double?
     var firstTime: Double?
     var lastTime: Double?
+    /// When the vertex was last (re)opened by a header after a terminal line, and the duration it had then.
+    var reopenedAt: Double?
+    var priorDuration = 0.0
+    /// Whether the printer left it running (`#N ...`): its header is printed again when it comes back.
+    var awaitsReprint = false
+    /// Its status before a restart, which stands if the log shows no new end.
+    var priorStatus: StepStatus?
+    /// The seconds of its last timed output line (`#N 12.345 text`), which only grow while it runs.
+    var lastOutputSeconds: Double?
+    /// When it started, as its timed output or `DONE` tells (line time minus seconds); nil until one did.
+    var startEstimate: Double?
+    /// The hash of its name's bytes.
+    var nameHash: UInt64 = 0
     /// Output lines that show dependency work (`Installed 57 packages`, `Successfully installed ...`), a few.
     var dependencyOutput: [String] = []
 
@@ -121,6 +159,14 @@ final class VertexState {
             return
         }
     }
+
+    /// Takes a start time that a timed line implies; the earliest is the closest (lines are written after the fact).
+    func estimateStart(_ time: Double) {
+        if startEstimate.map({ time < $0 }) ?? true { startEstimate = time }
+    }
+
+    /// The status to report: a restarted vertex with no new end keeps the one it had.
+    var finalStatus: StepStatus { status == .pending ? priorStatus ?? .pending : status }
 
     var isTerminal: Bool { status == .cached || status == .done || status == .failed || status == .canceled }
 

@@ -25,18 +25,24 @@ final class DockerBuildParser {
     private var rawVertices: [String: VertexState] = [:]
     private var declarations = 0
     private var sawBuildStart = false
-    /// The last attribution of a non-header line, valid while nothing that attribution depends on has changed:
-    /// most lines are output or status lines of the same vertex as the line before.
-    private var memo: (vertex: Int, generation: Int, build: BuildState, ambiguous: Bool)?
-    /// Bumped whenever a vertex is declared or ends, or a build starts or closes.
-    private var generation = 0
+    /// `docker build -f ... -t ...` command lines the log shows (a shell trace, a script's echo), in order.
+    private(set) var commands: [BuildCommand] = []
+    /// The build of the last BuildKit line: builds print in bursts.
+    private var lastBuild: BuildState?
+    /// Whether the log's times have fractions of seconds: the attribution then compares times more closely.
+    private var finerTimes = false
     /// Parsed vertex names by a hash of their bytes: parallel builds and repeated runs print the same headers again
     /// and again, and a hit then costs no string.
     private var names: [UInt64: (bytes: [UInt8], name: VertexName)] = [:]
 
-    private func vertexName(_ text: UnsafeBufferPointer<UInt8>) -> VertexName {
+    /// FNV-1a of a line's bytes.
+    static func hash(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in text { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
+    }
+
+    private func vertexName(_ text: UnsafeBufferPointer<UInt8>, hash: UInt64) -> VertexName {
         if let known = names[hash], known.bytes.elementsEqual(text) { return known.name }
         let name = VertexName(text.string)
         if names.count >= 4096 { names.removeAll(keepingCapacity: true) }
@@ -46,8 +52,33 @@ final class DockerBuildParser {
 
     // MARK: - Lines
 
+    /// With tracing on, the build (its index in `builds`) that took each BuildKit line, -1 for other lines: for
+    /// tests and the attribution benchmark, which compare it with each line's true owner.
+    var trace: [Int]?
+    private var traced = -1
+
     func consume(_ line: LogLine) {
+        guard trace != nil else { return read(line) }
+        traced = -1
+        read(line)
+        trace!.append(traced)
+    }
+
+    private func read(_ line: LogLine) {
         var text = line.text
+        // Jenkins' timestamper and other CIs indent every line: BuildKit's and the legacy builder's lines are read
+        // after the indentation (the legacy builder's own ` ---> ` keeps its one space).
+        var indent = 0
+        while indent < text.count, text[indent] == UInt8(ascii: " ") || text[indent] == UInt8(ascii: "\t") { indent += 1 }
+        if indent > 0, indent < text.count {
+            let rest = UnsafeBufferPointer(rebasing: text[indent...])
+            switch rest[0] {
+            case UInt8(ascii: "#"), UInt8(ascii: "["): text = rest
+            case UInt8(ascii: "-") where rest.starts(with: Prefix.arrow): text = UnsafeBufferPointer(rebasing: text[(indent - 1)...])
+            case UInt8(ascii: "S") where rest.starts(with: Prefix.step) && rest.count > 5 && rest[5] &- UInt8(ascii: "0") < 10: text = rest
+            default: break
+            }
+        }
         var key: String?
         if text.first == UInt8(ascii: "["), let (prefix, rest) = Self.streamPrefix(text) {
             key = prefix
@@ -58,6 +89,11 @@ final class DockerBuildParser {
             return
         }
         guard let first = text.first else { return }
+        if first == UInt8(ascii: "+") || first == UInt8(ascii: "d") || first == UInt8(ascii: "$") || indent > 0 && text.count < 4096,
+           text.count < 4096, let command = BuildCommand(UnsafeBufferPointer(rebasing: line.text[indent...])) {
+            commands.append(command)
+            return
+        }
         switch first {
         case UInt8(ascii: " "):
             if text.starts(with: Prefix.legacyArrow) { handleLegacyArrow(text, time: line.time) }
@@ -130,57 +166,116 @@ final class DockerBuildParser {
     // MARK: - BuildKit plain progress
 
     private func handle(_ line: BuildKitLine, key: String?, time: Double?) {
+        if let time, time != time.rounded(.down) { finerTimes = true }
         if case .buildStart = line.kind {
             sawBuildStart = true
             let build = key.map { self.build(forKey: $0, time: time) } ?? startBuild(.buildkit, time: time)
             build.maxVertex = max(build.maxVertex, 0)
+            build.announced = true
+            build.current = 0
+            lastBuild = build
+            if trace != nil { traced = builds.firstIndex { $0 === build } ?? -1 }
             return
         }
-        let (build, header, ambiguous) = attribute(line, key: key, time: time)
+        var header: VertexName?
+        var headerHash: UInt64 = 0
+        if case .text = line.kind, VertexName.looksLikeHeader(line.text) {
+            headerHash = Self.hash(line.text)
+            header = vertexName(line.text, hash: headerHash)
+        }
+        let (build, number, ambiguous) = attribute(line, header: header, hash: headerHash, key: key, time: time)
+        lastBuild = build
+        if trace != nil { traced = builds.firstIndex { $0 === build } ?? -1 }
         build.touch(time)
         if ambiguous { build.ambiguousLines += 1 }
+        if line.vertex < 0, header != nil { build.maskedVertex = number }
         let vertex: VertexState
-        if let existing = build.vertices[line.vertex] {
+        if let existing = build.vertices[number] {
             vertex = existing
+            if header != nil { existing.awaitsReprint = false }
+            if header != nil, existing.isTerminal {
+                // BuildKit restarted the vertex (the build context does this): a new end follows.
+                existing.reopenedAt = time
+                existing.priorDuration = existing.duration ?? 0
+                existing.priorStatus = existing.status
+                set(existing, .pending, in: build)
+            }
         } else {
-            generation += 1
-            declarations += 1
-            vertex = build.declare(line.vertex, name: header ?? VertexName(""), time: time, sequence: declarations)
-            if header != nil, case .text = line.kind { return }
+            vertex = declare(number, name: header ?? VertexName(""), hash: headerHash, in: build, time: time)
+            if header != nil, case .text = line.kind {
+                build.current = number
+                return
+            }
         }
         vertex.touch(time)
-        switch line.kind {
-        case .cached, .done, .error, .canceled: generation += 1
-        default: break
-        }
+        build.current = number
         switch line.kind {
         case .cached:
-            vertex.status = .cached
+            set(vertex, .cached, in: build)
         case .done(let seconds):
-            if vertex.status != .failed { vertex.status = .done }
-            vertex.duration = seconds
+            if vertex.status != .failed { set(vertex, .done, in: build) }
+            vertex.duration = seconds.map { vertex.reopenedAt != nil ? max($0, vertex.priorDuration) : $0 }
+            if let seconds, let time { vertex.estimateStart(time - seconds) }
             if vertex.name.kind == .export, vertex.name.instruction.hasPrefix("exporting to"), build.outcome == .unfinished {
                 build.outcome = .succeeded
                 close(build)
             }
         case .error:
-            vertex.status = .failed
+            set(vertex, .failed, in: build)
             build.outcome = .failed
             let message = line.text.string
             build.addError(message)
             build.exitCode = build.exitCode ?? Self.exitCode(in: message, after: "exit code: ")
             lastFailed = build
         case .canceled:
-            vertex.status = .canceled
+            set(vertex, .canceled, in: build)
             if build.outcome == .unfinished { build.outcome = .canceled }
-        case .output:
+        case .output(let seconds):
             if vertex.status == .pending { vertex.status = .running }
+            if let seconds {
+                vertex.lastOutputSeconds = max(vertex.lastOutputSeconds ?? 0, seconds)
+                if let time { vertex.estimateStart(time - seconds) }
+            }
             if vertex.name.kind == .run { noteDependencyOutput(line.text, in: vertex, time: time) }
         case .text:
             status(line.text, of: vertex, in: build)
-        case .ignorable, .buildStart:
+        case .ignorable:
+            // `#N ...`: the printer left a running vertex for another.
+            if line.text.count == 3 {
+                build.current = nil
+                vertex.awaitsReprint = true
+            }
+        case .buildStart:
             break
         }
+    }
+
+    /// Declares a vertex the log just named, with what the attribution needs to know of it.
+    private func declare(_ number: Int, name: VertexName, hash: UInt64, in build: BuildState, time: Double?) -> VertexState {
+        declarations += 1
+        let vertex = build.declare(number, name: name, time: time, sequence: declarations)
+        vertex.nameHash = hash
+        build.names.insert(hash)
+        build.shape = (build.shape ^ hash) &* 0x100_0000_01B3
+        if name.index != nil {
+            build.openSteps += 1
+            if let total = name.total { build.stageTotals[name.prefix ?? ""] = total }
+        } else if name.kind == .export, name.instruction.hasPrefix("exporting to") {
+            build.hasExport = true
+        } else if let image = BuildKitAttribution.metadataImage(name.instruction) {
+            build.metadata.insert(image)
+        } else if name.instruction.hasPrefix("load build definition from ") {
+            build.dockerfile = String(name.instruction.dropFirst(27))
+        }
+        return vertex
+    }
+
+    /// Sets a vertex's status, keeping the build's count of Dockerfile steps not yet ended.
+    private func set(_ vertex: VertexState, _ status: StepStatus, in build: BuildState) {
+        if vertex.name.index != nil, vertex.isTerminal != (status == .cached || status == .done || status == .failed || status == .canceled) {
+            build.openSteps += vertex.isTerminal ? 1 : -1
+        }
+        vertex.status = status
     }
 
     /// A status line of a vertex: layer downloads of a pulled base image, the image name.
@@ -203,74 +298,42 @@ final class DockerBuildParser {
         return text[after] == UInt8(ascii: " ") && text[after + 1] &- UInt8(ascii: "0") < 10
     }
 
-    /// Which build a `#N` line belongs to, the vertex name if the line is a new header, and whether another build
-    /// could have owned it.
-    private func attribute(_ line: BuildKitLine, key: String?, time: Double?) -> (BuildState, VertexName?, Bool) {
+    /// Which build a `#N` line belongs to, the vertex number there (a masked one resolved), and whether another
+    /// build could as well have owned it.
+    private func attribute(_ line: BuildKitLine, header: VertexName?, hash: UInt64, key: String?, time: Double?) -> (BuildState, Int, Bool) {
         let number = line.vertex
-        var header: VertexName?
-        if case .text = line.kind, VertexName.looksLikeHeader(line.text) {
-            header = vertexName(line.text)
-        }
         if let key {
             let build = build(forKey: key, time: time)
-            return (build, build.vertices[number] == nil ? header : nil, false)
+            return (build, number >= 0 ? number : (header != nil ? build.maxVertex + 1 : build.maskedVertex ?? build.current ?? 0), false)
         }
-        if let build = targetVertices[number], !build.isFinished {
-            return (build, build.vertices[number] == nil ? header : nil, false)
+        if number >= 0, let build = targetVertices[number], !build.isFinished {
+            return (build, number, false)
         }
         if let header, let target = header.firstWord, target != "internal", target != "auth",
            targets.contains(target) || (header.isInternal && header.prefix == target) {
             targets.insert(target)
             let build = build(forKey: target, time: time)
-            targetVertices[number] = build
-            return (build, header, false)
+            if number >= 0 { targetVertices[number] = build }
+            return (build, number >= 0 ? number : build.maxVertex + 1, false)
         }
-        if let name = header {
-            // Vertices are numbered in order of first display, so a new vertex takes the next number of its build. A
-            // header seen before is printed again when output switches back to a running vertex. Parallel builds of
-            // the same Dockerfile print the same headers, so a build expecting this number comes first.
-            var next: [BuildState] = [], running: [BuildState] = [], later: [BuildState] = [], repeated: [BuildState] = []
-            for build in open where build.key == nil && build.builder == .buildkit {
-                if let vertex = build.vertices[number] {
-                    if vertex.name.instruction == name.instruction { vertex.isTerminal ? repeated.append(build) : running.append(build) }
-                } else if build.maxVertex == number - 1 {
-                    next.append(build)
-                } else if build.maxVertex < number {
-                    later.append(build)
-                }
-            }
-            if let chosen = next.first { return (chosen, header, next.count + running.count > 1) }
-            if let chosen = running.first { return (chosen, nil, running.count > 1) }
-            if let chosen = later.first { return (chosen, header, later.count > 1) }
-            if let chosen = repeated.first { return (chosen, nil, repeated.count > 1) }
-            // Without `#0 building with` lines, builds do not announce themselves: an out-of-order number is an excerpt.
-            if !sawBuildStart, let only = open.last(where: { $0.key == nil && $0.builder == .buildkit }) { return (only, header, false) }
-            return (startBuild(.buildkit, time: time), header, false)
+        let candidates = open.filter { $0.key == nil && $0.builder == .buildkit }
+        let attributed = BuildKitAttribution.Line(number: number, kind: line.kind, header: header, headerHash: hash, text: line.text, time: time)
+        guard let choice = BuildKitAttribution.choose(attributed, among: candidates, last: lastBuild, tolerance: finerTimes ? 0.25 : 1.0) else {
+            let build = startBuild(.buildkit, time: time)
+            return (build, number >= 0 ? number : 1, false)
         }
-        if let memo, memo.vertex == number, memo.generation == generation { return (memo.build, nil, memo.ambiguous) }
-        let (build, ambiguous) = owner(of: number, time: time)
-        memo = (number, generation, build, ambiguous)
-        return (build, nil, ambiguous)
-    }
-
-    /// The build a status, output or end line of vertex `number` belongs to: one that has this vertex open, the one
-    /// that opened it first.
-    private func owner(of number: Int, time: Double?) -> (BuildState, Bool) {
-        var holding: BuildState?, active: BuildState?
-        var holdingCount = 0, activeCount = 0
-        for build in open where build.key == nil {
-            guard let vertex = build.vertices[number] else { continue }
-            holdingCount += 1
-            if holding == nil { holding = build }
-            if !vertex.isTerminal {
-                activeCount += 1
-                if active == nil || vertex.sequence < active!.vertices[number]!.sequence { active = build }
+        if header != nil, choice.cost >= BuildKitAttribution.Cost.outOfOrder, number >= 0, number <= 2 || !sawBuildStart && choice.cost >= BuildKitAttribution.Cost.renamed {
+            // A build that did not announce itself (BuildKit before 0.12 prints no `#0 building with`) starts at #1.
+            if number <= 2 || candidates.allSatisfy({ $0.vertices[number] != nil }) {
+                return (startBuild(.buildkit, time: time), number, false)
             }
         }
-        if let active { return (active, activeCount > 1) }
-        if let holding { return (holding, holdingCount > 1) }
-        // A vertex whose header is not in the log (an excerpt).
-        return (open.last(where: { $0.key == nil && $0.builder == .buildkit }) ?? startBuild(.buildkit, time: time), false)
+        if header == nil, choice.cost >= BuildKitAttribution.Cost.impossible {
+            // A vertex whose header is not in the log (an excerpt): the newest build takes it.
+            let build = candidates.last!
+            return (build, number >= 0 ? number : build.maxVertex + 1, false)
+        }
+        return (choice.build, choice.number, choice.ambiguous)
     }
 
     // MARK: - Failure summaries
@@ -462,6 +525,40 @@ final class DockerBuildParser {
         return Array(text.utf8).withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0)?.seconds }
     }
 
+    // MARK: - Names
+
+    /// Names the builds the log did not name (a failed build prints no `naming to`) from the `docker build` command
+    /// lines it shows: the command whose Dockerfile the build loaded, else the one command left for the one build
+    /// left; else the Dockerfile's file name.
+    func nameUnnamedBuilds() {
+        let unnamed = builds.filter { $0.name == nil && (!$0.order.isEmpty || !$0.errorLines.isEmpty) }
+        guard !unnamed.isEmpty else { return }
+        let named = Set(builds.compactMap(\.name))
+        var unclaimed = commands.filter { command in
+            !command.tags.contains { named.contains(BuildState.split(reference: Substring($0)).name) }
+        }
+        var left: [BuildState] = []
+        for build in unnamed {
+            let matching = unclaimed.indices.filter { build.dockerfile != nil && unclaimed[$0].dockerfileName == build.dockerfile }
+            if matching.count == 1, let tag = unclaimed[matching[0]].tags.first {
+                build.name(fromReference: Substring(tag))
+                unclaimed.remove(at: matching[0])
+            } else {
+                left.append(build)
+            }
+        }
+        if left.count == 1, unclaimed.count == 1, let tag = unclaimed[0].tags.first {
+            left[0].name(fromReference: Substring(tag))
+            return
+        }
+        var taken = Set(builds.compactMap(\.name))
+        for build in left {
+            guard let file = build.dockerfile, !taken.contains(file) else { continue }
+            build.name = file
+            taken.insert(file)
+        }
+    }
+
     // MARK: - Bookkeeping
 
     private func build(forKey key: String, time: Double?) -> BuildState {
@@ -472,7 +569,6 @@ final class DockerBuildParser {
     }
 
     private func startBuild(_ builder: BuilderKind, key: String? = nil, time: Double?) -> BuildState {
-        generation += 1
         let build = BuildState(builder: builder, key: key)
         build.touch(time)
         if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
@@ -481,7 +577,6 @@ final class DockerBuildParser {
     }
 
     private func close(_ build: BuildState) {
-        generation += 1
         open.removeAll { $0 === build }
     }
 

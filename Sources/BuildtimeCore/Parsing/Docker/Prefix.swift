@@ -33,4 +33,8 @@ enum Prefix {
     static let ttyStep = Array(" => ".utf8)
     static let usingCache = Array("Using cache".utf8)
     static let warn = Array("WARN:".utf8)
+    static let arrow = Array("---> ".utf8)
+    static let writingImage = Array("writing image".utf8)
+    static let transferring = Array("transferring ".utf8)
+    static let resolve = Array("resolve ".utf8)
 }

@@ -1,0 +1,265 @@
+/// Chooses the build that an unprefixed BuildKit plain-progress line belongs to, when several `docker build`
+/// processes write into one log and each numbers its vertices from `#0`.
+///
+/// Each build's own stream obeys BuildKit's printer (moby/buildkit `util/progress/progressui/printer.go`); these are
+/// the facts a candidate build is checked against, hard ones first:
+/// 1. **Dense numbering.** A build numbers vertices from 0 in the order it first displays them, so a new header takes
+///    its build's next number. (An excerpt without `#0 building with` may start anywhere.)
+/// 2. **One name per number.** A header for a number the build holds under another name is another build's; a name
+///    the build already holds under another number is another build's too.
+/// 3. **Lines follow their header.** Before the lines of a vertex it switches to, the printer prints the vertex's
+///    header again (after `#N ...` when it left it running), so a status or output line of `#N` belongs to a build
+///    whose current vertex is N; an end line alone may come while another vertex is current.
+/// 4. **One end per display.** A vertex gets one terminal line (`CACHED`, `DONE`, `ERROR`, `CANCELED`); BuildKit can
+///    restart a vertex (the build context), and then prints its header again before the next end.
+/// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
+///    started near t − 12.3, and the output's seconds only grow; a `DONE` cannot exceed the time since the vertex
+///    was first shown (plus the time it had before a restart).
+/// 6. **Order within a build.** A Dockerfile's `[stage k/N]` totals agree within a stage (soft: on one daemon a
+///    vertex shared by two builds carries the name the first build gave it); a `FROM` names an image whose metadata
+///    the build loaded; exporting comes once, after the build's last step.
+///
+/// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
+/// then to the build of the line before it (builds print in bursts), then to the build that showed the vertex last.
+/// A line is counted as ambiguous only when another build was as likely and choosing it would have told a different
+/// story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes nothing).
+/// The state read is bounded per build: the vertices it declared and a few sets of names.
+enum BuildKitAttribution {
+    /// The line being attributed.
+    struct Line {
+        /// The vertex number, or -1 when masked (`#***`).
+        var number: Int
+        var kind: BuildKitLine.Kind
+        /// The vertex name when the line is a header.
+        var header: VertexName?
+        /// A hash of the header's bytes.
+        var headerHash: UInt64
+        /// What follows `#N `.
+        var text: UnsafeBufferPointer<UInt8>
+        var time: Double?
+    }
+
+    /// Where the line goes.
+    struct Choice {
+        var build: BuildState
+        /// The vertex number in that build (a masked line's number resolved).
+        var number: Int
+        /// Whether the line declares a new vertex of the build.
+        var isNew: Bool
+        /// Whether another build was as likely and would have told a different story.
+        var ambiguous: Bool
+        /// What the line costs the chosen build's facts (`Cost.impossible` and above: none could take it).
+        var cost = 0.0
+    }
+
+    /// The cost of a fact broken, by how sure the fact is.
+    enum Cost {
+        static let impossible = 1000.0
+        static let renamed = 50.0
+        static let outOfOrder = 20.0
+        static let secondEnd = 12.0
+        static let duplicateName = 10.0
+        static let export = 8.0
+        static let switchedAway = 3.0
+        static let restart = 2.0
+        static let unannouncedReprint = 1.0
+        static let endElsewhere = 0.5
+        static let stageTotal = 4.0
+        static let unloadedImage = 6.0
+        static let statusKind = 4.0
+        /// Two builds within this much of each other are as likely.
+        static let margin = 0.75
+        /// Preference for the build of the previous line.
+        static let continuity = 0.3
+        /// Preference for the build that showed the vertex last.
+        static let recency = 0.1
+    }
+
+    /// The best build for `line` among the open unprefixed BuildKit builds, or nil when there is none.
+    /// `tolerance` is how far apart two times of the log may be for the same moment (its stamps' resolution).
+    static func choose(_ line: Line, among builds: [BuildState], last: BuildState?, tolerance: Double) -> Choice? {
+        var best: (cost: Double, choice: Choice)?
+        var runnerUp: (cost: Double, choice: Choice)?
+        let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
+        for build in builds {
+            let number = resolvedNumber(line, in: build)
+            var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance)
+            if build !== last { cost += Cost.continuity }
+            if let mostRecent, build !== mostRecent { cost += Cost.recency }
+            let choice = Choice(build: build, number: number, isNew: isNew, ambiguous: false)
+            if best == nil || cost < best!.cost {
+                if let best { runnerUp = (best.cost, best.choice) }
+                best = (cost, choice)
+            } else if runnerUp == nil || cost < runnerUp!.cost {
+                runnerUp = (cost, choice)
+            }
+        }
+        guard var chosen = best?.choice, let cost = best?.cost else { return nil }
+        chosen.cost = cost
+        if let runnerUp, runnerUp.cost - cost < Cost.margin, cost < Cost.impossible,
+           !interchangeable(chosen, runnerUp.choice, line: line, tolerance: tolerance) {
+            chosen.ambiguous = true
+        }
+        return chosen
+    }
+
+    /// A masked number is the build's next one for a header, else the vertex its last masked header was given.
+    private static func resolvedNumber(_ line: Line, in build: BuildState) -> Int {
+        guard line.number < 0 else { return line.number }
+        if line.header != nil { return build.maxVertex + 1 }
+        return build.maskedVertex ?? build.current ?? -1
+    }
+
+    private static func mostRecentlyShown(_ number: Int, among builds: [BuildState]) -> BuildState? {
+        guard number >= 0 else { return nil }
+        var newest: (BuildState, Double)?
+        for build in builds {
+            guard let vertex = build.vertices[number], let shown = vertex.lastTime else { continue }
+            if newest == nil || shown > newest!.1 { newest = (build, shown) }
+        }
+        return newest?.0
+    }
+
+    /// What `line` would cost the facts of `build`, and whether it would declare a new vertex there.
+    static func cost(_ line: Line, number: Int, in build: BuildState, tolerance: Double) -> (Double, Bool) {
+        if let header = line.header {
+            return headerCost(header, hash: line.headerHash, number: number, in: build)
+        }
+        guard number >= 0, let vertex = build.vertices[number] else { return (Cost.impossible, false) }
+        var cost = 0.0
+        if build.current != number {
+            // An end alone may be printed while another vertex is current; other lines follow their header.
+            switch line.kind {
+            case .cached, .done, .error, .canceled: cost += Cost.endElsewhere
+            default: cost += Cost.switchedAway
+            }
+        }
+        switch line.kind {
+        case .cached, .error, .canceled:
+            if vertex.isTerminal { cost += Cost.secondEnd }
+        case .done(let seconds):
+            if vertex.isTerminal { cost += Cost.secondEnd }
+            if let seconds { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
+        case .output(let seconds):
+            if vertex.isTerminal { cost += Cost.secondEnd * 0.7 }
+            if let seconds { cost += timing(output: seconds, at: line.time, vertex, tolerance: tolerance) }
+        case .ignorable:
+            if vertex.isTerminal, line.text.count == 3 { cost += Cost.switchedAway * 2 }
+        case .text:
+            cost += statusCost(line.text, of: vertex)
+            if let seconds = statusSeconds(line.text) { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
+        case .buildStart:
+            break
+        }
+        return (cost, false)
+    }
+
+    private static func headerCost(_ header: VertexName, hash: UInt64, number: Int, in build: BuildState) -> (Double, Bool) {
+        if let existing = build.vertices[number] {
+            guard existing.nameHash == hash else { return (Cost.renamed, false) }
+            // Printed again on switching back to it (after its `#N ...`), or a restart after its end; never twice
+            // in a row.
+            if build.current == number { return (Cost.secondEnd, false) }
+            return (existing.isTerminal ? Cost.restart : existing.awaitsReprint ? 0 : Cost.unannouncedReprint, false)
+        }
+        var cost = 0.0
+        if number != build.maxVertex + 1 {
+            cost += number <= build.maxVertex ? Cost.outOfOrder : build.announced || build.maxVertex >= 0 ? Cost.outOfOrder : 0
+        }
+        if build.names.contains(hash) { cost += Cost.duplicateName }
+        if header.index != nil {
+            if let total = header.total, let known = build.stageTotals[header.prefix ?? ""], known != total { cost += Cost.stageTotal }
+            if header.kind == .from, !build.metadata.isEmpty, let image = fromImage(header.instruction), !build.metadata.contains(image) {
+                cost += Cost.unloadedImage
+            }
+            if build.hasExport { cost += Cost.export }
+        } else if header.kind == .export, header.instruction.hasPrefix("exporting to") {
+            if build.hasExport { cost += Cost.duplicateName }
+            if build.openSteps > 0 || build.stageTotals.isEmpty { cost += Cost.export }
+        }
+        return (cost, true)
+    }
+
+    /// A status line that names what only some vertices do.
+    private static func statusCost(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState) -> Double {
+        guard let first = text.first else { return 0 }
+        let kind = vertex.name.kind
+        switch first {
+        case UInt8(ascii: "n") where text.starts(with: Prefix.namingTo), UInt8(ascii: "w") where text.starts(with: Prefix.writingImage):
+            return kind == .export ? 0 : Cost.statusKind
+        case UInt8(ascii: "t") where text.starts(with: Prefix.transferring):
+            return kind == .internal ? 0 : Cost.statusKind
+        case UInt8(ascii: "r") where text.starts(with: Prefix.resolve), UInt8(ascii: "e") where text.starts(with: Prefix.extracting):
+            return kind == .from || kind == .internal ? 0 : Cost.statusKind
+        default:
+            return 0
+        }
+    }
+
+    /// The elapsed time a status line states: `transferring context: 2.54MB 12.2s done`, `sha256:… 3.2MB / 9MB 1.5s`.
+    static func statusSeconds(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var end = text.count
+        if end > 5, text[end - 5] == UInt8(ascii: " "), text[end - 4] == UInt8(ascii: "d"), text[end - 1] == UInt8(ascii: "e") { end -= 5 }
+        guard end > 2, text[end - 1] == UInt8(ascii: "s") else { return nil }
+        var start = end - 1
+        while start > 0, text[start - 1] != UInt8(ascii: " ") { start -= 1 }
+        guard start > 0, start < end - 1 else { return nil }
+        return BuildKitLine.decimal(UnsafeBufferPointer(rebasing: text[start..<(end - 1)]))
+    }
+
+    /// `#N 12.345 text` at time t: the seconds only grow, and t − 12.345 is the vertex's start.
+    private static func timing(output seconds: Double, at time: Double?, _ vertex: VertexState, tolerance: Double) -> Double {
+        var cost = 0.0
+        if let last = vertex.lastOutputSeconds, seconds + 0.05 < last { cost += Cost.unloadedImage }
+        if let time { cost += startGap(time - seconds, vertex, tolerance: tolerance) }
+        return cost
+    }
+
+    /// `DONE 12.3s` at time t: no longer than the vertex was shown (plus its time before a restart), no shorter
+    /// than its last output.
+    private static func timing(ended seconds: Double, at time: Double?, _ vertex: VertexState, tolerance: Double) -> Double {
+        var cost = 0.0
+        if let last = vertex.lastOutputSeconds, seconds + 0.15 < last { cost += Cost.unloadedImage }
+        if let time {
+            let shown: Double? = vertex.reopenedAt.map { vertex.priorDuration + time - $0 } ?? vertex.firstTime.map { time - $0 }
+            if let shown, seconds > shown + tolerance { cost += min(6, (seconds - shown - tolerance) / tolerance + 1) }
+            cost += startGap(time - seconds, vertex, tolerance: tolerance)
+        }
+        return cost
+    }
+
+    /// How far a start implied by a timed line is from the vertex's start as known (its earlier timed lines, else
+    /// when its header was first shown), in units of the log's time resolution: the nearest start is likeliest.
+    private static func startGap(_ implied: Double, _ vertex: VertexState, tolerance: Double) -> Double {
+        guard let start = vertex.startEstimate ?? vertex.firstTime else { return 0 }
+        return min(4, abs(implied - start) / tolerance)
+    }
+
+    /// Whether giving the line to either build tells the same story: two builds in the same state.
+    private static func interchangeable(_ a: Choice, _ b: Choice, line: Line, tolerance: Double) -> Bool {
+        if line.header != nil {
+            guard a.isNew == b.isNew, a.build.shape == b.build.shape, a.build.maxVertex == b.build.maxVertex else { return false }
+            return true
+        }
+        guard let x = a.build.vertices[a.number], let y = b.build.vertices[b.number] else { return false }
+        guard x.nameHash == y.nameHash, x.status == y.status, x.lastOutputSeconds == y.lastOutputSeconds else { return false }
+        switch (x.firstTime, y.firstTime) {
+        case (nil, nil): return true
+        case let (p?, q?): return abs(p - q) <= tolerance
+        default: return false
+        }
+    }
+
+    /// `docker.io/library/python:3.11-slim` of `FROM docker.io/library/python:3.11-slim@sha256:...`.
+    static func fromImage(_ instruction: String) -> String? {
+        guard instruction.hasPrefix("FROM ") else { return nil }
+        let rest = instruction.dropFirst(5)
+        return String(rest.prefix { $0 != "@" && $0 != " " })
+    }
+
+    /// `docker.io/library/python:3.11-slim` of `load metadata for docker.io/library/python:3.11-slim`.
+    static func metadataImage(_ instruction: String) -> String? {
+        guard instruction.hasPrefix("load metadata for ") else { return nil }
+        return String(instruction.dropFirst(18).prefix { $0 != "@" && $0 != " " })
+    }
+}
