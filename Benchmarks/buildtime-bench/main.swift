@@ -4,6 +4,13 @@
 //     Parser throughput and memory against `grep -cE` with the same marker patterns on the same file: prints ratios
 //     (parser throughput / grep throughput; target ≥ 0.5) and peak memory after a small and a large file (target: flat).
 //
+//   swift run -c release buildtime-bench attribution [--logs 1000] [--seed 1]
+//     Logs of interleaved parallel builds from samples/tools/make-interleavings.py, each with the truth about every
+//     line: prints how many lines, steps, image names and classes were read right (targets in the issue of record).
+//
+//   swift run -c release buildtime-bench show FILE
+//     Each line of a log with the build the parser gave it to.
+//
 //   swift run -c release buildtime-bench report [--runs 100000] [--dir /tmp] [--keep]
 //     The regression report over a database of that many stored runs (copies of the sample history with noise):
 //     loading, analysis and rendering, in this process and as the `buildtime report` binary; target well under 1 s.
@@ -19,6 +26,9 @@ struct Options {
     var runs = 100_000
     var report = false
     var show: String?
+    var attribution = false
+    var logs = 1000
+    var seed = 1
     var keep = false
     var directory = FileManager.default.temporaryDirectory.path
 
@@ -28,12 +38,20 @@ struct Options {
             switch argument {
             case "report": report = true
             case "show": show = iterator.next()
+            case "attribution": attribution = true
+            case "--logs": logs = iterator.next().flatMap(Int.init) ?? logs
+            case "--seed": seed = iterator.next().flatMap(Int.init) ?? seed
             case "--keep": keep = true
             case "--runs": runs = iterator.next().flatMap(Int.init) ?? runs
             case "--megabytes": megabytes = iterator.next().flatMap(Int.init) ?? megabytes
             case "--dir": directory = iterator.next() ?? directory
             default:
-                print("usage: buildtime-bench [--megabytes N] [--dir DIR]\n       buildtime-bench report [--runs N] [--dir DIR] [--keep]")
+                print("""
+                usage: buildtime-bench [--megabytes N] [--dir DIR]
+                       buildtime-bench report [--runs N] [--dir DIR] [--keep]
+                       buildtime-bench attribution [--logs N] [--seed S] [--dir DIR]
+                       buildtime-bench show FILE
+                """)
                 exit(argument == "--help" ? 0 : 64)
             }
         }
@@ -102,9 +120,14 @@ if let path = options.show {
     // `buildtime-bench show FILE`: each line with the build the parser gave it to (for looking at a misreading).
     let trace = try BuildAttributionTrace(path: path)
     for (index, text) in trace.texts.enumerated() {
-        let owner = trace.owners[index].map { trace.images[$0].name ?? "build \($0)" } ?? ""
+        let owner = trace.owners[index].map { "\($0) " + (trace.images[$0].name ?? "unnamed") } ?? ""
         print(owner.padding(toLength: 24, withPad: " ", startingAt: 0) + " | " + text.prefix(120))
     }
+    exit(0)
+}
+
+if options.attribution {
+    try attributionBenchmark(count: options.logs, seed: options.seed, directory: options.directory, root: root)
     exit(0)
 }
 

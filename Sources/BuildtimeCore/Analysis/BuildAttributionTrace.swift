@@ -12,12 +12,16 @@ public struct BuildAttributionTrace: Sendable {
         let analyzer = try LogAnalyzer(configuration: configuration)
         analyzer.tracesBuilds()
         let recorder = LineRecorder(next: analyzer)
-        _ = try LogReader().read(try FileByteSource(path: path), into: recorder)
+        let outcome = try LogReader().read(try FileByteSource(path: path), into: recorder)
         let (images, kept) = analyzer.imagesWithTheirBuilds()
         self.images = images
+        classification = analyzer.classification(of: analyzer.summary(reading: outcome))
         owners = (analyzer.buildTrace ?? []).map { $0 >= 0 ? kept[$0] : nil }
         texts = recorder.texts
     }
+
+    /// The run's class, when read from a path.
+    public var classification = Classification.unknown("not classified")
 
     /// The lines read, when read from a path.
     public var texts: [String] = []

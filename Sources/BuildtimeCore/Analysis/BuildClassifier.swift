@@ -129,7 +129,9 @@ struct BuildClassifier {
         for (_, stageSteps) in byStage {
             let indices = Set(stageSteps.compactMap(\.index))
             guard let low = indices.min(), let high = indices.max() else { continue }
-            let total = stageSteps.compactMap(\.total).max() ?? high
+            // The most common total: a vertex shared with a parallel build can carry that build's `[k/N]`.
+            let totals = Dictionary(grouping: stageSteps.compactMap(\.total), by: { $0 }).mapValues(\.count)
+            let total = totals.max { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key }?.key ?? high
             if low > 2 || high < total || indices.count < high - low + 1 {
                 return "the log shows \(indices.count) of its \(total) steps"
             }

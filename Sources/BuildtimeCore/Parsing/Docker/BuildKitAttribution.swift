@@ -20,9 +20,13 @@
 ///    the build loaded; exporting comes once, after the build's last step.
 ///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
-/// then to the build of the line before it (builds print in bursts), then to the build that showed the vertex last.
-/// A line is counted as ambiguous only when another build was as likely and choosing it would have told a different
-/// story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes nothing).
+/// then to the build of the line before it (builds print in bursts), then to the build that displayed the vertex
+/// last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
+/// of the same process) and their text (a process rarely prints the same line twice).
+/// A line is counted as ambiguous when another build was nearly as likely and choosing it would have told a different
+/// story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes nothing),
+/// or when it breaks a fact wherever it goes. An end line with a close second is reconsidered when a line soon after
+/// fits nowhere well: the two go where they cost least together.
 /// The state read is bounded per build: the vertices it declared and a few sets of names.
 enum BuildKitAttribution {
     /// The line being attributed.
@@ -37,6 +41,12 @@ enum BuildKitAttribution {
         /// What follows `#N `.
         var text: UnsafeBufferPointer<UInt8>
         var time: Double?
+        /// The layer digest a status line names (`sha256:<digest> 3.2MB / 9MB`, `extracting sha256:<digest>`), and
+        /// whether some build showed it before: a layer's progress belongs to the builds that pull it.
+        var digest: UInt64? = nil
+        var digestSeen = false
+        /// The hash of an output line's text.
+        var textHash: UInt64 = 0
     }
 
     /// Where the line goes.
@@ -50,6 +60,10 @@ enum BuildKitAttribution {
         var ambiguous: Bool
         /// What the line costs the chosen build's facts (`Cost.impossible` and above: none could take it).
         var cost = 0.0
+        /// Whether no other build came near and the line broke no fact.
+        var isClear = false
+        /// The next best builds that were not far behind, and how much more each cost (end lines only).
+        var alternatives: [(build: BuildState, number: Int, extra: Double)] = []
     }
 
     /// The cost of a fact broken, by how sure the fact is.
@@ -64,29 +78,58 @@ enum BuildKitAttribution {
         static let restart = 2.0
         static let unannouncedReprint = 1.0
         static let endElsewhere = 0.5
-        static let stageTotal = 4.0
+        static let stageTotal = 2.0
         static let unloadedImage = 6.0
         static let statusKind = 4.0
         /// Two builds within this much of each other are as likely.
-        static let margin = 0.75
-        /// Preference for the build of the previous line.
-        static let continuity = 0.3
+        static let margin = 2.0
+        /// A line costing this much breaks a fact wherever it goes.
+        static let contradiction = 4.0
+        /// An end line whose next best build was within this much is reconsidered with the line after it.
+        static let reconsider = 4.0
+        /// Preference for the build of the previous line (bursts of 1 to 20 lines), and when both lines carry the
+        /// same fine stamp.
+        static let continuity = 1.5
+        static let sameStamp = 3.0
+        /// An output line at other seconds than the vertex's last one.
+        static let newMoment = 1.5
+        static let repeatedText = 3.0
         /// Preference for the build that showed the vertex last.
         static let recency = 0.1
     }
 
     /// The best build for `line` among the open unprefixed BuildKit builds, or nil when there is none.
     /// `tolerance` is how far apart two times of the log may be for the same moment (its stamps' resolution).
-    static func choose(_ line: Line, among builds: [BuildState], last: BuildState?, tolerance: Double) -> Choice? {
+    static func choose(_ line: Line, among builds: [BuildState], last: BuildState?, lastTime: Double?, tolerance: Double,
+                       withAlternatives: Bool) -> Choice? {
+        // The printer writes a build's lines in bursts: a line most likely continues the build of the line before,
+        // surely so when both carry the same fine stamp; a new stamp may be any build's.
+        let continuity: Double
+        switch (line.time, lastTime) {
+        case (nil, nil): continuity = Cost.continuity
+        case let (now?, then?) where now == then: continuity = tolerance < 1 ? Cost.sameStamp : Cost.continuity
+        default: continuity = 0
+        }
+        if builds.count == 1, let only = builds.first {
+            // One build open: nothing to choose, only whether the line breaks one of its facts.
+            let number = resolvedNumber(line, in: only)
+            let (cost, isNew) = self.cost(line, number: number, in: only, tolerance: tolerance)
+            var choice = Choice(build: only, number: number, isNew: isNew, ambiguous: false, cost: cost)
+            choice.isClear = true
+            return choice
+        }
         var best: (cost: Double, choice: Choice)?
         var runnerUp: (cost: Double, choice: Choice)?
+        var all: [(cost: Double, choice: Choice)] = []
+        if withAlternatives { all.reserveCapacity(builds.count) }
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
         for build in builds {
             let number = resolvedNumber(line, in: build)
             var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance)
-            if build !== last { cost += Cost.continuity }
+            if let last, build !== last { cost += continuity }
             if let mostRecent, build !== mostRecent { cost += Cost.recency }
             let choice = Choice(build: build, number: number, isNew: isNew, ambiguous: false)
+            if withAlternatives { all.append((cost, choice)) }
             if best == nil || cost < best!.cost {
                 if let best { runnerUp = (best.cost, best.choice) }
                 best = (cost, choice)
@@ -96,9 +139,17 @@ enum BuildKitAttribution {
         }
         guard var chosen = best?.choice, let cost = best?.cost else { return nil }
         chosen.cost = cost
-        if let runnerUp, runnerUp.cost - cost < Cost.margin, cost < Cost.impossible,
+        if let runnerUp, cost < Cost.impossible, runnerUp.cost - cost < Cost.margin,
            !interchangeable(chosen, runnerUp.choice, line: line, tolerance: tolerance) {
             chosen.ambiguous = true
+        }
+        // A line that breaks a fact of every build it could go to is no exact reading either.
+        if builds.count > 1, cost >= Cost.contradiction, cost < Cost.impossible { chosen.ambiguous = true }
+        chosen.isClear = cost < Cost.contradiction && (runnerUp.map { $0.cost - cost >= Cost.reconsider } ?? true)
+        if withAlternatives, cost < Cost.impossible {
+            chosen.alternatives = all.filter { $0.choice.build !== chosen.build && $0.cost - cost < Cost.reconsider }
+                .sorted { $0.cost < $1.cost }
+                .map { ($0.choice.build, $0.choice.number, $0.cost - cost) }
         }
         return chosen
     }
@@ -114,7 +165,7 @@ enum BuildKitAttribution {
         guard number >= 0 else { return nil }
         var newest: (BuildState, Double)?
         for build in builds {
-            guard let vertex = build.vertices[number], let shown = vertex.lastTime else { continue }
+            guard let vertex = build.vertices[number], let shown = vertex.shownAt else { continue }
             if newest == nil || shown > newest!.1 { newest = (build, shown) }
         }
         return newest?.0
@@ -142,12 +193,18 @@ enum BuildKitAttribution {
             if let seconds { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .output(let seconds):
             if vertex.isTerminal { cost += Cost.secondEnd * 0.7 }
+            // A process rarely prints the same text twice (`Downloaded numpy` once per build).
+            if vertex.printed(line.textHash) { cost += Cost.repeatedText }
             if let seconds { cost += timing(output: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .ignorable:
             if vertex.isTerminal, line.text.count == 3 { cost += Cost.switchedAway * 2 }
         case .text:
             cost += statusCost(line.text, of: vertex)
-            if let seconds = statusSeconds(line.text) { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
+            if let digest = line.digest, line.digestSeen, !build.digests.contains(digest) { cost += Cost.statusKind }
+            // A status (a layer download, a transfer) starts after its vertex: its time only bounds the vertex's.
+            if let seconds = statusSeconds(line.text), let time = line.time, let shown = shownFor(vertex, at: time), seconds > shown + tolerance {
+                cost += min(6, (seconds - shown - tolerance) / tolerance + 1)
+            }
         case .buildStart:
             break
         }
@@ -168,14 +225,15 @@ enum BuildKitAttribution {
         }
         if build.names.contains(hash) { cost += Cost.duplicateName }
         if header.index != nil {
-            if let total = header.total, let known = build.stageTotals[header.prefix ?? ""], known != total { cost += Cost.stageTotal }
-            if header.kind == .from, !build.metadata.isEmpty, let image = fromImage(header.instruction), !build.metadata.contains(image) {
+            if let total = header.total, let known = build.total(of: header.prefix ?? ""), known != total { cost += Cost.stageTotal }
+            if let image = header.fromImage, !build.metadata.isEmpty, !build.metadata.contains(image) {
                 cost += Cost.unloadedImage
             }
             if build.hasExport { cost += Cost.export }
-        } else if header.kind == .export, header.instruction.hasPrefix("exporting to") {
+        } else if header.isExport {
             if build.hasExport { cost += Cost.duplicateName }
             if build.openSteps > 0 || build.stageTotals.isEmpty { cost += Cost.export }
+            if build.stepsToCome > 0 { cost += Cost.export }
         }
         return (cost, true)
     }
@@ -183,7 +241,7 @@ enum BuildKitAttribution {
     /// A status line that names what only some vertices do.
     private static func statusCost(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState) -> Double {
         guard let first = text.first else { return 0 }
-        let kind = vertex.name.kind
+        let kind = vertex.kind
         switch first {
         case UInt8(ascii: "n") where text.starts(with: Prefix.namingTo), UInt8(ascii: "w") where text.starts(with: Prefix.writingImage):
             return kind == .export ? 0 : Cost.statusKind
@@ -194,6 +252,15 @@ enum BuildKitAttribution {
         default:
             return 0
         }
+    }
+
+    /// The hash of the layer digest a status line names, if it names one.
+    static func layerDigest(_ text: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var start = 0
+        if text.starts(with: Prefix.extracting) { start = 11 } else if !text.starts(with: Prefix.sha256) { return nil }
+        let end = start + 7 + 64
+        guard text.count >= end else { return nil }
+        return DockerBuildParser.hash(UnsafeBufferPointer(rebasing: text[(start + 7)..<end]))
     }
 
     /// The elapsed time a status line states: `transferring context: 2.54MB 12.2s done`, `sha256:… 3.2MB / 9MB 1.5s`.
@@ -210,7 +277,13 @@ enum BuildKitAttribution {
     /// `#N 12.345 text` at time t: the seconds only grow, and t − 12.345 is the vertex's start.
     private static func timing(output seconds: Double, at time: Double?, _ vertex: VertexState, tolerance: Double) -> Double {
         var cost = 0.0
-        if let last = vertex.lastOutputSeconds, seconds + 0.05 < last { cost += Cost.unloadedImage }
+        if let last = vertex.lastOutputSeconds {
+            if seconds + 0.05 < last { cost += Cost.unloadedImage }
+            // The same seconds as its last output: the same moment of the same process.
+            if seconds != last { cost += Cost.newMoment }
+        } else {
+            cost += Cost.newMoment / 2
+        }
         if let time { cost += startGap(time - seconds, vertex, tolerance: tolerance) }
         return cost
     }
@@ -221,18 +294,25 @@ enum BuildKitAttribution {
         var cost = 0.0
         if let last = vertex.lastOutputSeconds, seconds + 0.15 < last { cost += Cost.unloadedImage }
         if let time {
-            let shown: Double? = vertex.reopenedAt.map { vertex.priorDuration + time - $0 } ?? vertex.firstTime.map { time - $0 }
-            if let shown, seconds > shown + tolerance { cost += min(6, (seconds - shown - tolerance) / tolerance + 1) }
+            if let shown = shownFor(vertex, at: time), seconds > shown + tolerance { cost += min(6, (seconds - shown - tolerance) / tolerance + 1) }
             cost += startGap(time - seconds, vertex, tolerance: tolerance)
         }
         return cost
+    }
+
+    /// How long the vertex has been shown at `time` (plus what it had before a restart): no time it states can be
+    /// longer.
+    private static func shownFor(_ vertex: VertexState, at time: Double) -> Double? {
+        vertex.reopenedAt.map { vertex.priorDuration + time - $0 } ?? vertex.firstTime.map { time - $0 }
     }
 
     /// How far a start implied by a timed line is from the vertex's start as known (its earlier timed lines, else
     /// when its header was first shown), in units of the log's time resolution: the nearest start is likeliest.
     private static func startGap(_ implied: Double, _ vertex: VertexState, tolerance: Double) -> Double {
         guard let start = vertex.startEstimate ?? vertex.firstTime else { return 0 }
-        return min(4, abs(implied - start) / tolerance)
+        // Lines reach the log a little after they are printed: a gap within the stamps' resolution costs little.
+        let gap = abs(implied - start) / tolerance
+        return min(4, gap * gap / 2)
     }
 
     /// Whether giving the line to either build tells the same story: two builds in the same state.
@@ -248,18 +328,5 @@ enum BuildKitAttribution {
         case let (p?, q?): return abs(p - q) <= tolerance
         default: return false
         }
-    }
-
-    /// `docker.io/library/python:3.11-slim` of `FROM docker.io/library/python:3.11-slim@sha256:...`.
-    static func fromImage(_ instruction: String) -> String? {
-        guard instruction.hasPrefix("FROM ") else { return nil }
-        let rest = instruction.dropFirst(5)
-        return String(rest.prefix { $0 != "@" && $0 != " " })
-    }
-
-    /// `docker.io/library/python:3.11-slim` of `load metadata for docker.io/library/python:3.11-slim`.
-    static func metadataImage(_ instruction: String) -> String? {
-        guard instruction.hasPrefix("load metadata for ") else { return nil }
-        return String(instruction.dropFirst(18).prefix { $0 != "@" && $0 != " " })
     }
 }

@@ -28,13 +28,29 @@ final class BuildState {
     var names: Set<UInt64> = []
     /// The names declared, in order, as one hash: builds of the same Dockerfile keep equal shapes.
     var shape: UInt64 = 0xCBF2_9CE4_8422_2325
-    /// `[stage k/N]` totals seen, by stage ("" without one).
-    var stageTotals: [String: Int] = [:]
+    /// `[stage k/N]` totals seen, by stage ("" without one), with how often each.
+    var stageTotals: [String: [Int: Int]] = [:]
+    /// The highest step index seen in each stage, and the stage of the last step declared.
+    var stageHighest: [String: Int] = [:]
+    var lastStage: String?
+
+    /// A stage's total: the most common one (a vertex shared with a parallel build can carry that build's `[k/N]`).
+    func total(of stage: String) -> Int? {
+        stageTotals[stage]?.max { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key }?.key
+    }
+
+    /// Steps of the stage being built that the log has not shown yet, as its `[k/N]` count them.
+    var stepsToCome: Int {
+        guard let stage = lastStage, let total = total(of: stage), let highest = stageHighest[stage] else { return 0 }
+        return max(0, total - highest)
+    }
     /// Images whose metadata the build loaded (`[internal] load metadata for docker.io/library/python:3.11-slim`).
     var metadata: Set<String> = []
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     var dockerfile: String?
     var hasExport = false
+    /// Hashes of the layer digests its status lines showed (bounded).
+    var digests: Set<UInt64> = []
     /// Dockerfile steps declared and not yet ended.
     var openSteps = 0
 
@@ -141,9 +157,15 @@ final class VertexState {
     /// Order of declaration across all builds: the vertex opened first is the one a shared line most likely ends.
     let sequence: Int
 
+    /// What the hot path asks of the name, kept apart from it (reading `name` copies its strings).
+    private(set) var kind: StepKind
+    private(set) var isStep: Bool
+
     init(vertex: Int, name: VertexName, time: Double?, sequence: Int) {
         self.vertex = vertex
         self.name = name
+        kind = name.kind
+        isStep = name.index != nil
         self.sequence = sequence
         firstTime = time
         lastTime = time
@@ -156,8 +178,25 @@ final class VertexState {
         for (open, close) in [("process \"/bin/sh -c ", "\" did not"), ("executor failed running [/bin/sh -c ", "]:")] {
             guard let start = message.range(of: open), let end = message.range(of: close, range: start.upperBound..<message.endIndex) else { continue }
             name = VertexName("RUN " + message[start.upperBound..<end.lowerBound])
+            kind = name.kind
+            isStep = name.index != nil
             return
         }
+    }
+
+    /// When its header was last displayed.
+    var shownAt: Double?
+    /// Hashes of its latest output texts, a ring of 16.
+    private var recentTexts = [UInt64](repeating: 0, count: 16)
+    private var nextText = 0
+
+    /// Whether it printed this text lately.
+    func printed(_ text: UInt64) -> Bool { recentTexts.contains(text) }
+
+    /// Notes a text it printed.
+    func remember(_ text: UInt64) {
+        recentTexts[nextText] = text
+        nextText = (nextText + 1) & 15
     }
 
     /// Takes a start time that a timed line implies; the earliest is the closest (lines are written after the fact).

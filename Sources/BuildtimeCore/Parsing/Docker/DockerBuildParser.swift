@@ -11,6 +11,8 @@ final class DockerBuildParser {
     private(set) var builds: [BuildState] = []
     private(set) var droppedBuilds = 0
     private var open: [BuildState] = []
+    /// The open BuildKit plain-progress builds without a stream prefix or target: those the attribution chooses among.
+    private var unkeyed: [BuildState] = []
     private var byKey: [String: BuildState] = [:]
     /// Bake/compose targets: vertex names prefixed with them (`[api 2/5]`) belong to that target's build.
     private var targets: Set<String> = []
@@ -29,6 +31,10 @@ final class DockerBuildParser {
     private(set) var commands: [BuildCommand] = []
     /// The build of the last BuildKit line: builds print in bursts.
     private var lastBuild: BuildState?
+    /// Layer digests shown by any build (bounded).
+    private var digests: Set<UInt64> = []
+    /// The time of the last BuildKit line attributed by evidence.
+    private var lastTime: Double?
     /// Whether the log's times have fractions of seconds: the attribution then compares times more closely.
     private var finerTimes = false
     /// Parsed vertex names by a hash of their bytes: parallel builds and repeated runs print the same headers again
@@ -43,7 +49,8 @@ final class DockerBuildParser {
     }
 
     private func vertexName(_ text: UnsafeBufferPointer<UInt8>, hash: UInt64) -> VertexName {
-        if let known = names[hash], known.bytes.elementsEqual(text) { return known.name }
+        if let known = names[hash], known.bytes.count == text.count,
+           known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }) { return known.name }
         let name = VertexName(text.string)
         if names.count >= 4096 { names.removeAll(keepingCapacity: true) }
         names[hash] = (Array(text), name)
@@ -183,7 +190,14 @@ final class DockerBuildParser {
             headerHash = Self.hash(line.text)
             header = vertexName(line.text, hash: headerHash)
         }
-        let (build, number, ambiguous) = attribute(line, header: header, hash: headerHash, key: key, time: time)
+        var textHash: UInt64?
+        var digest: UInt64?
+        switch line.kind {
+        case .output: textHash = Self.hash(line.text)
+        case .text where header == nil: digest = BuildKitAttribution.layerDigest(line.text)
+        default: break
+        }
+        let (build, number, ambiguous) = attribute(line, header: header, hash: headerHash, textHash: textHash ?? 0, digest: digest, key: key, time: time)
         lastBuild = build
         if trace != nil { traced = builds.firstIndex { $0 === build } ?? -1 }
         build.touch(time)
@@ -192,7 +206,10 @@ final class DockerBuildParser {
         let vertex: VertexState
         if let existing = build.vertices[number] {
             vertex = existing
-            if header != nil { existing.awaitsReprint = false }
+            if header != nil {
+                existing.awaitsReprint = false
+                existing.shownAt = time
+            }
             if header != nil, existing.isTerminal {
                 // BuildKit restarted the vertex (the build context does this): a new end follows.
                 existing.reopenedAt = time
@@ -202,6 +219,7 @@ final class DockerBuildParser {
             }
         } else {
             vertex = declare(number, name: header ?? VertexName(""), hash: headerHash, in: build, time: time)
+            vertex.shownAt = time
             if header != nil, case .text = line.kind {
                 build.current = number
                 return
@@ -216,7 +234,7 @@ final class DockerBuildParser {
             if vertex.status != .failed { set(vertex, .done, in: build) }
             vertex.duration = seconds.map { vertex.reopenedAt != nil ? max($0, vertex.priorDuration) : $0 }
             if let seconds, let time { vertex.estimateStart(time - seconds) }
-            if vertex.name.kind == .export, vertex.name.instruction.hasPrefix("exporting to"), build.outcome == .unfinished {
+            if vertex.kind == .export, build.outcome == .unfinished, vertex.name.isExport {
                 build.outcome = .succeeded
                 close(build)
             }
@@ -232,13 +250,18 @@ final class DockerBuildParser {
             if build.outcome == .unfinished { build.outcome = .canceled }
         case .output(let seconds):
             if vertex.status == .pending { vertex.status = .running }
+            if let textHash { vertex.remember(textHash) }
             if let seconds {
                 vertex.lastOutputSeconds = max(vertex.lastOutputSeconds ?? 0, seconds)
                 if let time { vertex.estimateStart(time - seconds) }
             }
-            if vertex.name.kind == .run { noteDependencyOutput(line.text, in: vertex, time: time) }
+            if vertex.kind == .run { noteDependencyOutput(line.text, in: vertex, time: time) }
         case .text:
             status(line.text, of: vertex, in: build)
+            if let digest, build.digests.count < 1024 {
+                build.digests.insert(digest)
+                if digests.count < 65536 { digests.insert(digest) }
+            }
         case .ignorable:
             // `#N ...`: the printer left a running vertex for another.
             if line.text.count == 3 {
@@ -259,20 +282,23 @@ final class DockerBuildParser {
         build.shape = (build.shape ^ hash) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
-            if let total = name.total { build.stageTotals[name.prefix ?? ""] = total }
-        } else if name.kind == .export, name.instruction.hasPrefix("exporting to") {
+            let stage = name.prefix ?? ""
+            if let total = name.total, build.stageTotals[stage, default: [:]].count < 8 { build.stageTotals[stage, default: [:]][total, default: 0] += 1 }
+            if let index = name.index { build.stageHighest[stage] = max(build.stageHighest[stage] ?? 0, index) }
+            build.lastStage = stage
+        } else if name.isExport {
             build.hasExport = true
-        } else if let image = BuildKitAttribution.metadataImage(name.instruction) {
+        } else if let image = name.metadataImage {
             build.metadata.insert(image)
-        } else if name.instruction.hasPrefix("load build definition from ") {
-            build.dockerfile = String(name.instruction.dropFirst(27))
+        } else if let file = name.dockerfile {
+            build.dockerfile = file
         }
         return vertex
     }
 
     /// Sets a vertex's status, keeping the build's count of Dockerfile steps not yet ended.
     private func set(_ vertex: VertexState, _ status: StepStatus, in build: BuildState) {
-        if vertex.name.index != nil, vertex.isTerminal != (status == .cached || status == .done || status == .failed || status == .canceled) {
+        if vertex.isStep, vertex.isTerminal != (status == .cached || status == .done || status == .failed || status == .canceled) {
             build.openSteps += vertex.isTerminal ? 1 : -1
         }
         vertex.status = status
@@ -300,7 +326,8 @@ final class DockerBuildParser {
 
     /// Which build a `#N` line belongs to, the vertex number there (a masked one resolved), and whether another
     /// build could as well have owned it.
-    private func attribute(_ line: BuildKitLine, header: VertexName?, hash: UInt64, key: String?, time: Double?) -> (BuildState, Int, Bool) {
+    private func attribute(_ line: BuildKitLine, header: VertexName?, hash: UInt64, textHash: UInt64, digest: UInt64?, key: String?,
+                           time: Double?) -> (BuildState, Int, Bool) {
         let number = line.vertex
         if let key {
             let build = build(forKey: key, time: time)
@@ -316,11 +343,73 @@ final class DockerBuildParser {
             if number >= 0 { targetVertices[number] = build }
             return (build, number >= 0 ? number : build.maxVertex + 1, false)
         }
-        let candidates = open.filter { $0.key == nil && $0.builder == .buildkit }
-        let attributed = BuildKitAttribution.Line(number: number, kind: line.kind, header: header, headerHash: hash, text: line.text, time: time)
-        guard let choice = BuildKitAttribution.choose(attributed, among: candidates, last: lastBuild, tolerance: finerTimes ? 0.25 : 1.0) else {
+        let candidates = unkeyed
+        attributedLines += 1
+        if let clear, header == nil, number >= 0, number == clear.number {
+            // The next line of a vertex whose last line (the line just before) no other build came near: nothing any
+            // build holds has changed since, and the line brings no evidence of its own (a status line, or output in
+            // the same burst; timed output at a new stamp is weighed).
+            var reuse = false
+            switch line.kind {
+            case .output: reuse = time == lastTime
+            case .text: reuse = digest == nil
+            default: break
+            }
+            if reuse, let vertex = clear.build.vertices[number], !vertex.isTerminal { return (clear.build, number, false) }
+        }
+        self.clear = nil
+        if number >= 0, let only = onlyPossibleOwner(of: number, header: header, hash: hash, kind: line.kind, among: candidates) {
+            // Hard facts leave one build: the weighing would only confirm it.
+            clear = header == nil ? (only, number) : nil
+            recentEnds.removeAll { ends in ends.contains { $0.fromVertex.vertex == number && $0.from === only || $0.toVertex.vertex == number && $0.to === only } }
+            lastTime = time
+            return (only, number, false)
+        }
+        var attributed = BuildKitAttribution.Line(number: number, kind: line.kind, header: header, headerHash: hash, text: line.text, time: time)
+        attributed.textHash = textHash
+        if let digest {
+            attributed.digest = digest
+            attributed.digestSeen = digests.contains(digest)
+        }
+        defer { lastTime = time }
+        let tolerance = finerTimes ? 0.25 : 1.0
+        var isEnd = false
+        switch line.kind {
+        case .done, .cached: isEnd = true
+        default: break
+        }
+        guard var choice = BuildKitAttribution.choose(attributed, among: candidates, last: lastBuild, lastTime: lastTime, tolerance: tolerance,
+                                                      withAlternatives: isEnd) else {
             let build = startBuild(.buildkit, time: time)
             return (build, number >= 0 ? number : 1, false)
+        }
+        recentEnds.removeAll { $0.first.map { attributedLines - $0.line > 12 } ?? true }
+        if choice.cost >= BuildKitAttribution.Cost.contradiction * 1.5, !recentEnds.isEmpty {
+            reconsiderEnds(for: attributed, among: candidates, tolerance: tolerance, choice: &choice)
+        }
+        if choice.isClear, header == nil { clear = (choice.build, choice.number) }
+        // An end line stays movable until one of its vertices gets another line.
+        if let vertex = choice.build.vertices[choice.number] {
+            recentEnds.removeAll { ends in ends.contains { $0.fromVertex === vertex || $0.toVertex === vertex } }
+        }
+        if header == nil, !choice.alternatives.isEmpty, let from = choice.build.vertices[choice.number], !from.isTerminal {
+            switch line.kind {
+            case .done, .cached:
+                var status = StepStatus.cached, duration: Double?
+                if case .done(let seconds) = line.kind { status = .done; duration = seconds }
+                let ends = choice.alternatives.compactMap { alternative -> MovableEnd? in
+                    guard let to = alternative.build.vertices[alternative.number], !to.isTerminal else { return nil }
+                    return MovableEnd(time: time, line: attributedLines, extra: alternative.extra, ambiguous: choice.ambiguous, status: status, duration: duration,
+                                      from: choice.build, fromVertex: from, to: alternative.build, toVertex: to, fromStatus: from.status,
+                                      fromDuration: from.duration, fromCurrent: choice.build.current, toStatus: to.status, toDuration: to.duration,
+                                      toCurrent: alternative.build.current, traceIndex: trace?.count ?? 0)
+                }
+                if !ends.isEmpty {
+                    recentEnds.append(ends)
+                    if recentEnds.count > 4 { recentEnds.removeFirst() }
+                }
+            default: break
+            }
         }
         if header != nil, choice.cost >= BuildKitAttribution.Cost.outOfOrder, number >= 0, number <= 2 || !sawBuildStart && choice.cost >= BuildKitAttribution.Cost.renamed {
             // A build that did not announce itself (BuildKit before 0.12 prints no `#0 building with`) starts at #1.
@@ -334,6 +423,111 @@ final class DockerBuildParser {
             return (build, number >= 0 ? number : build.maxVertex + 1, false)
         }
         return (choice.build, choice.number, choice.ambiguous)
+    }
+
+    /// An end line given to one build when another was as likely, kept until the next line tells.
+    private struct MovableEnd {
+        var time: Double?
+        /// Which attributed line it was (see `attributedLines`).
+        var line: Int
+        /// How much more the other build cost, and whether the line was counted ambiguous.
+        var extra: Double
+        var ambiguous: Bool
+        /// The status and duration the end line gives.
+        var status: StepStatus, duration: Double?
+        var from: BuildState, fromVertex: VertexState
+        var to: BuildState, toVertex: VertexState
+        /// What each vertex and build had before the end line.
+        var fromStatus: StepStatus, fromDuration: Double?, fromCurrent: Int?
+        var toStatus: StepStatus, toDuration: Double?, toCurrent: Int?
+        var traceIndex: Int
+    }
+
+    /// The one build a line can go to by the hard facts alone, if only one: for a header, the one build that has that
+    /// number next and no build printing it again; for another line, the one build holding that vertex open (when the
+    /// others that hold it have ended it, and the line is not an end of a vertex another build ended: a restart).
+    private func onlyPossibleOwner(of number: Int, header: VertexName?, hash: UInt64, kind: BuildKitLine.Kind, among candidates: [BuildState]) -> BuildState? {
+        guard candidates.count > 1 else { return nil }
+        var only: BuildState?
+        if header != nil {
+            for build in candidates {
+                if let existing = build.vertices[number] {
+                    if existing.nameHash == hash { return nil }
+                } else if build.maxVertex == number - 1, !build.names.contains(hash) {
+                    if only != nil { return nil }
+                    only = build
+                } else if build.maxVertex < number - 1, !build.announced {
+                    return nil
+                }
+            }
+            return only
+        }
+        for build in candidates {
+            guard let vertex = build.vertices[number] else { continue }
+            if vertex.isTerminal { continue }
+            if only != nil { return nil }
+            only = build
+        }
+        guard let only else { return nil }
+        // An output or status line must follow its header in its own build (else the weighing decides).
+        switch kind {
+        case .output, .text: return only.current == number ? only : nil
+        default: return only
+        }
+    }
+
+    /// BuildKit lines attributed among unprefixed builds so far.
+    private var attributedLines = 0
+
+    /// The build and vertex of the last line when no other build came near it.
+    private var clear: (build: BuildState, number: Int)?
+
+    /// The last few end lines that another build could nearly as well have owned, with each alternative.
+    private var recentEnds: [[MovableEnd]] = []
+
+    /// When a line fits no build well, an end line given shortly before may have gone to the wrong build: tries
+    /// each recent one's alternatives and keeps the move that makes both lines cost least together.
+    private func reconsiderEnds(for line: BuildKitAttribution.Line, among candidates: [BuildState], tolerance: Double,
+                                choice: inout BuildKitAttribution.Choice) {
+        var best: (cost: Double, group: Int, end: MovableEnd, choice: BuildKitAttribution.Choice)?
+        for (group, ends) in recentEnds.enumerated().reversed() {
+            for end in ends {
+                move(end)
+                if let moved = BuildKitAttribution.choose(line, among: candidates, last: lastBuild, lastTime: lastTime, tolerance: tolerance, withAlternatives: false),
+                   moved.cost + end.extra + BuildKitAttribution.Cost.margin <= min(choice.cost, best?.cost ?? .infinity) {
+                    best = (moved.cost + end.extra, group, end, moved)
+                }
+                move(end, back: true)
+            }
+        }
+        guard let best else { return }
+        move(best.end)
+        choice = best.choice
+        recentEnds.remove(at: best.group)
+        if trace != nil, best.end.traceIndex < trace!.count { trace![best.end.traceIndex] = builds.firstIndex { $0 === best.end.to } ?? -1 }
+    }
+
+    /// Moves an end line from the build it was given to the other one, or back.
+    private func move(_ end: MovableEnd, back: Bool = false) {
+        if back {
+            set(end.toVertex, end.toStatus, in: end.to)
+            end.toVertex.duration = end.toDuration
+            end.to.current = end.toCurrent
+            set(end.fromVertex, end.status, in: end.from)
+            end.fromVertex.duration = end.duration
+            end.from.current = end.fromVertex.vertex
+            if end.ambiguous { end.to.ambiguousLines -= 1; end.from.ambiguousLines += 1 }
+        } else {
+            set(end.fromVertex, end.fromStatus, in: end.from)
+            end.fromVertex.duration = end.fromDuration
+            end.from.current = end.fromCurrent
+            set(end.toVertex, end.status, in: end.to)
+            end.toVertex.duration = end.duration
+            end.to.current = end.toVertex.vertex
+            // A line the next one had to settle was not the parser's own to tell.
+            if end.ambiguous { end.from.ambiguousLines -= 1 }
+            end.to.ambiguousLines += 1
+        }
     }
 
     // MARK: - Failure summaries
@@ -573,11 +767,14 @@ final class DockerBuildParser {
         build.touch(time)
         if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
         open.append(build)
+        if key == nil, builder == .buildkit { unkeyed.append(build) }
         return build
     }
 
     private func close(_ build: BuildState) {
         open.removeAll { $0 === build }
+        unkeyed.removeAll { $0 === build }
+        if clear?.build === build { clear = nil }
     }
 
     /// Keeps a few lines of the dependency step's output that tell what it did.

@@ -1,18 +1,34 @@
 /// The parts of a BuildKit vertex name such as `[backend-builder  9/10] COPY samples /x`, `[api 7/8] RUN uv ...`,
 /// `[api internal] load build definition from Dockerfile`, `[internal] load .dockerignore` or `exporting to image`.
-struct VertexName: Equatable {
+/// Immutable and shared: the parser hands the same name to every build that prints it.
+final class VertexName: Equatable {
     /// The word before the position (`builder` in `[builder 2/5]`, `stage-0` in `[celery-beat stage-0 8/12]`), or the
     /// word before `internal`: a stage name or a bake/compose target.
-    var prefix: String?
+    private(set) var prefix: String?
     /// The first word inside the brackets when it is not the position: where bake/compose put the target.
-    var firstWord: String?
+    private(set) var firstWord: String?
     /// Whether the brackets say `internal` (`[internal]`, `[api internal]`) or `auth`.
-    var isInternal = false
-    var index: Int?
-    var total: Int?
+    private(set) var isInternal = false
+    private(set) var index: Int?
+    private(set) var total: Int?
     /// The instruction or description after the brackets.
-    var instruction: String
-    var kind: StepKind
+    let instruction: String
+    let kind: StepKind
+
+    /// Facts the attribution reads for every header, worked out once per name.
+    /// `exporting to image`, `exporting to oci image format`: the build's export.
+    private(set) var isExport = false
+    /// The image of `[internal] load metadata for docker.io/library/python:3.11-slim`.
+    private(set) var metadataImage: String?
+    /// The file of `[internal] load build definition from Dockerfile.flask`.
+    private(set) var dockerfile: String?
+    /// The image of a `FROM docker.io/library/python:3.11-slim@sha256:...` step.
+    private(set) var fromImage: String?
+
+    static func == (a: VertexName, b: VertexName) -> Bool {
+        a === b || a.prefix == b.prefix && a.firstWord == b.firstWord && a.isInternal == b.isInternal && a.index == b.index
+            && a.total == b.total && a.instruction == b.instruction && a.kind == b.kind
+    }
 
     init(_ name: String) {
         var rest = Substring(name)
@@ -55,6 +71,16 @@ struct VertexName: Equatable {
             kind = .export
         } else {
             kind = .other
+        }
+        isExport = kind == .export && instruction.hasPrefix("exporting to")
+        if isInternal || kind == .internal {
+            if instruction.hasPrefix("load metadata for ") {
+                metadataImage = String(instruction.dropFirst(18).prefix { $0 != "@" && $0 != " " })
+            } else if instruction.hasPrefix("load build definition from ") {
+                dockerfile = String(instruction.dropFirst(27))
+            }
+        } else if kind == .from {
+            fromImage = String(instruction.dropFirst(5).prefix { $0 != "@" && $0 != " " })
         }
     }
 

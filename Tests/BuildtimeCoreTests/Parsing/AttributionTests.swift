@@ -1,0 +1,217 @@
+import Testing
+@testable import BuildtimeCore
+
+/// The attribution of interleaved parallel BuildKit builds, on short marked texts: each line starts with the build
+/// that printed it (`A|`, `B|`, `-|` for lines of no build, `?|` for lines that could be either build's: two builds
+/// started together print the same first lines) and, optionally, its time (`A 12.5|`). The reading must give every
+/// marked line to one build per mark (which build is called which does not matter).
+@Suite struct AttributionTests {
+    private func read(_ marked: String) throws -> (trace: BuildAttributionTrace, marks: [Character?]) {
+        var lines: [(text: String, time: Double?)] = []
+        var marks: [Character?] = []
+        for row in marked.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let bar = row.firstIndex(of: "|") else { continue }
+            let head = row[..<bar].split(separator: " ")
+            let mark = head.first?.first
+            marks.append(mark == "-" || mark == "?" ? nil : mark)
+            lines.append((String(row[row.index(after: bar)...]), head.count > 1 ? Double(head[1]) : nil))
+        }
+        return (try BuildAttributionTrace(lines: lines), marks)
+    }
+
+    /// Checks that each mark maps to one image and each image to one mark, on every line that has one.
+    private func expectOwners(_ marked: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> BuildAttributionTrace {
+        let (trace, marks) = try read(marked)
+        var imageOf: [Character: Int] = [:]
+        var markOf: [Int: Character] = [:]
+        for (index, mark) in marks.enumerated() {
+            guard let mark else { continue }
+            let text = index < trace.owners.count ? trace.owners[index] : nil
+            guard let image = text else {
+                Issue.record("line \(index + 1) was given to no build", sourceLocation: sourceLocation)
+                continue
+            }
+            if imageOf[mark] == nil, markOf[image] == nil { imageOf[mark] = image; markOf[image] = mark }
+            #expect(imageOf[mark] == image && markOf[image] == mark, "line \(index + 1) (\(mark)) went to another build", sourceLocation: sourceLocation)
+        }
+        return trace
+    }
+
+    @Test func twoDifferentDockerfilesAreToldApartByTheirNumberingAndTotals() throws {
+        // Unstamped, the two preambles are alike: which `#1 DONE` ends which is not told, and nothing depends on it.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        ?|#0 building with "default" instance using docker driver
+        ?|#1 [internal] load build definition from Dockerfile.api
+        ?|#0 building with "default" instance using docker driver
+        ?|#1 [internal] load build definition from Dockerfile.web
+        ?|#1 DONE 0.0s
+        A|#2 [1/3] FROM docker.io/library/python:3.11-slim
+        A|#2 DONE 0.0s
+        A|#3 [2/3] COPY requirements.txt .
+        ?|#1 DONE 0.0s
+        B|#2 [1/4] FROM docker.io/library/node:20-alpine
+        A|#3 CACHED
+        B|#2 DONE 0.0s
+        B|#3 [2/4] COPY package.json .
+        A|#4 [3/3] COPY . .
+        B|#3 CACHED
+        B|#4 [3/4] RUN npm ci
+        A|#4 DONE 0.4s
+        A|#5 exporting to image
+        B|#4 1.204 added 312 packages
+        A|#5 naming to docker.io/library/api:1 done
+        A|#5 DONE 0.1s
+        B|#4 DONE 1.3s
+        B|#5 [4/4] COPY . .
+        B|#5 DONE 0.2s
+        B|#6 exporting to image
+        B|#6 naming to docker.io/library/web:1 done
+        B|#6 DONE 0.1s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
+        let api = try #require(trace.images.first { $0.name == "api" })
+        #expect(api.dockerfileSteps.map(\.status) == [.cached, .done])
+        let web = try #require(trace.images.first { $0.name == "web" })
+        #expect(web.dockerfileSteps.map(\.status) == [.cached, .done, .done])
+    }
+
+    @Test func aHeaderPrintedAgainAfterItsSwitchAwayStaysWithItsBuild() throws {
+        // lcbp3: `#4 ...` then the header again; the other build's #4 is another vertex.
+        _ = try expectOwners("""
+        A 1.0|#0 building with "default" instance using docker driver
+        B 1.0|#0 building with "default" instance using docker driver
+        A 1.1|#1 [internal] load build definition from Dockerfile
+        B 1.1|#1 [internal] load build definition from Dockerfile
+        A 1.2|#1 DONE 0.1s
+        B 1.2|#1 DONE 0.1s
+        A 1.8|#2 [deps 1/3] FROM docker.io/library/node:24-alpine
+        A 1.8|#2 resolve docker.io/library/node:24-alpine 0.0s
+        B 1.9|#2 [internal] load build context
+        B 1.9|#2 DONE 0.0s
+        A 1.9|#2 ...
+        A 1.9|#3 [internal] load build context
+        A 1.9|#3 DONE 0.0s
+        A 2.1|#2 [deps 1/3] FROM docker.io/library/node:24-alpine
+        A 2.3|#2 resolve docker.io/library/node:24-alpine 0.4s done
+        A 2.4|#2 DONE 0.4s
+        B 2.4|#3 [deps 1/3] FROM docker.io/library/node:24-alpine
+        B 2.5|#3 DONE 0.3s
+        """)
+    }
+
+    @Test func anEndLineGoesWhereTheLineAfterItFits() throws {
+        // Both builds are in their step 7 when one `#11 DONE` comes; only the one whose last step that was can export
+        // next, and the export follows in the same burst.
+        let trace = try expectOwners("""
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        A|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        B|#1 [1/3] FROM docker.io/library/python:3.11-slim
+        ?|#1 DONE 0.0s
+        ?|#1 DONE 0.0s
+        A|#2 [2/2] COPY cookie_refresher.py .
+        B|#2 [2/3] COPY flask_app/ ./flask_app/
+        A|#2 DONE 0.7s
+        A|#3 exporting to image
+        B|#2 DONE 1.5s
+        B|#3 [3/3] RUN useradd app
+        B|#3 DONE 1.2s
+        A|#3 naming to docker.io/library/cookie-refresher:1 done
+        A|#3 DONE 4.0s
+        B|#4 exporting to image
+        B|#4 naming to docker.io/library/flask:1 done
+        B|#4 DONE 3.0s
+        """)
+        let cookie = try #require(trace.images.first { $0.name == "cookie-refresher" })
+        #expect(cookie.dockerfileSteps.count == 1)
+        #expect(abs((cookie.dockerfileSteps.first?.duration ?? 0) - 0.7) < 1e-9)
+    }
+
+    @Test func outputGoesToTheVertexWhoseMomentAndTextItContinues() throws {
+        // Two builds run the same `RUN` at once; their output differs in its seconds and never repeats.
+        let trace = try expectOwners("""
+        ? 9.90|#0 building with "default" instance using docker driver
+        ? 9.91|#0 building with "default" instance using docker driver
+        A 9.95|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        A 9.95|#1 DONE 0.0s
+        B 9.97|#1 [1/3] FROM docker.io/library/python:3.11-slim
+        B 9.97|#1 DONE 0.0s
+        A 10.00|#2 [2/2] RUN uv pip install --system -r requirements.txt
+        B 10.40|#2 [2/3] RUN uv pip install --system -r requirements.txt
+        A 10.30|#2 0.301 Using Python 3.11.11 environment at: /usr/local
+        B 10.73|#2 0.327 Using Python 3.11.11 environment at: /usr/local
+        A 21.98|#2 11.98  Downloaded plotly
+        A 21.98|#2 11.98  Downloaded numpy
+        B 24.16|#2 13.76  Downloaded plotly
+        B 24.16|#2 13.76  Downloaded numpy
+        A 22.10|#2 DONE 12.1s
+        B 24.30|#2 DONE 13.9s
+        """)
+        #expect(trace.images.count == 2)
+        #expect(Set(trace.images.compactMap { $0.dockerfileSteps.first?.duration }) == [12.1, 13.9])
+    }
+
+    @Test func maskedVertexIdsFollowTheirHeader() throws {
+        // A CI masked a secret "22": `#22` prints as `#***`.
+        let trace = try expectOwners("""
+        A|#0 building with "default" instance using docker driver
+        A|#21 [deps 4/6] COPY package.json ./
+        A|#21 CACHED
+        A|#*** [deps 5/6] COPY backend/package.json ./backend/
+        A|#*** CACHED
+        A|#23 [production 3/8] WORKDIR /app
+        A|#23 CACHED
+        """)
+        let steps = try #require(trace.images.first).dockerfileSteps
+        #expect(steps.map(\.index) == [4, 5, 3])
+        #expect(steps.allSatisfy { $0.status == .cached })
+    }
+
+    @Test func indentedLinesAreRead() throws {
+        let trace = try expectOwners("""
+        A| #0 building with "default" instance using docker driver
+        A| #1 [1/2] FROM docker.io/library/python:3.11-slim
+        A| #1 CACHED
+        A| #2 [2/2] COPY . .
+        A| #2 CACHED
+        A| #3 exporting to image
+        A| #3 naming to docker.io/library/backtest-backend-test:149 done
+        A| #3 DONE 0.0s
+        """)
+        #expect(trace.images.map(\.name) == ["backtest-backend-test"])
+        #expect(trace.images.first?.dockerfileSteps.count == 1)
+    }
+
+    @Test func identicalBuildsInStepAreInterchangeableAndAFailedOneIsNamedByItsCommand() throws {
+        let trace = try expectOwners("""
+        -|+ docker build -t one:1 .
+        -|+ docker build -t two:1 .
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        ?|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        ?|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        ?|#1 CACHED
+        ?|#1 CACHED
+        A|#2 [2/2] RUN pip install -r requirements.txt
+        A|#2 0.512 Collecting flask
+        A|#2 ERROR: process "/bin/sh -c pip install -r requirements.txt" did not complete successfully: exit code: 1
+        -|------
+        -| > [2/2] RUN pip install -r requirements.txt:
+        -|------
+        -|ERROR: failed to solve: process "/bin/sh -c pip install -r requirements.txt" did not complete successfully: exit code: 1
+        B|#2 [2/2] RUN pip install -r requirements.txt
+        B|#2 CACHED
+        B|#3 exporting to image
+        B|#3 naming to docker.io/library/two:1 done
+        B|#3 DONE 0.1s
+        """)
+        let failed = try #require(trace.images.first { $0.outcome == .failed })
+        #expect(failed.name == "one")
+        #expect(failed.exitCode == 1)
+        #expect(trace.images.first { $0.outcome == .succeeded }?.name == "two")
+        // The two builds were alike until one failed: nothing the reading chose could have told another story.
+        #expect(trace.images.allSatisfy { $0.attribution == .exact })
+    }
+}
