@@ -16,7 +16,9 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
     var repo: String?
     var step: String?
     var images: [ImageFacts]
-    var attribution: String
+    /// `exact` where the log tells the builds apart (stream prefixes, one build at a time); nil where it is the
+    /// reading's judgement (the generator cannot know how alike the interleaved lines look).
+    var attribution: String?
 
     /// What one image build did.
     struct ImageFacts: Decodable, Sendable, Equatable {
@@ -88,7 +90,7 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
         }
         let order: (SampleExpectation.ImageFacts, SampleExpectation.ImageFacts) -> Bool = { ($0.name ?? "") < ($1.name ?? "") }
         #expect(facts.sorted(by: order) == expected.images.sorted(by: order))
-        #expect(run.images.allSatisfy { $0.attribution.rawValue == expected.attribution })
+        if let attribution = expected.attribution { #expect(run.images.allSatisfy { $0.attribution.rawValue == attribution }) }
         // Every image's evidence names what it saw.
         for image in run.images { #expect(image.classification.evidence.first?.contains("steps cached") == true) }
     }

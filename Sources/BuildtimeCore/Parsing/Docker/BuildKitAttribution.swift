@@ -6,7 +6,8 @@
 /// 1. **Dense numbering.** A build numbers vertices from 0 in the order it first displays them, so a new header takes
 ///    its build's next number. (An excerpt without `#0 building with` may start anywhere.)
 /// 2. **One name per number.** A header for a number the build holds under another name is another build's; a name
-///    the build already holds under another number is another build's too.
+///    the build already holds under another number is another build's too, and so is a step at a position (stage
+///    and index) the build already has.
 /// 3. **Lines follow their header.** Before the lines of a vertex it switches to, the printer prints the vertex's
 ///    header again (after `#N ...` when it left it running), so a status or output line of `#N` belongs to a build
 ///    whose current vertex is N; an end line alone may come while another vertex is current.
@@ -20,8 +21,7 @@
 ///    the build loaded; exporting comes once, after the build's last step.
 ///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
-/// then to the build of the line before it (builds print in bursts), then to the build that displayed the vertex
-/// last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
+/// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
 /// of the same process) and their text (a process rarely prints the same line twice).
 /// A line is counted as ambiguous when another build was nearly as likely and choosing it would have told a different
 /// story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes nothing),
@@ -41,10 +41,11 @@ enum BuildKitAttribution {
         /// What follows `#N `.
         var text: UnsafeBufferPointer<UInt8>
         var time: Double?
-        /// The layer digest a status line names (`sha256:<digest> 3.2MB / 9MB`, `extracting sha256:<digest>`), and
-        /// whether some build showed it before: a layer's progress belongs to the builds that pull it.
+        /// The layer digest a status line names (`sha256:<digest> 3.2MB / 9MB`, `extracting sha256:<digest>`): a
+        /// layer's progress belongs to the builds that pull its image.
         var digest: UInt64? = nil
-        var digestSeen = false
+        /// The base image of the vertex that showed this layer first, if one did.
+        var digestImage: String? = nil
         /// The hash of an output line's text.
         var textHash: UInt64 = 0
     }
@@ -91,9 +92,12 @@ enum BuildKitAttribution {
         /// same fine stamp.
         static let continuity = 1.5
         static let sameStamp = 3.0
+        static let sameSecond = 0.3
         /// An output line at other seconds than the vertex's last one.
         static let newMoment = 1.5
         static let repeatedText = 3.0
+        /// Seconds of silence in a vertex's output that cost as much as a new moment.
+        static let outputGap = 20.0
         /// Preference for the build that showed the vertex last.
         static let recency = 0.1
     }
@@ -107,7 +111,8 @@ enum BuildKitAttribution {
         let continuity: Double
         switch (line.time, lastTime) {
         case (nil, nil): continuity = Cost.continuity
-        case let (now?, then?) where now == then: continuity = tolerance < 1 ? Cost.sameStamp : Cost.continuity
+        // Within one whole second several builds print: the same coarse stamp tells little.
+        case let (now?, then?) where now == then: continuity = tolerance < 1 ? Cost.sameStamp : Cost.sameSecond
         default: continuity = 0
         }
         if builds.count == 1, let only = builds.first {
@@ -165,7 +170,7 @@ enum BuildKitAttribution {
         guard number >= 0 else { return nil }
         var newest: (BuildState, Double)?
         for build in builds {
-            guard let vertex = build.vertices[number], let shown = vertex.shownAt else { continue }
+            guard let vertex = build.vertices[number], let shown = vertex.lastTime else { continue }
             if newest == nil || shown > newest!.1 { newest = (build, shown) }
         }
         return newest?.0
@@ -200,7 +205,10 @@ enum BuildKitAttribution {
             if vertex.isTerminal, line.text.count == 3 { cost += Cost.switchedAway * 2 }
         case .text:
             cost += statusCost(line.text, of: vertex)
-            if let digest = line.digest, line.digestSeen, !build.digests.contains(digest) { cost += Cost.statusKind }
+            // A layer belongs to the image pulled: builds of the same base show the same layers.
+            if let digest = line.digest, let image = line.digestImage, !build.digests.contains(digest), vertex.name.fromImage != image {
+                cost += Cost.statusKind
+            }
             // A status (a layer download, a transfer) starts after its vertex: its time only bounds the vertex's.
             if let seconds = statusSeconds(line.text), let time = line.time, let shown = shownFor(vertex, at: time), seconds > shown + tolerance {
                 cost += min(6, (seconds - shown - tolerance) / tolerance + 1)
@@ -217,7 +225,9 @@ enum BuildKitAttribution {
             // Printed again on switching back to it (after its `#N ...`), or a restart after its end; never twice
             // in a row.
             if build.current == number { return (Cost.secondEnd, false) }
-            return (existing.isTerminal ? Cost.restart : existing.awaitsReprint ? 0 : Cost.unannouncedReprint, false)
+            // BuildKit restarts its own vertices (the build context), not a Dockerfile step that ended.
+            if existing.isTerminal { return (existing.isStep ? Cost.export : Cost.restart, false) }
+            return (existing.awaitsReprint ? 0 : Cost.unannouncedReprint, false)
         }
         var cost = 0.0
         if number != build.maxVertex + 1 {
@@ -225,6 +235,7 @@ enum BuildKitAttribution {
         }
         if build.names.contains(hash) { cost += Cost.duplicateName }
         if header.index != nil {
+            if let position = header.position, build.positions.contains(position) { cost += Cost.duplicateName }
             if let total = header.total, let known = build.total(of: header.prefix ?? ""), known != total { cost += Cost.stageTotal }
             if let image = header.fromImage, !build.metadata.isEmpty, !build.metadata.contains(image) {
                 cost += Cost.unloadedImage
@@ -279,8 +290,9 @@ enum BuildKitAttribution {
         var cost = 0.0
         if let last = vertex.lastOutputSeconds {
             if seconds + 0.05 < last { cost += Cost.unloadedImage }
-            // The same seconds as its last output: the same moment of the same process.
-            if seconds != last { cost += Cost.newMoment }
+            // The same seconds as its last output: the same moment of the same process; else the longer the
+            // silence since, the less likely (a process's lines come close together).
+            if seconds != last { cost += Cost.newMoment + min(Cost.newMoment, max(0, seconds - last) / Cost.outputGap) }
         } else {
             cost += Cost.newMoment / 2
         }

@@ -49,6 +49,8 @@ final class BuildState {
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     var dockerfile: String?
     var hasExport = false
+    /// The (stage, index) positions of the Dockerfile steps declared: one step per position.
+    var positions: Set<Int> = []
     /// Hashes of the layer digests its status lines showed (bounded).
     var digests: Set<UInt64> = []
     /// Dockerfile steps declared and not yet ended.

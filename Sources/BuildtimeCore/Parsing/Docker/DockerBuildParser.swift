@@ -31,8 +31,8 @@ final class DockerBuildParser {
     private(set) var commands: [BuildCommand] = []
     /// The build of the last BuildKit line: builds print in bursts.
     private var lastBuild: BuildState?
-    /// Layer digests shown by any build (bounded).
-    private var digests: Set<UInt64> = []
+    /// Layer digests shown by any build, with the base image of the vertex that showed each first (bounded).
+    private var digests: [UInt64: String] = [:]
     /// The time of the last BuildKit line attributed by evidence.
     private var lastTime: Double?
     /// Whether the log's times have fractions of seconds: the attribution then compares times more closely.
@@ -260,7 +260,7 @@ final class DockerBuildParser {
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
                 build.digests.insert(digest)
-                if digests.count < 65536 { digests.insert(digest) }
+                if digests.count < 65536, digests[digest] == nil { digests[digest] = vertex.name.fromImage ?? "" }
             }
         case .ignorable:
             // `#N ...`: the printer left a running vertex for another.
@@ -282,6 +282,7 @@ final class DockerBuildParser {
         build.shape = (build.shape ^ hash) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
+            if let position = name.position { build.positions.insert(position) }
             let stage = name.prefix ?? ""
             if let total = name.total, build.stageTotals[stage, default: [:]].count < 8 { build.stageTotals[stage, default: [:]][total, default: 0] += 1 }
             if let index = name.index { build.stageHighest[stage] = max(build.stageHighest[stage] ?? 0, index) }
@@ -369,7 +370,7 @@ final class DockerBuildParser {
         attributed.textHash = textHash
         if let digest {
             attributed.digest = digest
-            attributed.digestSeen = digests.contains(digest)
+            attributed.digestImage = digests[digest]
         }
         defer { lastTime = time }
         let tolerance = finerTimes ? 0.25 : 1.0

@@ -24,6 +24,8 @@ final class VertexName: Equatable {
     private(set) var dockerfile: String?
     /// The image of a `FROM docker.io/library/python:3.11-slim@sha256:...` step.
     private(set) var fromImage: String?
+    /// The step's position in its Dockerfile (stage and index) as one number, when it is a step.
+    private(set) var position: Int?
 
     static func == (a: VertexName, b: VertexName) -> Bool {
         a === b || a.prefix == b.prefix && a.firstWord == b.firstWord && a.isInternal == b.isInternal && a.index == b.index
@@ -73,6 +75,7 @@ final class VertexName: Equatable {
             kind = .other
         }
         isExport = kind == .export && instruction.hasPrefix("exporting to")
+        if let index { position = (prefix ?? "").hashValue &* 31 &+ index }
         if isInternal || kind == .internal {
             if instruction.hasPrefix("load metadata for ") {
                 metadataImage = String(instruction.dropFirst(18).prefix { $0 != "@" && $0 != " " })
