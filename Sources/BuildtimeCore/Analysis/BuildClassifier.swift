@@ -150,7 +150,11 @@ struct BuildClassifier {
     func classifyRun(images: [ImageBuild], changedFiles: [String]?, phases: [PhaseTiming], total: Double?) -> Classification {
         let known = images.enumerated().filter { $0.element.classification.runClass != nil }
         let fromChanges = changedFiles.map(classify(changedFiles:))
-        if let heaviest = known.max(by: { $0.element.classification.runClass! < $1.element.classification.runClass! }) {
+        // The heaviest image: the one whose class decides the run and, among those, the longest build.
+        if let heaviest = known.max(by: { a, b in
+            let (x, y) = (a.element.classification.runClass!, b.element.classification.runClass!)
+            return x != y ? x < y : (a.element.duration ?? 0) < (b.element.duration ?? 0)
+        }) {
             let runClass = heaviest.element.classification.runClass!
             var evidence = known.count > 1 ? ["heaviest image: \(heaviest.element.label(position: heaviest.offset))"] : []
             evidence += known.flatMap(\.element.classification.evidence)

@@ -60,8 +60,10 @@ public struct ImageBuild: Sendable, Equatable, Codable {
         return image
     }
 
-    /// A short label: the image name, else `image N`.
-    public func label(position: Int) -> String { name ?? "image \(position + 1)" }
+    /// A short label: the image name. The parser names every build it can (`naming to`, the `docker build` command
+    /// line, the Dockerfile's file name); one it cannot is `an unnamed build`, never a position, which would name
+    /// another build in the next run.
+    public func label(position: Int) -> String { name ?? "an unnamed build" }
 }
 
 /// One vertex of a BuildKit build, or one `Step k/n` of the legacy builder.
@@ -98,8 +100,9 @@ public struct BuildStep: Sendable, Equatable, Codable {
     /// Whether this is an instruction of the Dockerfile (has a `k/n` position), not an internal vertex.
     public var isDockerfileStep: Bool { index != nil }
 
-    /// Whether the step did work (not served from cache).
-    public var ran: Bool { status == .done || status == .failed || status == .canceled || status == .running }
+    /// Whether the step did work (not served from cache), as its end line says: a step with output but no end line
+    /// in the log (`running`) is unknown, never taken for one that ran.
+    public var ran: Bool { status == .done || status == .failed || status == .canceled }
 }
 
 /// What kind of instruction a step is.

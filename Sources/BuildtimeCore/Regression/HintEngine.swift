@@ -41,7 +41,7 @@ public struct HintEngine: Sendable {
            free < thresholds.diskFreeBytes || free < thresholds.diskFreeShare * size {
             let path = snapshot.diskPath ?? context?.dockerRoot ?? "/"
             hints.append(Hint(.diskNearlyFull, title: "the disk holding Docker's data is nearly full",
-                              evidence: ["\(path): \(ByteFormat.string(free)) free of \(ByteFormat.string(size)) (\(Int((free / size * 100).rounded()))%)"],
+                              evidence: ["\(path): \(ByteFormat.string(free)) free of \(ByteFormat.string(size)) (\(size > 0 ? String(format: "%.0f", min(max(free / size * 100, 0), 100)) : "?")%)"],
                               fix: "docker system df; docker system prune --filter until=168h"))
         }
         var cpu: [String] = []
@@ -149,7 +149,7 @@ public struct HintEngine: Sendable {
            !installs.contains(where: { $0.instruction.contains("type=cache") }) {
             let tool = installs.contains { $0.instruction.contains("uv ") } ? ("uv", "/root/.cache/uv") : ("pip", "/root/.cache/pip")
             hints.append(Hint(.cacheMount, .info, title: "requirement builds are mostly dependency downloads: add a cache mount",
-                              evidence: ["the dependency install takes \(Int((share * 100).rounded()))% of each image build (median of \(installs.count) builds)"],
+                              evidence: ["the dependency install takes \(String(format: "%.0f", share * 100))% of each image build (median of \(installs.count) builds)"],
                               fix: "RUN --mount=type=cache,target=\(tool.1) \(tool.0 == "uv" ? "uv pip install --system -r requirements.txt" : "pip install -r requirements.txt")"))
         }
         let cold = runs.dropFirst().filter { $0.classification.runClass == .cold }

@@ -64,9 +64,9 @@ public struct RunMetrics: Sendable {
         var values: [Metric: Double] = [:]
         if let total = run.totalSeconds { values[.total] = total }
         for phase in run.phases { if let duration = phase.duration { values[.phase(phase.name)] = duration } }
-        for (position, image) in run.images.enumerated() {
-            let label = image.label(position: position)
-            if let duration = image.duration { values[.image(label), default: 0] += duration }
+        for image in run.images {
+            // An unnamed build has no series of its own: the same label would be another build in the next run.
+            if let name = image.name, let duration = image.duration { values[.image(name), default: 0] += duration }
             for (index, step) in image.steps.enumerated() where step.kind != .internal || step.ran {
                 let seconds = step.ran ? step.duration ?? 0 : 0
                 if step.ran, step.kind != .from { values[.steps(step.kind), default: 0] += seconds }
@@ -85,10 +85,10 @@ public struct RunMetrics: Sendable {
     /// Seconds per build step, keyed `image > instruction`, that attribution compares; a cached step counts 0 s.
     public static func steps(of run: Run) -> [String: Double] {
         var steps: [String: Double] = [:]
-        for (position, image) in run.images.enumerated() {
-            let label = image.label(position: position)
+        for image in run.images {
+            guard let name = image.name else { continue }
             for step in image.steps where step.kind != .internal || step.ran {
-                steps["\(label) > \(step.instruction)", default: 0] += step.ran ? step.duration ?? 0 : 0
+                steps["\(name) > \(step.instruction)", default: 0] += step.ran ? step.duration ?? 0 : 0
             }
         }
         return steps

@@ -31,7 +31,7 @@ public enum ClassificationRenderer {
         }
         var text = table.render()
         if images.contains(where: { $0.attribution == .inferred }) {
-            text += "* parallel builds wrote into one log with colliding step numbers; lines that more than one build could own went to the build that opened that step first\n"
+            text += "* parallel builds wrote into one log with colliding step numbers; some lines could have been another build's: the class holds, step times may not\n"
         }
         for (position, image) in images.enumerated() where image.outcome == .failed {
             text += "\n\(image.label(position: position)) failed"

@@ -16,7 +16,7 @@ public enum DoctorRenderer {
         }
         if let snapshot = context.start {
             if let size = snapshot.diskSizeBytes, let free = snapshot.diskFreeBytes, size > 0 {
-                lines.append("disk                \(ByteFormat.string(free)) free of \(ByteFormat.string(size)) (\(Int((free / size * 100).rounded()))%) on \(snapshot.diskPath ?? "/")")
+                lines.append("disk                \(ByteFormat.string(free)) free of \(ByteFormat.string(size)) (\(size > 0 ? String(format: "%.0f", min(max(free / size * 100, 0), 100)) : "?")%) on \(snapshot.diskPath ?? "/")")
             }
             if let load = snapshot.load1 {
                 lines.append("load                \(String(format: "%.2f", load)) on \(snapshot.cores) cores")

@@ -8,6 +8,8 @@ public enum DurationFormat {
         let sign = seconds < 0 ? "-" : ""
         let value = abs(seconds)
         if value < 60 { return sign + String(format: "%.1fs", value) }
+        // No build takes a year: a larger value came from a broken log, and would not fit an Int either.
+        guard value < 366 * 86400 else { return seconds < 0 ? "< -1 year" : "> 1 year" }
         let whole = Int(value.rounded())
         if whole < 3600 { return sign + String(format: "%dm%02ds", whole / 60, whole % 60) }
         return sign + String(format: "%dh%02dm", whole / 3600, (whole % 3600) / 60)

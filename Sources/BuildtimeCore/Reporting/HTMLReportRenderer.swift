@@ -132,7 +132,7 @@ public enum HTMLReportRenderer {
 
     /// Round tick values from 0 to the first at or above `maximum`, about five of them: steps of whole seconds or minutes.
     static func niceTicks(_ maximum: Double) -> [Double] {
-        guard maximum > 0, maximum.isFinite else { return [0, 1] }
+        guard maximum > 0, maximum.isFinite, maximum < 366 * 86400 else { return [0, 1] }
         let raw = maximum / 5
         let candidates = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]
         let step = candidates.first { $0 >= raw } ?? (raw / 3600).rounded(.up) * 3600
@@ -278,6 +278,6 @@ public enum HTMLReportRenderer {
 
     /// `12.5`, `340`: short numbers for coordinates.
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
     }
 }

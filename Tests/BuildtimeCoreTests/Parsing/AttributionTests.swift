@@ -215,3 +215,35 @@ import Testing
         #expect(trace.images.allSatisfy { $0.attribution == .exact })
     }
 }
+
+/// Numbers from a log that no build could print are ignored, never trapped on (issue: crafted numbers crashed the
+/// binary).
+@Suite struct OutOfRangeBuildNumbersTests {
+    @Test func hugeStepPositionsAndDurationsAreIgnored() throws {
+        let trace = try BuildAttributionTrace(lines: [
+            ("#0 building with \"default\" instance using docker driver", nil),
+            ("#1 [1/2] FROM docker.io/library/python:3.11-slim", nil),
+            ("#1 DONE 99999999999999999999.9s", nil),
+            ("#2 [9223372036854775807/1] RUN b", nil),
+            ("#2 DONE 1.0s", nil),
+            ("#3 [2/2] RUN a", nil),
+            ("#3 DONE 1e400s", nil),
+            ("Step  : FROM x", nil),
+            ("Step 99999999999999999999/1 : RUN y", nil),
+        ])
+        let image = try #require(trace.images.first)
+        // The FROM has no duration (its DONE said nothing a build could take); the huge position is no step.
+        #expect(image.steps.first?.duration == nil)
+        #expect(image.dockerfileSteps.map(\.index) == [2])
+        #expect(image.dockerfileSteps.first?.duration == nil)
+        _ = image.classification
+    }
+
+    @Test func durationsBeyondAYearAreShownAsSuch() {
+        #expect(DurationFormat.string(1e19) == "> 1 year")
+        #expect(DurationFormat.string(9_223_372_036_854_775_807) == "> 1 year")
+        #expect(DurationFormat.string(-1e30) == "< -1 year")
+        #expect(DurationFormat.string(.nan) == "—")
+        #expect(DurationFormat.string(3725) == "1h02m")
+    }
+}

@@ -120,7 +120,8 @@ extension BuildKitLine {
                 return nil
             }
         }
-        return digits > 0 ? whole : nil
+        // At most 1e7 s (115 days): a longer step is a broken line, ignored rather than carried into every sum.
+        return digits > 0 && digits <= 12 && whole <= 1e7 ? whole : nil
     }
 }
 

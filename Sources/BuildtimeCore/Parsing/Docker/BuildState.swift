@@ -49,6 +49,8 @@ final class BuildState {
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     var dockerfile: String?
     var hasExport = false
+    /// The attributed line it took last (see `DockerBuildParser.attributedLines`).
+    var lastLine = 0
     /// The (stage, index) positions of the Dockerfile steps declared: one step per position.
     var positions: Set<Int> = []
     /// Hashes of the layer digests its status lines showed (bounded).

@@ -5,6 +5,8 @@ import Foundation
 /// prefixes, or bake/compose targets), BuildKit TTY output, BuildKit rawjson lines, and the legacy builder.
 /// Works on the bytes of each line; strings are made only for the few lines that name something.
 final class DockerBuildParser {
+    /// At most this many unprefixed BuildKit builds are open at once.
+    static let maxParallel = 16
     /// Builds beyond this many are counted, not kept, so memory stays bounded on huge logs.
     static let maxBuilds = 256
 
@@ -199,6 +201,7 @@ final class DockerBuildParser {
         }
         let (build, number, ambiguous) = attribute(line, header: header, hash: headerHash, textHash: textHash ?? 0, digest: digest, key: key, time: time)
         lastBuild = build
+        build.lastLine = attributedLines
         if trace != nil { traced = builds.firstIndex { $0 === build } ?? -1 }
         build.touch(time)
         if ambiguous { build.ambiguousLines += 1 }
@@ -581,8 +584,8 @@ final class DockerBuildParser {
         guard let colon = body.range(of: " : ") else { return }
         let position = body[..<colon.lowerBound]
         let parts = position.split(separator: "/")
-        guard let index = Int(parts[0]) else { return }
-        let total = parts.count > 1 ? Int(parts[1]) : nil
+        guard let first = parts.first, let index = Int(first), (0..<1_000_000).contains(index) else { return }
+        let total = parts.count > 1 ? Int(parts[1]).flatMap { (0..<1_000_000).contains($0) ? $0 : nil } : nil
         if index == 1, let legacy, !legacy.order.isEmpty, !legacy.isFinished { finishLegacy(.unfinished, time: time) }
         let build = legacyBuild(time: time)
         build.touch(time)
@@ -768,7 +771,12 @@ final class DockerBuildParser {
         build.touch(time)
         if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
         open.append(build)
-        if key == nil, builder == .buildkit { unkeyed.append(build) }
+        if key == nil, builder == .buildkit {
+            // More builds at once than any deploy runs: the one quiet longest is over (its end is not in the log),
+            // which keeps the attribution's work per line bounded.
+            if unkeyed.count >= Self.maxParallel, let quiet = unkeyed.min(by: { $0.lastLine < $1.lastLine }) { close(quiet) }
+            unkeyed.append(build)
+        }
         return build
     }
 

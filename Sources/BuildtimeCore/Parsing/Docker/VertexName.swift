@@ -39,8 +39,10 @@ final class VertexName: Equatable {
             rest = rest[rest.index(after: close)...].drop { $0 == " " }
             let words = inside.split(separator: " ")
             if words.count >= 2 || (words.count == 1 && !words[0].contains("/")) { firstWord = words.first.map(String.init) }
+            // A Dockerfile has not a million steps: a larger `[k/N]` is no step position, and would overflow sums.
             if let last = words.last, let slash = last.firstIndex(of: "/"), let index = Int(last[..<slash]),
-               let total = Int(last[last.index(after: slash)...]) ?? (last.hasSuffix("/?") ? 0 : nil) {
+               let total = Int(last[last.index(after: slash)...]) ?? (last.hasSuffix("/?") ? 0 : nil),
+               (0..<1_000_000).contains(index), (0..<1_000_000).contains(total) {
                 // `k/?` is the legacy builder's pre-2017 `Step k :`, which gave no total.
                 self.index = index
                 self.total = total == 0 ? nil : total
