@@ -113,7 +113,12 @@ public final class LogAnalyzer: LogLineConsumer {
         return (images, kept)
     }
 
-    private static func isImage(_ build: BuildState) -> Bool { !build.order.isEmpty || build.name != nil || !build.errorLines.isEmpty }
+    /// Whether a build made an image: it has steps, a name or errors, and is not only buildx's setup
+    /// (`[internal] booting buildkit`, `load local bake definitions`).
+    private static func isImage(_ build: BuildState) -> Bool {
+        if build.name != nil || !build.errorLines.isEmpty { return true }
+        return build.order.contains { !$0.name.isSetup }
+    }
 
     /// The summary, once all lines are consumed.
     public func summary(reading: LogReader.Outcome) -> LogSummary {

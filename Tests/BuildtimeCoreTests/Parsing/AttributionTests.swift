@@ -247,3 +247,34 @@ import Testing
         #expect(DurationFormat.string(3725) == "1h02m")
     }
 }
+
+/// Blocks that are no image build: buildx's setup before a build, and what a build prints after its export.
+@Suite struct NonImageBlockTests {
+    @Test func setupAndTrailingBlocksMakeNoImage() throws {
+        let trace = try BuildAttributionTrace(lines: [
+            ("#1 [internal] booting buildkit", nil),
+            ("#1 pulling image moby/buildkit:buildx-stable-1 2.1s done", nil),
+            ("#1 DONE 3.2s", nil),
+            ("#0 building with \"builder0\" instance using docker-container driver", nil),
+            ("#1 [internal] load build definition from Dockerfile", nil),
+            ("#1 DONE 0.0s", nil),
+            ("#2 [1/2] FROM docker.io/library/python:3.11-slim", nil),
+            ("#2 CACHED", nil),
+            ("#3 [2/2] COPY . .", nil),
+            ("#3 DONE 0.3s", nil),
+            ("#4 exporting to image", nil),
+            ("#4 naming to docker.io/library/app:1 done", nil),
+            ("#4 DONE 0.1s", nil),
+            ("#5 exporting cache to registry", nil),
+            ("#5 preparing build cache for export 1.2s done", nil),
+            ("#5 DONE 1.2s", nil),
+            ("#6 resolving provenance for metadata file", nil),
+            ("#6 DONE 0.0s", nil),
+        ])
+        #expect(trace.images.map(\.name) == ["app"])
+        let app = try #require(trace.images.first)
+        #expect(app.steps.map(\.instruction).suffix(2) == ["exporting cache to registry", "resolving provenance for metadata file"])
+        #expect(app.dockerfileSteps.map(\.status) == [.done])
+        #expect(app.outcome == .succeeded)
+    }
+}

@@ -31,6 +31,16 @@ final class DockerBuildParser {
     private var sawBuildStart = false
     /// `docker build -f ... -t ...` command lines the log shows (a shell trace, a script's echo), in order.
     private(set) var commands: [BuildCommand] = []
+    /// The unprefixed BuildKit build closed last: blocks printed after an export are its.
+    private var lastClosed: BuildState?
+
+    /// Opens a finished build again for a block it prints after its export.
+    private func reopen(_ build: BuildState) {
+        guard !open.contains(where: { $0 === build }) else { return }
+        open.append(build)
+        unkeyed.append(build)
+    }
+
     /// The build of the last BuildKit line: builds print in bursts.
     private var lastBuild: BuildState?
     /// Layer digests shown by any build, with the base image of the vertex that showed each first (bounded).
@@ -230,6 +240,10 @@ final class DockerBuildParser {
         }
         vertex.touch(time)
         build.current = number
+        defer {
+            // A trailing block's end closes its finished build again.
+            if vertex.name.isTrailing, vertex.isTerminal, build.isFinished { close(build) }
+        }
         switch line.kind {
         case .cached:
             set(vertex, .cached, in: build)
@@ -346,6 +360,12 @@ final class DockerBuildParser {
             let build = build(forKey: target, time: time)
             if number >= 0 { targetVertices[number] = build }
             return (build, number >= 0 ? number : build.maxVertex + 1, false)
+        }
+        if let header, header.isTrailing, number >= 0, let last = lastClosed, last.maxVertex == number - 1,
+           !unkeyed.contains(where: { $0.maxVertex == number - 1 }) {
+            // A block printed after the build's export (`exporting cache`): that build's, open again until it ends.
+            reopen(last)
+            return (last, number, false)
         }
         let candidates = unkeyed
         attributedLines += 1
@@ -781,6 +801,7 @@ final class DockerBuildParser {
     }
 
     private func close(_ build: BuildState) {
+        if build.key == nil, build.builder == .buildkit { lastClosed = build }
         open.removeAll { $0 === build }
         unkeyed.removeAll { $0 === build }
         if clear?.build === build { clear = nil }

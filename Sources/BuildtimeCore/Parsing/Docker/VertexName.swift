@@ -26,6 +26,11 @@ final class VertexName: Equatable {
     private(set) var fromImage: String?
     /// The step's position in its Dockerfile (stage and index) as one number, when it is a step.
     private(set) var position: Int?
+    /// A block that is no image build of its own: buildx's setup (`[internal] booting buildkit`, `[internal] load
+    /// local bake definitions`).
+    private(set) var isSetup = false
+    /// A block a build prints after its export (`exporting cache ...`, `resolving provenance for metadata file`).
+    private(set) var isTrailing = false
 
     static func == (a: VertexName, b: VertexName) -> Bool {
         a === b || a.prefix == b.prefix && a.firstWord == b.firstWord && a.isInternal == b.isInternal && a.index == b.index
@@ -77,6 +82,8 @@ final class VertexName: Equatable {
             kind = .other
         }
         isExport = kind == .export && instruction.hasPrefix("exporting to")
+        isSetup = instruction == "booting buildkit" || instruction == "load local bake definitions"
+        isTrailing = instruction.hasPrefix("exporting cache") || instruction.hasPrefix("resolving provenance for metadata file")
         if let index { position = (prefix ?? "").hashValue &* 31 &+ index }
         if isInternal || kind == .internal {
             if instruction.hasPrefix("load metadata for ") {
@@ -99,5 +106,6 @@ final class VertexName: Equatable {
 
     private static let headerPrefixes: [[UInt8]] = [
         "exporting to ", "exporting cache", "resolve image config", "importing cache manifest", "copy /context", "merging",
+        "resolving provenance for metadata file",
     ].map { Array($0.utf8) }
 }
