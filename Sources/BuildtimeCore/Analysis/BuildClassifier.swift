@@ -31,7 +31,8 @@ struct BuildClassifier {
         var image = ImageBuild(
             name: state.name, tag: state.tag, builder: state.builder, attribution: state.ambiguousLines > 0 ? .inferred : .exact,
             ambiguousLines: state.ambiguousLines, startOffset: difference(state.firstTime, origin),
-            duration: difference(state.lastTime, state.firstTime), outcome: state.outcome, basePulled: state.basePulled,
+            duration: difference(state.lastTime, state.firstTime), outcome: state.outcome,
+            basePulled: state.basePulled ? true : state.order.contains { $0.kind == .from } ? false : nil,
             dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: state.errorLines, exitCode: state.exitCode)
         let dependencyOutput = image.dependencyStep.map { state.order[$0].dependencyOutput } ?? []
         image.classification = classify(image, dependencyOutput: dependencyOutput)
@@ -79,7 +80,7 @@ struct BuildClassifier {
         let ran = steps.filter(\.ran)
         let unseen = steps.count - cached.count - ran.count
         var evidence = ["\(label)\(cached.count)/\(steps.count) steps cached" + (unseen > 0 ? ", \(unseen) with no outcome in the log" : "")]
-        if image.basePulled { evidence.append("base image pulled") }
+        if image.basePulled == true { evidence.append("base image pulled") }
         var confidence: Confidence = image.attribution == .exact && unseen == 0 && image.outcome != .unfinished ? .high : .medium
         if image.attribution == .inferred { evidence.append("\(image.ambiguousLines) lines shared with parallel builds") }
 
@@ -94,12 +95,12 @@ struct BuildClassifier {
             if unseen > 0 { confidence = .medium }
             runClass = .noChange
         } else if cached.isEmpty {
-            if let partial, !image.basePulled {
+            if let partial, image.basePulled != true {
                 return .unknown("\(label)nothing cached among the steps shown, but \(partial)")
             }
             runClass = .cold
-            if !image.basePulled {
-                evidence.append("nothing cached, though the base image was already there")
+            if image.basePulled != true {
+                evidence.append(image.basePulled == false ? "nothing cached, though the base image was already there" : "the base image's pull is not in the log")
                 confidence = min(confidence, .medium)
             }
         } else if let index = image.dependencyStep, image.steps[index].ran || image.steps[index].status == .cached {

@@ -14,8 +14,9 @@ public struct ImageBuild: Sendable, Equatable, Codable {
     /// Seconds from this build's first to last line; nil without timestamps.
     public var duration: Double?
     public var outcome: BuildOutcome
-    /// Whether base-image layers were downloaded (BuildKit layer progress, legacy `Pull complete`).
-    public var basePulled: Bool
+    /// Whether base-image layers were downloaded (BuildKit layer progress, legacy `Pull complete`); nil when the log
+    /// does not show the `FROM` step (an excerpt), so it cannot tell.
+    public var basePulled: Bool?
     /// Index into `steps` of the dependency-install step (uv/pip), if the Dockerfile has one.
     public var dependencyStep: Int?
     public var steps: [BuildStep]
@@ -26,7 +27,7 @@ public struct ImageBuild: Sendable, Equatable, Codable {
     public var classification: Classification
 
     public init(name: String? = nil, tag: String? = nil, builder: BuilderKind, attribution: Attribution = .exact, ambiguousLines: Int = 0,
-                startOffset: Double? = nil, duration: Double? = nil, outcome: BuildOutcome = .unfinished, basePulled: Bool = false,
+                startOffset: Double? = nil, duration: Double? = nil, outcome: BuildOutcome = .unfinished, basePulled: Bool? = false,
                 dependencyStep: Int? = nil, steps: [BuildStep] = [], errorLines: [String] = [], exitCode: Int? = nil,
                 classification: Classification = .unknown("not classified")) {
         self.name = name

@@ -78,6 +78,7 @@ final class JSONEntryLogDecoder: LogDecoder {
     private func entry(_ object: UnsafeBufferPointer<UInt8>, line: Int) throws {
         var data: [UInt8]?
         var time: Double?
+        var implausibleTime = false
         var position: Int?
         var step: String?
         let isDrone = format == .droneJSON
@@ -98,7 +99,10 @@ final class JSONEntryLogDecoder: LogDecoder {
                 data = text
             case "time":
                 guard case .number(let seconds) = value else { throw LogParseError(line: line, reason: "log entry \"time\" must be a number") }
-                time = seconds
+                // Seconds since the step started: a step of more than 115 days is no step's, and the entry keeps the
+                // time of the one before rather than carry the number into every sum.
+                time = plausibleEntryTime(seconds)
+                implausibleTime = time == nil
             case "line" where !isDrone, "pos" where isDrone:
                 position = value.int
             case "step_id" where !isDrone, "proc" where isDrone:
@@ -115,7 +119,7 @@ final class JSONEntryLogDecoder: LogDecoder {
             throw LogParseError(line: line, reason: "log entry has no \(isDrone ? "\"out\"" : "\"data\"") field")
         }
         // Drone omits `time` when it is 0; Woodpecker always writes it.
-        if isDrone, time == nil { time = 0 }
+        if isDrone, time == nil, !implausibleTime { time = 0 }
         if step != lastStep {
             if lastStep != nil { clock.startStep() }
             lastStep = step
@@ -155,7 +159,7 @@ final class SQLDumpLogDecoder: LogDecoder {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("INSERT INTO"), let values = text.range(of: "log_entries VALUES (") else { return }
         let fields = sqlTuple(text[values.upperBound...])
-        guard fields.count == 7, let time = Double(fields[2]), let position = Int(fields[3]) else {
+        guard fields.count == 7, let rawTime = Double(fields[2]), let position = Int(fields[3]) else {
             failure = LogParseError(line: sourceLine, reason: "log_entries row has \(fields.count) values, expected (id, step_id, time, line, data, created, type)")
             return
         }
@@ -164,7 +168,7 @@ final class SQLDumpLogDecoder: LogDecoder {
             if lastStep != nil { clock.startStep() }
             lastStep = step
         }
-        let stamped = clock.normalize(ParsedStamp(seconds: time, prefixLength: 0, resolution: 1, stepLine: position), base: .relative)
+        let stamped = plausibleEntryTime(rawTime).map { clock.normalize(ParsedStamp(seconds: $0, prefixLength: 0, resolution: 1, stepLine: position), base: .relative) }
         joiner.add(byteaValue(fields[4]), time: stamped, sourceLine: sourceLine, to: assembler, resolution: 1)
     }
 
@@ -212,4 +216,10 @@ final class SQLDumpLogDecoder: LogDecoder {
         }
         return bytes
     }
+}
+
+/// An entry's `time` (seconds since its step started) if a step could have run that long (115 days); a larger,
+/// negative or non-finite one is dropped and the line keeps the time of the line before.
+func plausibleEntryTime(_ seconds: Double) -> Double? {
+    seconds.isFinite && seconds >= 0 && seconds <= 1e7 ? seconds : nil
 }

@@ -88,7 +88,7 @@ public struct HintEngine: Sendable {
         let steps = run.images.flatMap(\.dockerfileSteps)
         var evidence = ["the changed files explain a \(expected.rawValue) run (\(fromChanges.evidence.joined(separator: "; ")))",
                         "the build did \(runClass.rawValue) work: \(steps.filter { !$0.ran }.count) of \(steps.count) steps cached"]
-        if run.images.contains(where: \.basePulled) { evidence.append("the base image was pulled again") }
+        if run.images.contains(where: { $0.basePulled == true }) { evidence.append("the base image was pulled again") }
         return Hint(.cacheLost, title: "unexpected cache miss: the build cache was lost", evidence: evidence,
                     fix: "docker buildx du | tail -3   # was the builder pruned or replaced? Also check DOCKER_BUILDKIT, that FROM pins a digest, and that requirements are copied before the code")
     }

@@ -72,7 +72,7 @@ public struct RunMetrics: Sendable {
                 if step.ran, step.kind != .from { values[.steps(step.kind), default: 0] += seconds }
                 if index == image.dependencyStep, step.ran {
                     values[.dependencyInstall, default: 0] += seconds
-                } else if step.kind == .from, image.basePulled {
+                } else if step.kind == .from, image.basePulled == true {
                     values[.basePull, default: 0] += seconds
                 } else if step.ran {
                     values[.otherSteps, default: 0] += seconds

@@ -24,7 +24,7 @@ public enum ClassificationRenderer {
                 image.builder.rawValue + (image.attribution == .inferred ? "*" : ""),
                 image.classification.label, String(steps.count), String(steps.filter { $0.status == .cached }.count),
                 dependency.map { $0.status == .cached ? "cached" : $0.ran ? "ran" : "not seen" } ?? "—",
-                image.basePulled ? "pulled" : "—",
+                image.basePulled.map { $0 ? "pulled" : "—" } ?? "?",
                 image.startOffset.map { "+" + DurationFormat.string($0) } ?? "—", DurationFormat.string(image.duration),
                 image.outcome.rawValue + (image.exitCode.map { " (exit \($0))" } ?? ""),
             ])

@@ -94,7 +94,7 @@ struct ImageDocument: Encodable {
     var startOffsetSeconds: Double?
     var durationSeconds: Double?
     var outcome: String
-    var basePulled: Bool
+    var basePulled: Bool?
     var dependencyStep: Int?
     var exitCode: Int?
     var errorLines: [String]

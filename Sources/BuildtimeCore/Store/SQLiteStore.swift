@@ -49,9 +49,12 @@ public struct SQLiteStore: RunStore {
             } catch let error as DatabaseError {
                 // Switching a brand-new file to WAL while others do the same can fail at once with "locked", without
                 // waiting for the busy timeout; trying again settles it. A lock that outlasted the timeout is final.
+                // Likewise a file another process is creating can show a table in its schema that a read then does
+                // not find ("no such table", or the schema changed): the next try sees it whole.
                 attempt += 1
                 let failedAtOnce = Date().timeIntervalSince(started) < busyTimeout / 2
-                guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode), failedAtOnce, attempt < 20 else {
+                let schemaInFlux = error.resultCode == .SQLITE_SCHEMA || error.resultCode == .SQLITE_ERROR && (error.message ?? "").hasPrefix("no such table")
+                guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && failedAtOnce || schemaInFlux, attempt < 20 else {
                     throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
                 }
                 usleep(UInt32.random(in: 10_000...60_000))
@@ -172,6 +175,9 @@ public struct SQLiteStore: RunStore {
         }
     }
 
+    /// `base_pulled`: 1, 0, or -1 for unknown (migration 0005).
+    private static func basePulled(_ value: Int) -> Bool? { value < 0 ? nil : value != 0 }
+
     private static func insert(_ image: ImageBuild, position: Int, runID: Int64, db: Database) throws {
         let classification = image.classification
         try db.execute(
@@ -182,7 +188,7 @@ public struct SQLiteStore: RunStore {
                 """,
             arguments: [
                 runID, position, image.name, image.tag, image.builder.rawValue, image.attribution.rawValue, image.ambiguousLines,
-                image.startOffset, image.duration, image.outcome.rawValue, image.basePulled, image.dependencyStep,
+                image.startOffset, image.duration, image.outcome.rawValue, image.basePulled.map { $0 ? 1 : 0 } ?? -1, image.dependencyStep,
                 json(image.errorLines), image.exitCode, classification.runClass?.rawValue, classification.confidence?.rawValue,
                 classification.source?.rawValue, json(classification.evidence),
             ])
@@ -284,7 +290,7 @@ public struct SQLiteStore: RunStore {
                     name: row[2], tag: row[3], builder: BuilderKind(rawValue: row[4]) ?? .buildkit,
                     attribution: Attribution(rawValue: row[5]) ?? .exact, ambiguousLines: row[6],
                     startOffset: row[7], duration: row[8], outcome: BuildOutcome(rawValue: row[9]) ?? .unfinished,
-                    basePulled: row[10], dependencyStep: row[11], steps: steps[runID]?[row[1]] ?? [],
+                    basePulled: Self.basePulled(row[10]), dependencyStep: row[11], steps: steps[runID]?[row[1]] ?? [],
                     errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14)))
             }
             for index in runs.indices {

@@ -86,7 +86,7 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
                 name: image.name, class: image.classification.label, steps: image.dockerfileSteps.count,
                 cached: image.dockerfileSteps.filter { $0.status == .cached }.count,
                 dependency: image.dependencyStep.map { image.steps[$0].status == .cached ? "cached" : "ran" } ?? "none",
-                pulled: image.basePulled, outcome: image.outcome.rawValue, builder: image.builder.rawValue)
+                pulled: image.basePulled == true, outcome: image.outcome.rawValue, builder: image.builder.rawValue)
         }
         let order: (SampleExpectation.ImageFacts, SampleExpectation.ImageFacts) -> Bool = { ($0.name ?? "") < ($1.name ?? "") }
         #expect(facts.sorted(by: order) == expected.images.sorted(by: order))

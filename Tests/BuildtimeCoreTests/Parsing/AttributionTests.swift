@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BuildtimeCore
 
@@ -276,5 +277,24 @@ import Testing
         #expect(app.steps.map(\.instruction).suffix(2) == ["exporting cache to registry", "resolving provenance for metadata file"])
         #expect(app.dockerfileSteps.map(\.status) == [.done])
         #expect(app.outcome == .succeeded)
+    }
+}
+
+/// Woodpecker and Drone entries whose `time` no step could have (issue: `"time": 10000000000000000000` was stored,
+/// then crashed every reader of the database).
+@Suite struct ImplausibleEntryTimeTests {
+    @Test(arguments: ["10000000000000000000", "1e30", "9223372036854775807", "-5"])
+    func anEntryTimeNoStepCouldHaveKeepsThePreviousTime(_ time: String) throws {
+        let lines = ["Building Docker images in parallel...", "✅ All images built and tagged", "✅ All containers deployed successfully"]
+        let entries = lines.enumerated().map { index, line in
+            #"{"id":\#(index),"step_id":1,"time":\#(index == 1 ? time : String(index * 5)),"line":\#(index),"data":"\#(Data(line.utf8).base64EncodedString())","type":0}"#
+        }
+        let file = FileManager.default.temporaryDirectory.appending(path: "buildtime-time-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(("[" + entries.joined(separator: ",") + "]").utf8).write(to: file)
+        let run = try Ingester(configuration: .default).run(fromPath: file.path)
+        #expect(run.totalSeconds == 10)
+        #expect(run.phase(named: "build")?.duration == 0)
+        #expect(run.phase(named: "deploy")?.duration == 10)
     }
 }
