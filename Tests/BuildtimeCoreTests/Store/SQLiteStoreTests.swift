@@ -109,3 +109,37 @@ import Testing
         #expect(runs.allSatisfy { $0.phases.count == 1 })
     }
 }
+
+/// A database written before migration 0005 (base-image pull unknown) opens and reads its builds as before.
+@Suite struct BasePullMigrationTests {
+    @Test func buildsStoredBeforeTheUnknownPullReadTheSame() throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-0005-\(UUID().uuidString)/db.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let images = [ImageBuild(name: "pulled", builder: .buildkit, basePulled: true), ImageBuild(name: "not-pulled", builder: .buildkit, basePulled: false)]
+        let run = Run(fingerprint: "before-0005", source: "x.log", format: .text, metadata: RunMetadata(), startedAt: nil, status: .succeeded,
+                      totalSeconds: 1, lineCount: 1, timeResolution: nil, phases: [], images: images, recordedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        do {
+            let store = try SQLiteStore(path: path)
+            _ = try store.save(run)
+        }
+        // Make the file what a binary before 0005 left: no trigger, no record of the migration, rows holding 0 or 1.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: "DROP TRIGGER image_build_base_pulled_values")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = '0005_base_pull_unknown'")
+                #expect(try Int.fetchAll(db, sql: "SELECT base_pulled FROM image_build ORDER BY position") == [1, 0])
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations().last == "0005_base_pull_unknown")
+        let read = try #require(try store.runs(limit: nil).first)
+        #expect(read.images.map(\.basePulled) == [true, false])
+        // And an unknown pull is kept as unknown.
+        var excerpt = run
+        excerpt.fingerprint = "after-0005"
+        excerpt.images = [ImageBuild(name: "excerpt", builder: .buildkit, basePulled: nil)]
+        _ = try store.save(excerpt)
+        #expect(try store.runs(fingerprintPrefix: "after").first?.images.first?.basePulled == nil)
+    }
+}

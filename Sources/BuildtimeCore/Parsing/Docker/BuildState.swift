@@ -72,15 +72,15 @@ final class BuildState {
         lastTime = time
     }
 
-    /// Adds a vertex the log just named; `sequence` orders declarations across all builds of the log.
+    /// Adds a vertex the log just named.
     @discardableResult
-    func declare(_ vertex: Int, name: String, time: Double?, sequence: Int) -> VertexState {
-        declare(vertex, name: VertexName(name), time: time, sequence: sequence)
+    func declare(_ vertex: Int, name: String, time: Double?) -> VertexState {
+        declare(vertex, name: VertexName(name), time: time)
     }
 
     @discardableResult
-    func declare(_ vertex: Int, name: VertexName, time: Double?, sequence: Int) -> VertexState {
-        let state = VertexState(vertex: vertex, name: name, time: time, sequence: sequence)
+    func declare(_ vertex: Int, name: VertexName, time: Double?) -> VertexState {
+        let state = VertexState(vertex: vertex, name: name, time: time)
         vertices[vertex] = state
         order.append(state)
         maxVertex = max(maxVertex, vertex)
@@ -158,19 +158,15 @@ final class VertexState {
     /// Output lines that show dependency work (`Installed 57 packages`, `Successfully installed ...`), a few.
     var dependencyOutput: [String] = []
 
-    /// Order of declaration across all builds: the vertex opened first is the one a shared line most likely ends.
-    let sequence: Int
-
     /// What the hot path asks of the name, kept apart from it (reading `name` copies its strings).
     private(set) var kind: StepKind
     private(set) var isStep: Bool
 
-    init(vertex: Int, name: VertexName, time: Double?, sequence: Int) {
+    init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
         self.name = name
         kind = name.kind
         isStep = name.index != nil
-        self.sequence = sequence
         firstTime = time
         lastTime = time
     }
@@ -188,8 +184,6 @@ final class VertexState {
         }
     }
 
-    /// When its header was last displayed.
-    var shownAt: Double?
     /// Hashes of its latest output texts, a ring of 16.
     private var recentTexts = [UInt64](repeating: 0, count: 16)
     private var nextText = 0

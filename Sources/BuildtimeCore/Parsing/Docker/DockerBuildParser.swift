@@ -219,10 +219,7 @@ final class DockerBuildParser {
         let vertex: VertexState
         if let existing = build.vertices[number] {
             vertex = existing
-            if header != nil {
-                existing.awaitsReprint = false
-                existing.shownAt = time
-            }
+            if header != nil { existing.awaitsReprint = false }
             if header != nil, existing.isTerminal {
                 // BuildKit restarted the vertex (the build context does this): a new end follows.
                 existing.reopenedAt = time
@@ -232,7 +229,6 @@ final class DockerBuildParser {
             }
         } else {
             vertex = declare(number, name: header ?? VertexName(""), hash: headerHash, in: build, time: time)
-            vertex.shownAt = time
             if header != nil, case .text = line.kind {
                 build.current = number
                 return
@@ -293,7 +289,7 @@ final class DockerBuildParser {
     /// Declares a vertex the log just named, with what the attribution needs to know of it.
     private func declare(_ number: Int, name: VertexName, hash: UInt64, in build: BuildState, time: Double?) -> VertexState {
         declarations += 1
-        let vertex = build.declare(number, name: name, time: time, sequence: declarations)
+        let vertex = build.declare(number, name: name, time: time)
         vertex.nameHash = hash
         build.names.insert(hash)
         build.shape = (build.shape ^ hash) &* 0x100_0000_01B3
@@ -570,7 +566,7 @@ final class DockerBuildParser {
                 running.status = .failed
             } else {
                 declarations += 1
-                let vertex = build.declare(-declarations, name: String(name), time: time, sequence: declarations)
+                let vertex = build.declare(-declarations, name: String(name), time: time)
                 vertex.status = .failed
             }
         }
@@ -612,7 +608,7 @@ final class DockerBuildParser {
         settleLegacyStep(time: time)
         let instruction = String(body[colon.upperBound...])
         declarations += 1
-        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time, sequence: declarations)
+        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time)
     }
 
     /// ` ---> Using cache`, ` ---> Running in 3dc066a280c0`, ` ---> ee19a1cc5aa4`.
@@ -688,7 +684,7 @@ final class DockerBuildParser {
         }()
         build.touch(time)
         declarations += 1
-        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time, sequence: declarations)
+        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time)
         vertex.status = status
         vertex.duration = duration
         if status == .failed {
@@ -713,7 +709,7 @@ final class DockerBuildParser {
                 state = known
             } else {
                 declarations += 1
-                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time, sequence: declarations)
+                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time)
                 rawVertices[digest] = state
             }
             let started = (vertex["started"] as? String).flatMap(Self.parseRFC3339)
