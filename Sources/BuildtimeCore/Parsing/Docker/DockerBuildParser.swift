@@ -381,7 +381,7 @@ final class DockerBuildParser {
         if number >= 0, let only = onlyPossibleOwner(of: number, header: header, hash: hash, kind: line.kind, among: candidates) {
             // Hard facts leave one build: the weighing would only confirm it.
             clear = header == nil ? (only, number) : nil
-            recentEnds.removeAll { ends in ends.contains { $0.fromVertex.vertex == number && $0.from === only || $0.toVertex.vertex == number && $0.to === only } }
+            if let vertex = only.vertices[number] { settleEnds(touching: vertex) }
             lastTime = time
             return (only, number, false)
         }
@@ -408,29 +408,8 @@ final class DockerBuildParser {
             reconsiderEnds(for: attributed, among: candidates, tolerance: tolerance, choice: &choice)
         }
         if choice.isClear, header == nil { clear = (choice.build, choice.number) }
-        // An end line stays movable until one of its vertices gets another line.
-        if let vertex = choice.build.vertices[choice.number] {
-            recentEnds.removeAll { ends in ends.contains { $0.fromVertex === vertex || $0.toVertex === vertex } }
-        }
-        if header == nil, !choice.alternatives.isEmpty, let from = choice.build.vertices[choice.number], !from.isTerminal {
-            switch line.kind {
-            case .done, .cached:
-                var status = StepStatus.cached, duration: Double?
-                if case .done(let seconds) = line.kind { status = .done; duration = seconds }
-                let ends = choice.alternatives.compactMap { alternative -> MovableEnd? in
-                    guard let to = alternative.build.vertices[alternative.number], !to.isTerminal else { return nil }
-                    return MovableEnd(time: time, line: attributedLines, extra: alternative.extra, ambiguous: choice.ambiguous, status: status, duration: duration,
-                                      from: choice.build, fromVertex: from, to: alternative.build, toVertex: to, fromStatus: from.status,
-                                      fromDuration: from.duration, fromCurrent: choice.build.current, toStatus: to.status, toDuration: to.duration,
-                                      toCurrent: alternative.build.current, traceIndex: trace?.count ?? 0)
-                }
-                if !ends.isEmpty {
-                    recentEnds.append(ends)
-                    if recentEnds.count > 4 { recentEnds.removeFirst() }
-                }
-            default: break
-            }
-        }
+        if let vertex = choice.build.vertices[choice.number] { settleEnds(touching: vertex) }
+        if header == nil, isEnd { rememberEnd(line.kind, time: time, choice: choice) }
         if header != nil, choice.cost >= BuildKitAttribution.Cost.outOfOrder, number >= 0, number <= 2 || !sawBuildStart && choice.cost >= BuildKitAttribution.Cost.renamed {
             // A build that did not announce itself (BuildKit before 0.12 prints no `#0 building with`) starts at #1.
             if number <= 2 || candidates.allSatisfy({ $0.vertices[number] != nil }) {
@@ -445,7 +424,29 @@ final class DockerBuildParser {
         return (choice.build, choice.number, choice.ambiguous)
     }
 
-    /// An end line given to one build when another was as likely, kept until the next line tells.
+    /// An end line stays movable until one of its vertices gets another line (or 12 lines pass).
+    private func settleEnds(touching vertex: VertexState) {
+        recentEnds.removeAll { ends in ends.contains { $0.fromVertex === vertex || $0.toVertex === vertex } }
+    }
+
+    /// Keeps an end line whose next best builds were not far behind, to move it if a line soon after fits nowhere.
+    private func rememberEnd(_ kind: BuildKitLine.Kind, time: Double?, choice: BuildKitAttribution.Choice) {
+        guard !choice.alternatives.isEmpty, let from = choice.build.vertices[choice.number], !from.isTerminal else { return }
+        var status = StepStatus.cached, duration: Double?
+        if case .done(let seconds) = kind { status = .done; duration = seconds }
+        let ends = choice.alternatives.compactMap { alternative -> MovableEnd? in
+            guard let to = alternative.build.vertices[alternative.number], !to.isTerminal else { return nil }
+            return MovableEnd(time: time, line: attributedLines, extra: alternative.extra, ambiguous: choice.ambiguous, status: status,
+                              duration: duration, from: choice.build, fromVertex: from, to: alternative.build, toVertex: to,
+                              fromStatus: from.status, fromDuration: from.duration, fromCurrent: choice.build.current,
+                              toStatus: to.status, toDuration: to.duration, toCurrent: alternative.build.current, traceIndex: trace?.count ?? 0)
+        }
+        guard !ends.isEmpty else { return }
+        recentEnds.append(ends)
+        if recentEnds.count > 4 { recentEnds.removeFirst() }
+    }
+
+    /// An end line given to one build when another was nearly as likely, kept until a later line tells.
     private struct MovableEnd {
         var time: Double?
         /// Which attributed line it was (see `attributedLines`).
