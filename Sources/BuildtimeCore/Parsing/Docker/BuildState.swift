@@ -184,8 +184,8 @@ final class VertexState {
         }
     }
 
-    /// Hashes of its latest output texts, a ring of 16.
-    private var recentTexts = [UInt64](repeating: 0, count: 16)
+    /// Hashes of its latest output texts, a ring of 16 (empty for the many vertices that print nothing).
+    private var recentTexts: [UInt64] = []
     private var nextText = 0
 
     /// Whether it printed this text lately.
@@ -193,8 +193,12 @@ final class VertexState {
 
     /// Notes a text it printed.
     func remember(_ text: UInt64) {
-        recentTexts[nextText] = text
-        nextText = (nextText + 1) & 15
+        if recentTexts.count < 16 {
+            recentTexts.append(text)
+        } else {
+            recentTexts[nextText] = text
+            nextText = (nextText + 1) & 15
+        }
     }
 
     /// Takes a start time that a timed line implies; the earliest is the closest (lines are written after the fact).
