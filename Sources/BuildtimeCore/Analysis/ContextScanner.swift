@@ -2,7 +2,8 @@ import CByteSearch
 
 /// Reads the machine's state where a pipeline printed it, so an ingested run gets the context `record` measures:
 /// a `docker system df` table, `df -P` (or `df -h`, `df -k`) output, `uptime`'s load average, `docker info`'s
-/// ` CPUs: 4` and ` Docker Root Dir: /var/lib/docker`. The first of each is the start; a second `df` or load, the end.
+/// ` CPUs: 4` and ` Docker Root Dir: /var/lib/docker`, the build cache's size from `docker system df -v` or `docker
+/// buildx du`. The first of each is the start; a second `df` or load, the end.
 final class ContextScanner {
     private var dockerTable: [String] = []
     private var inDockerTable = false
@@ -12,6 +13,12 @@ final class ContextScanner {
     private var loads: [(Double, Double, Double)] = []
     private var cores: Int?
     private var dockerRoot: String?
+    /// The build cache from `docker system df -v` (`Build cache usage: 239B`) or `docker buildx du` (its
+    /// `Reclaimable:` and `Total:` lines, after its `ID  RECLAIMABLE  SIZE  LAST ACCESSED` header).
+    private var cacheUsage: Double?
+    private var buildxTotal: Double?
+    private var buildxReclaimable: Double?
+    private var inBuildxDu = false
 
     private static let loadAverage = Array("load average".utf8)
 
@@ -26,6 +33,16 @@ final class ContextScanner {
         case UInt8(ascii: "T") where text.starts(with: Array("TYPE ".utf8)):
             inDockerTable = true
             return
+        case UInt8(ascii: "T") where inBuildxDu && text.starts(with: Array("Total:".utf8)):
+            buildxTotal = buildxTotal ?? DockerDiskUsage.bytes(String(text.string.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+        case UInt8(ascii: "R") where inBuildxDu && text.starts(with: Array("Reclaimable:".utf8)):
+            buildxReclaimable = buildxReclaimable ?? DockerDiskUsage.bytes(String(text.string.dropFirst(12)).trimmingCharacters(in: .whitespaces))
+        case UInt8(ascii: "I") where text.starts(with: Array("ID".utf8)) && text.count < 120:
+            let header = text.string
+            if header.contains("RECLAIMABLE"), header.contains("LAST ACCESSED") { inBuildxDu = true; return }
+            if inDockerTable, dockerTable.count < 8 { dockerTable.append(header); return }
+        case UInt8(ascii: "B") where !inDockerTable && text.starts(with: Array("Build cache usage:".utf8)):
+            cacheUsage = cacheUsage ?? DockerDiskUsage.bytes(String(text.string.dropFirst(18)).trimmingCharacters(in: .whitespaces))
         case UInt8(ascii: "I"), UInt8(ascii: "C"), UInt8(ascii: "L"), UInt8(ascii: "B"):
             if inDockerTable, dockerTable.count < 8 { dockerTable.append(text.string); return }
             if first == UInt8(ascii: "C") { readSpaced(text) }
@@ -91,7 +108,13 @@ final class ContextScanner {
 
     /// What was found; nil when the log printed none of it.
     func context() -> RunContext? {
-        let docker = dockerTable.isEmpty ? nil : DockerDiskUsage.parse("TYPE\n" + dockerTable.joined(separator: "\n"))
+        var docker = dockerTable.isEmpty ? nil : DockerDiskUsage.parse("TYPE\n" + dockerTable.joined(separator: "\n"))
+        if docker?.buildCache == nil, let size = buildxTotal ?? cacheUsage {
+            // The summary table had no build cache row (or was not printed): `buildx du` or `df -v` tells it.
+            var usage = docker ?? DockerDiskUsage()
+            usage.buildCache = DockerDiskUsage.Entry(total: nil, active: nil, size: size, reclaimable: buildxTotal != nil ? buildxReclaimable : nil)
+            docker = usage
+        }
         let snapshot = { (index: Int) -> MachineSnapshot? in
             guard index < max(self.disks.count, self.loads.count) else { return nil }
             var snapshot = MachineSnapshot(cores: self.cores ?? 0)

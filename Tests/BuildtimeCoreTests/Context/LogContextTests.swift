@@ -61,4 +61,24 @@ import Testing
         noCores.start?.cores = 0
         #expect(!HintEngine().machine(noCores).map(\.kind).contains(.cpuContention))
     }
+
+    @Test func theBuildCacheFromBuildxDuAndSystemDfVerbose() throws {
+        // `docker buildx du` (tab-separated, `*` after shared ids), with its closing totals.
+        let du = try #require(try Self.context([
+            "+ docker buildx du",
+            "ID\t\t\t\t\t\tRECLAIMABLE\tSIZE\t\tLAST ACCESSED",
+            "yl2k2g6qw9q2rti15rl1mkegs*              \ttrue \t\t14.77MB   \t4 days ago",
+            "Shared:\t\t1.2GB",
+            "Private:\t4.5GB",
+            "Reclaimable:\t5.7GB",
+            "Total:\t\t5.9GB",
+        ]))
+        #expect(du.docker?.buildCache?.size == 5.9e9)
+        #expect(du.docker?.buildCache?.reclaimable == 5.7e9)
+        // `docker system df -v` without its summary table: the section's head gives the size.
+        let verbose = try #require(try Self.context(["Build cache usage: 239B", "", "CACHE ID       CACHE TYPE     SIZE      CREATED         LAST USED"]))
+        #expect(verbose.docker?.buildCache?.size == 239)
+        // A `Total:` line of some other tool is no build cache.
+        #expect(try Self.context(["Total: 12GB"]) == nil)
+    }
 }
