@@ -144,4 +144,13 @@ import Testing
         #expect(CommandExit.signaled(15).status == 143)
         #expect(CommandExit.parse(footer: "[buildtime] record: ./deploy.sh") == nil)
     }
+
+    @Test func aStampOnItsOwnLineTimesTheLineAfterIt() throws {
+        // Some CI exports write each stamp on a line of its own, before the line it stamps.
+        let (outcome, lines) = try read("2026-11-02T09:00:00.000Z\nBuilding Docker images in parallel...\n2026-11-02T09:00:12.500Z\n#1 DONE 0.0s\n")
+        #expect(outcome.timestampStyle == .iso8601)
+        let start = try #require(lines.lines.first { $0.text == "Building Docker images in parallel..." }?.time)
+        let later = try #require(lines.lines.first { $0.text == "#1 DONE 0.0s" }?.time)
+        #expect(later - start == 12.5)
+    }
 }
