@@ -1,45 +1,29 @@
-import CByteSearch
 import Foundation
 
-/// Finds the Docker builds inside a log: BuildKit plain progress (also interleaved from parallel builds, with stream
-/// prefixes, or bake/compose targets), BuildKit TTY output, BuildKit rawjson lines, and the legacy builder.
+/// Finds the Docker builds inside a log. It hands each line to the reader of its output format — BuildKit plain
+/// progress here (also interleaved from parallel builds, with stream prefixes, or bake/compose targets; which build
+/// an unprefixed line belongs to is `BuildKitAttribution`'s to choose), `TTYProgressReader`, `RawJSONProgressReader`,
+/// `LegacyBuilderReader` — and reads the failure summaries and `docker build` command lines any of them may print.
 /// Works on the bytes of each line; strings are made only for the few lines that name something.
 final class DockerBuildParser {
-    /// At most this many unprefixed BuildKit builds are open at once.
-    static let maxParallel = 16
-    /// Builds beyond this many are counted, not kept, so memory stays bounded on huge logs.
-    static let maxBuilds = 256
+    /// The builds found so far, shared by the readers of each output format.
+    private let registry = BuildRegistry()
+    private lazy var legacy = LegacyBuilderReader(registry: registry)
+    private lazy var tty = TTYProgressReader(registry: registry)
+    private lazy var rawJSON = RawJSONProgressReader(registry: registry)
 
-    private(set) var builds: [BuildState] = []
-    private(set) var droppedBuilds = 0
-    private var open: [BuildState] = []
-    /// The open BuildKit plain-progress builds without a stream prefix or target: those the attribution chooses among.
-    private var unkeyed: [BuildState] = []
-    private var byKey: [String: BuildState] = [:]
+    var builds: [BuildState] { registry.builds }
+    var droppedBuilds: Int { registry.droppedBuilds }
+
     /// Bake/compose targets: vertex names prefixed with them (`[api 2/5]`) belong to that target's build.
     private var targets: Set<String> = []
     /// Bake/compose share one numbering across targets.
     private var targetVertices: [Int: BuildState] = [:]
-    private var lastFailed: BuildState?
     private var inErrorTail = false
-    private var legacy: BuildState?
-    /// The legacy build that just printed `Successfully built`; `Successfully tagged` follows it.
-    private var finishedLegacy: BuildState?
-    private var legacyStep: VertexState?
-    private var rawVertices: [String: VertexState] = [:]
     private var declarations = 0
     private var sawBuildStart = false
     /// `docker build -f ... -t ...` command lines the log shows (a shell trace, a script's echo), in order.
     private(set) var commands: [BuildCommand] = []
-    /// The unprefixed BuildKit build closed last: blocks printed after an export are its.
-    private var lastClosed: BuildState?
-
-    /// Opens a finished build again for a block it prints after its export.
-    private func reopen(_ build: BuildState) {
-        guard !open.contains(where: { $0 === build }) else { return }
-        open.append(build)
-        unkeyed.append(build)
-    }
 
     /// The build of the last BuildKit line: builds print in bursts.
     private var lastBuild: BuildState?
@@ -115,29 +99,29 @@ final class DockerBuildParser {
         }
         switch first {
         case UInt8(ascii: " "):
-            if text.starts(with: Prefix.legacyArrow) { handleLegacyArrow(text, time: line.time) }
-            else if text.starts(with: Prefix.ttyStep) { handleTTY(UnsafeBufferPointer(rebasing: text[4...]), time: line.time) }
+            if text.starts(with: Prefix.legacyArrow) { legacy.arrow(text, time: line.time, errorTail: inErrorTail ? errorBuild(time: line.time) : nil) }
+            else if text.starts(with: Prefix.ttyStep) { tty.read(UnsafeBufferPointer(rebasing: text[4...]), time: line.time) }
             else if text.starts(with: Prefix.failingStep) { startErrorTail(failingStep: text.string, time: line.time) }
             else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
-            else if let step = legacyStep, step.status == .running { noteDependencyOutput(text, in: step, time: line.time) }
+            else { legacy.output(text) }
         case UInt8(ascii: "S"):
-            if text.starts(with: Prefix.step) { handleLegacyStep(text.string, time: line.time) }
-            else if text.starts(with: Prefix.successfullyBuilt) { finishLegacy(.succeeded, time: line.time) }
-            else if text.starts(with: Prefix.successfullyTagged) { (legacy ?? finishedLegacy ?? legacyBuild(time: line.time)).name(fromReference: Substring(text.string.dropFirst(20))) }
-            else if text.starts(with: Prefix.downloadedNewerImage) { legacyBuild(time: line.time).basePulled = true }
-            else if text.starts(with: Prefix.sendingContext) { legacyBuild(time: line.time).touch(line.time) }
+            if text.starts(with: Prefix.step) { legacy.step(text.string, time: line.time) }
+            else if text.starts(with: Prefix.successfullyBuilt) { legacy.finish(.succeeded, time: line.time) }
+            else if text.starts(with: Prefix.successfullyTagged) { legacy.tagged(Substring(text.string.dropFirst(20)), time: line.time) }
+            else if text.starts(with: Prefix.downloadedNewerImage) { legacy.build(time: line.time).basePulled = true }
+            else if text.starts(with: Prefix.sendingContext) { legacy.build(time: line.time).touch(line.time) }
             else { otherLine(text, time: line.time) }
         case UInt8(ascii: "-"):
             if text.allSatisfy({ $0 == UInt8(ascii: "-") }), text.count >= 6 {
                 // BuildKit's failure summary is framed by `------`; only a build that is running or failed has one.
-                if text.count == 6, lastFailed != nil || !open.isEmpty { inErrorTail = true }
+                if text.count == 6, registry.lastFailed != nil || !registry.open.isEmpty { inErrorTail = true }
                 else if inErrorTail { errorBuild(time: line.time).addError(text.string) }
             } else { otherLine(text, time: line.time) }
         case UInt8(ascii: "D"):
-            if text.starts(with: Prefix.legacyDeprecation) { legacyBuild(time: line.time).touch(line.time) } else { otherLine(text, time: line.time) }
+            if text.starts(with: Prefix.legacyDeprecation) { legacy.build(time: line.time).touch(line.time) } else { otherLine(text, time: line.time) }
         case UInt8(ascii: "{"):
             if text.starts(with: Prefix.rawVertexes) || text.starts(with: Prefix.rawStatuses) || text.starts(with: Prefix.rawLogs) {
-                handleRawJSON(text, time: line.time)
+                rawJSON.read(text, time: line.time)
             } else { otherLine(text, time: line.time) }
         default:
             otherLine(text, time: line.time)
@@ -157,29 +141,19 @@ final class DockerBuildParser {
                 failing.status = .failed
                 failing.nameFromFailure(message)
             }
-            close(build)
+            registry.close(build)
             inErrorTail = false
             return
         }
         if text.starts(with: Prefix.theCommand), let code = Self.exitCode(in: text.string, after: "returned a non-zero code: ") {
-            let build = legacyBuild(time: time)
-            build.addError(text.string)
-            build.exitCode = code
-            legacyStep?.status = .failed
-            finishLegacy(.failed, time: time)
+            legacy.failed(message: text.string, exitCode: code, time: time)
             return
         }
         if inErrorTail {
             errorBuild(time: time).addError(text.string)
             return
         }
-        if legacy != nil || legacyStep != nil {
-            if Self.contains(text, Prefix.pullComplete) || Self.contains(text, Prefix.pullingFrom) || Self.contains(text, Prefix.downloadComplete) {
-                legacyBuild(time: time).basePulled = true
-            } else if let step = legacyStep, step.status == .running {
-                noteDependencyOutput(text, in: step, time: time)
-            }
-        }
+        legacy.other(text, time: time)
     }
 
     // MARK: - BuildKit plain progress
@@ -188,7 +162,7 @@ final class DockerBuildParser {
         if let time, time != time.rounded(.down) { finerTimes = true }
         if case .buildStart = line.kind {
             sawBuildStart = true
-            let build = key.map { self.build(forKey: $0, time: time) } ?? startBuild(.buildkit, time: time)
+            let build = key.map { registry.build(forKey: $0, time: time) } ?? registry.start(.buildkit, time: time)
             build.maxVertex = max(build.maxVertex, 0)
             build.announced = true
             build.current = 0
@@ -238,7 +212,7 @@ final class DockerBuildParser {
         build.current = number
         defer {
             // A trailing block's end closes its finished build again.
-            if vertex.name.isTrailing, vertex.isTerminal, build.isFinished { close(build) }
+            if vertex.name.isTrailing, vertex.isTerminal, build.isFinished { registry.close(build) }
         }
         switch line.kind {
         case .cached:
@@ -249,7 +223,7 @@ final class DockerBuildParser {
             if let seconds, let time { vertex.estimateStart(time - seconds) }
             if vertex.kind == .export, build.outcome == .unfinished, vertex.name.isExport {
                 build.outcome = .succeeded
-                close(build)
+                registry.close(build)
             }
         case .error:
             set(vertex, .failed, in: build)
@@ -257,7 +231,7 @@ final class DockerBuildParser {
             let message = line.text.string
             build.addError(message)
             build.exitCode = build.exitCode ?? Self.exitCode(in: message, after: "exit code: ")
-            lastFailed = build
+            registry.lastFailed = build
         case .canceled:
             set(vertex, .canceled, in: build)
             if build.outcome == .unfinished { build.outcome = .canceled }
@@ -268,7 +242,7 @@ final class DockerBuildParser {
                 vertex.lastOutputSeconds = max(vertex.lastOutputSeconds ?? 0, seconds)
                 if let time { vertex.estimateStart(time - seconds) }
             }
-            if vertex.kind == .run { noteDependencyOutput(line.text, in: vertex, time: time) }
+            if vertex.kind == .run { DependencyOutput.note(line.text, in: vertex) }
         case .text:
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
@@ -344,7 +318,7 @@ final class DockerBuildParser {
                            time: Double?) -> (BuildState, Int, Bool) {
         let number = line.vertex
         if let key {
-            let build = build(forKey: key, time: time)
+            let build = registry.build(forKey: key, time: time)
             return (build, number >= 0 ? number : (header != nil ? build.maxVertex + 1 : build.maskedVertex ?? build.current ?? 0), false)
         }
         if number >= 0, let build = targetVertices[number], !build.isFinished {
@@ -353,17 +327,17 @@ final class DockerBuildParser {
         if let header, let target = header.firstWord, target != "internal", target != "auth",
            targets.contains(target) || (header.isInternal && header.prefix == target) {
             targets.insert(target)
-            let build = build(forKey: target, time: time)
+            let build = registry.build(forKey: target, time: time)
             if number >= 0 { targetVertices[number] = build }
             return (build, number >= 0 ? number : build.maxVertex + 1, false)
         }
-        if let header, header.isTrailing, number >= 0, let last = lastClosed, last.maxVertex == number - 1,
-           !unkeyed.contains(where: { $0.maxVertex == number - 1 }) {
+        if let header, header.isTrailing, number >= 0, let last = registry.lastClosed, last.maxVertex == number - 1,
+           !registry.unkeyed.contains(where: { $0.maxVertex == number - 1 }) {
             // A block printed after the build's export (`exporting cache`): that build's, open again until it ends.
-            reopen(last)
+            registry.reopen(last)
             return (last, number, false)
         }
-        let candidates = unkeyed
+        let candidates = registry.unkeyed
         attributedLines += 1
         if let clear, header == nil, number >= 0, number == clear.number {
             // The next line of a vertex whose last line (the line just before) no other build came near: nothing any
@@ -375,7 +349,9 @@ final class DockerBuildParser {
             case .text: reuse = digest == nil
             default: break
             }
-            if reuse, let vertex = clear.build.vertices[number], !vertex.isTerminal { return (clear.build, number, false) }
+            if reuse, let vertex = clear.build.vertices[number], !vertex.isTerminal, registry.unkeyed.contains(where: { $0 === clear.build }) {
+                return (clear.build, number, false)
+            }
         }
         self.clear = nil
         if number >= 0, let only = onlyPossibleOwner(of: number, header: header, hash: hash, kind: line.kind, among: candidates) {
@@ -400,7 +376,7 @@ final class DockerBuildParser {
         }
         guard var choice = BuildKitAttribution.choose(attributed, among: candidates, last: lastBuild, lastTime: lastTime, tolerance: tolerance,
                                                       withAlternatives: isEnd) else {
-            let build = startBuild(.buildkit, time: time)
+            let build = registry.start(.buildkit, time: time)
             return (build, number >= 0 ? number : 1, false)
         }
         recentEnds.removeAll { $0.first.map { attributedLines - $0.line > 12 } ?? true }
@@ -413,7 +389,7 @@ final class DockerBuildParser {
         if header != nil, choice.cost >= BuildKitAttribution.Cost.outOfOrder, number >= 0, number <= 2 || !sawBuildStart && choice.cost >= BuildKitAttribution.Cost.renamed {
             // A build that did not announce itself (BuildKit before 0.12 prints no `#0 building with`) starts at #1.
             if number <= 2 || candidates.allSatisfy({ $0.vertices[number] != nil }) {
-                return (startBuild(.buildkit, time: time), number, false)
+                return (registry.start(.buildkit, time: time), number, false)
             }
         }
         if header == nil, choice.cost >= BuildKitAttribution.Cost.impossible {
@@ -575,169 +551,10 @@ final class DockerBuildParser {
 
     /// The build an unprefixed failure line belongs to: the one that failed last, else the newest open one.
     private func errorBuild(time: Double?) -> BuildState {
-        if let lastFailed, inErrorTail || open.contains(where: { $0 === lastFailed }) { return lastFailed }
-        if let build = open.last(where: { $0.outcome != .succeeded }) {
-            lastFailed = build
-            return build
-        }
-        let build = startBuild(.buildkit, time: time)
-        lastFailed = build
+        if let failed = registry.lastFailed, inErrorTail || registry.open.contains(where: { $0 === failed }) { return failed }
+        let build = registry.open.last(where: { $0.outcome != .succeeded }) ?? registry.start(.buildkit, time: time)
+        registry.lastFailed = build
         return build
-    }
-
-    // MARK: - Legacy builder
-
-    private func legacyBuild(time: Double?) -> BuildState {
-        if let legacy, !legacy.isFinished { return legacy }
-        finishedLegacy = nil
-        let build = startBuild(.legacy, time: time)
-        legacy = build
-        return build
-    }
-
-    /// `Step 3/9 : RUN apt-get update` (or the pre-2017 `Step 3 : ...`).
-    private func handleLegacyStep(_ text: String, time: Double?) {
-        let body = text.dropFirst(5)
-        guard let colon = body.range(of: " : ") else { return }
-        let position = body[..<colon.lowerBound]
-        let parts = position.split(separator: "/")
-        guard let first = parts.first, let index = Int(first), (0..<1_000_000).contains(index) else { return }
-        let total = parts.count > 1 ? Int(parts[1]).flatMap { (0..<1_000_000).contains($0) ? $0 : nil } : nil
-        if index == 1, let legacy, !legacy.order.isEmpty, !legacy.isFinished { finishLegacy(.unfinished, time: time) }
-        let build = legacyBuild(time: time)
-        build.touch(time)
-        settleLegacyStep(time: time)
-        let instruction = String(body[colon.upperBound...])
-        declarations += 1
-        legacyStep = build.declare(index, name: "[\(index)/\(total.map(String.init) ?? "?")] \(instruction)", time: time)
-    }
-
-    /// ` ---> Using cache`, ` ---> Running in 3dc066a280c0`, ` ---> ee19a1cc5aa4`.
-    private func handleLegacyArrow(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
-        guard let step = legacyStep else {
-            inErrorTail ? errorBuild(time: time).addError(text.string) : ()
-            return
-        }
-        legacy?.touch(time)
-        step.touch(time)
-        let rest = UnsafeBufferPointer(rebasing: text[6...])
-        if rest.starts(with: Prefix.usingCache) {
-            step.status = .cached
-        } else if rest.starts(with: Prefix.runningIn) {
-            step.status = .running
-        } else if rest.first.map({ hexValue($0) != nil }) == true, step.status == .pending || step.status == .running {
-            // The step produced a layer without a cache hit: it ran (COPY and ADD show no "Running in").
-            step.status = .done
-        }
-    }
-
-    /// Ends the current legacy step where the next begins.
-    private func settleLegacyStep(time: Double?) {
-        guard let step = legacyStep else { return }
-        if step.status == .running { step.status = .done }
-        if let start = step.firstTime, let time { step.duration = time - start }
-    }
-
-    private func finishLegacy(_ outcome: BuildOutcome, time: Double?) {
-        guard let build = legacy else { return }
-        build.touch(time)
-        if outcome != .failed { settleLegacyStep(time: time) }
-        if outcome != .unfinished { build.outcome = outcome }
-        legacyStep = nil
-        legacy = nil
-        finishedLegacy = build
-        close(build)
-    }
-
-    // MARK: - BuildKit TTY (pasted from a terminal)
-
-    /// ` => CACHED [svc 3/4] COPY x .   0.0s`, ` => ERROR [svc 4/4] RUN ...  4.4s`, ` => => naming to ...`.
-    private func handleTTY(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
-        var line = text.string.trimmingCharacters(in: .whitespaces)
-        if line.hasPrefix("=> ") {
-            let detail = line.dropFirst(3)
-            if detail.hasPrefix("naming to "), let build = open.last(where: { $0.builder == .buildkitTTY }) {
-                build.name(fromReference: detail.dropFirst(10).prefix { $0 != " " })
-            } else if detail.hasPrefix("extracting sha256:") || detail.hasPrefix("sha256:") && detail.contains(" / ") {
-                open.last(where: { $0.builder == .buildkitTTY })?.basePulled = true
-            }
-            return
-        }
-        var status = StepStatus.done
-        for (word, value) in [("CACHED ", StepStatus.cached), ("ERROR ", .failed), ("CANCELED ", .canceled), ("DONE ", .done)] where line.hasPrefix(word) {
-            status = value
-            line.removeFirst(word.count)
-        }
-        var duration: Double?
-        if let space = line.lastIndex(of: " "), line.hasSuffix("s"), let seconds = Double(line[line.index(after: space)...].dropLast()) {
-            duration = seconds
-            line = String(line[..<space]).trimmingCharacters(in: .whitespaces)
-        } else if status == .done {
-            status = .running
-        }
-        let name = VertexName(line)
-        let key = name.index != nil ? (name.firstWord ?? "") : (name.prefix ?? "")
-        let build = byKey["tty:" + key].flatMap { $0.isFinished ? nil : $0 } ?? {
-            let build = startBuild(.buildkitTTY, key: nil, time: time)
-            if !key.isEmpty { build.name = key }
-            byKey["tty:" + key] = build
-            return build
-        }()
-        build.touch(time)
-        declarations += 1
-        let vertex = build.order.first { $0.name.instruction == name.instruction && $0.name.index == name.index } ?? build.declare(declarations, name: line, time: time)
-        vertex.status = status
-        vertex.duration = duration
-        if status == .failed {
-            build.outcome = .failed
-            build.addError(text.string.trimmingCharacters(in: .whitespaces))
-            lastFailed = build
-        }
-        if status == .canceled, build.outcome == .unfinished { build.outcome = .canceled }
-    }
-
-    // MARK: - BuildKit rawjson
-
-    /// `{"vertexes":[...],"statuses":[...],"logs":[...]}`: one `SolveStatus` per line.
-    private func handleRawJSON(_ text: UnsafeBufferPointer<UInt8>, time: Double?) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: text)) as? [String: Any] else { return }
-        let build = open.last(where: { $0.builder == .buildkitRawJSON }) ?? startBuild(.buildkitRawJSON, time: time)
-        build.touch(time)
-        for vertex in object["vertexes"] as? [[String: Any]] ?? [] {
-            guard let digest = vertex["digest"] as? String else { continue }
-            let state: VertexState
-            if let known = rawVertices[digest] {
-                state = known
-            } else {
-                declarations += 1
-                state = build.declare(declarations, name: vertex["name"] as? String ?? digest, time: time)
-                rawVertices[digest] = state
-            }
-            let started = (vertex["started"] as? String).flatMap(Self.parseRFC3339)
-            let completed = (vertex["completed"] as? String).flatMap(Self.parseRFC3339)
-            if let started, let completed { state.duration = completed - started }
-            if vertex["cached"] as? Bool == true {
-                state.status = .cached
-            } else if let error = vertex["error"] as? String, !error.isEmpty {
-                state.status = error.hasSuffix("context canceled") ? .canceled : .failed
-                if state.status == .failed { build.outcome = .failed; build.addError(error) }
-            } else if completed != nil {
-                state.status = .done
-            } else if started != nil, state.status == .pending {
-                state.status = .running
-            }
-        }
-        for status in object["statuses"] as? [[String: Any]] ?? [] {
-            let id = status["id"] as? String ?? ""
-            if id.hasPrefix("extracting sha256:") || (id.hasPrefix("sha256:") && (status["total"] as? Int ?? 0) > 0) { build.basePulled = true }
-            if id.hasPrefix("naming to ") { build.name(fromReference: id.dropFirst(10).prefix { $0 != " " }) }
-        }
-    }
-
-    private static func parseRFC3339(_ text: String) -> Double? {
-        // RFC3339Nano: keep microseconds, which Foundation's formatter can hold.
-        guard text.count >= 20, !text.hasPrefix("0001-") else { return nil }
-        return Array(text.utf8).withUnsafeBufferPointer { TimestampStyle.iso8601.parse($0)?.seconds }
     }
 
     // MARK: - Names
@@ -746,7 +563,7 @@ final class DockerBuildParser {
     /// lines it shows: the command whose Dockerfile the build loaded, else the one command left for the one build
     /// left; else the Dockerfile's file name.
     func nameUnnamedBuilds() {
-        let unnamed = builds.filter { $0.name == nil && (!$0.order.isEmpty || !$0.errorLines.isEmpty) }
+        let unnamed = registry.builds.filter { $0.name == nil && (!$0.order.isEmpty || !$0.errorLines.isEmpty) }
         guard !unnamed.isEmpty else { return }
         let named = Set(builds.compactMap(\.name))
         var unclaimed = commands.filter { command in
@@ -774,54 +591,6 @@ final class DockerBuildParser {
         }
     }
 
-    // MARK: - Bookkeeping
-
-    private func build(forKey key: String, time: Double?) -> BuildState {
-        if let build = byKey[key], !build.isFinished { return build }
-        let build = startBuild(.buildkit, key: key, time: time)
-        byKey[key] = build
-        return build
-    }
-
-    private func startBuild(_ builder: BuilderKind, key: String? = nil, time: Double?) -> BuildState {
-        let build = BuildState(builder: builder, key: key)
-        build.touch(time)
-        if builds.count < Self.maxBuilds { builds.append(build) } else { droppedBuilds += 1 }
-        open.append(build)
-        if key == nil, builder == .buildkit {
-            // More builds at once than any deploy runs: the one quiet longest is over (its end is not in the log),
-            // which keeps the attribution's work per line bounded.
-            if unkeyed.count >= Self.maxParallel, let quiet = unkeyed.min(by: { $0.lastLine < $1.lastLine }) { close(quiet) }
-            unkeyed.append(build)
-        }
-        return build
-    }
-
-    private func close(_ build: BuildState) {
-        if build.key == nil, build.builder == .buildkit { lastClosed = build }
-        open.removeAll { $0 === build }
-        unkeyed.removeAll { $0 === build }
-        if clear?.build === build { clear = nil }
-    }
-
-    /// Keeps a few lines of the dependency step's output that tell what it did.
-    private func noteDependencyOutput(_ text: UnsafeBufferPointer<UInt8>, in vertex: VertexState, time: Double?) {
-        guard vertex.dependencyOutput.count < 6 else { return }
-        var trimmed = text
-        while let first = trimmed.first, first == UInt8(ascii: " ") { trimmed = UnsafeBufferPointer(rebasing: trimmed.dropFirst()) }
-        guard let first = trimmed.first, Self.dependencyOutputInitials.contains(first) else { return }
-        for prefix in Self.dependencyOutputPrefixes where trimmed.starts(with: prefix) {
-            vertex.dependencyOutput.append(trimmed.string)
-            return
-        }
-    }
-
-    private static let dependencyOutputInitials = Set(dependencyOutputPrefixes.map { $0[0] })
-
-    private static let dependencyOutputPrefixes: [[UInt8]] = [
-        "Resolved ", "Prepared ", "Installed ", "Audited ", "Checked ", "Successfully installed ", "Downloaded ",
-    ].map { Array($0.utf8) }
-
     /// `[flask] #5 ...`: a stream prefix a deploy script added to tell parallel builds apart.
     private static func streamPrefix(_ text: UnsafeBufferPointer<UInt8>) -> (String, UnsafeBufferPointer<UInt8>)? {
         guard let close = text.firstIndex(of: UInt8(ascii: "]")), close > 1, close + 2 < text.count,
@@ -832,10 +601,6 @@ final class DockerBuildParser {
         return (name.string, UnsafeBufferPointer(rebasing: text[(close + 2)...]))
     }
 
-    private static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard let base = text.baseAddress, text.count >= needle.count else { return false }
-        return needle.withUnsafeBytes { bt_memmem(base, text.count, $0.baseAddress, needle.count) != nil }
-    }
 
     /// The number after `marker` in `text`, e.g. `exit code: 1`.
     static func exitCode(in text: String, after marker: String) -> Int? {
