@@ -77,6 +77,17 @@ enum BuildKitAttribution {
         static let export = 8.0
         static let switchedAway = 3.0
         static let restart = 2.0
+        /// A finished Dockerfile step shown again: BuildKit restarts its own vertices, not steps.
+        static let stepRestart = 8.0
+        /// A step after the build's export.
+        static let afterExport = 8.0
+        /// Output, or `#N ...`, of a vertex that ended.
+        static let outputAfterEnd = 8.4
+        static let switchAfterEnd = 6.0
+        /// A vertex's stated seconds going back.
+        static let timeBackwards = 6.0
+        /// Progress of a layer another image's pull showed.
+        static let foreignLayer = 4.0
         static let unannouncedReprint = 1.0
         static let endElsewhere = 0.5
         static let stageTotal = 2.0
@@ -197,17 +208,17 @@ enum BuildKitAttribution {
             if vertex.isTerminal { cost += Cost.secondEnd }
             if let seconds { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .output(let seconds):
-            if vertex.isTerminal { cost += Cost.secondEnd * 0.7 }
+            if vertex.isTerminal { cost += Cost.outputAfterEnd }
             // A process rarely prints the same text twice (`Downloaded numpy` once per build).
             if vertex.printed(line.textHash) { cost += Cost.repeatedText }
             if let seconds { cost += timing(output: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .ignorable:
-            if vertex.isTerminal, line.text.count == 3 { cost += Cost.switchedAway * 2 }
+            if vertex.isTerminal, line.text.count == 3 { cost += Cost.switchAfterEnd }
         case .text:
             cost += statusCost(line.text, of: vertex)
             // A layer belongs to the image pulled: builds of the same base show the same layers.
             if let digest = line.digest, let image = line.digestImage, !build.digests.contains(digest), vertex.name.fromImage != image {
-                cost += Cost.statusKind
+                cost += Cost.foreignLayer
             }
             // A status (a layer download, a transfer) starts after its vertex: its time only bounds the vertex's.
             if let seconds = statusSeconds(line.text), let time = line.time, let shown = shownFor(vertex, at: time), seconds > shown + tolerance {
@@ -226,7 +237,7 @@ enum BuildKitAttribution {
             // in a row.
             if build.current == number { return (Cost.secondEnd, false) }
             // BuildKit restarts its own vertices (the build context), not a Dockerfile step that ended.
-            if existing.isTerminal { return (existing.isStep ? Cost.export : Cost.restart, false) }
+            if existing.isTerminal { return (existing.isStep ? Cost.stepRestart : Cost.restart, false) }
             return (existing.awaitsReprint ? 0 : Cost.unannouncedReprint, false)
         }
         var cost = 0.0
@@ -240,7 +251,7 @@ enum BuildKitAttribution {
             if let image = header.fromImage, !build.metadata.isEmpty, !build.metadata.contains(image) {
                 cost += Cost.unloadedImage
             }
-            if build.hasExport { cost += Cost.export }
+            if build.hasExport { cost += Cost.afterExport }
         } else if header.isExport {
             if build.hasExport { cost += Cost.duplicateName }
             if build.openSteps > 0 || build.stageTotals.isEmpty { cost += Cost.export }
@@ -289,7 +300,7 @@ enum BuildKitAttribution {
     private static func timing(output seconds: Double, at time: Double?, _ vertex: VertexState, tolerance: Double) -> Double {
         var cost = 0.0
         if let last = vertex.lastOutputSeconds {
-            if seconds + 0.05 < last { cost += Cost.unloadedImage }
+            if seconds + 0.05 < last { cost += Cost.timeBackwards }
             // The same seconds as its last output: the same moment of the same process; else the longer the
             // silence since, the less likely (a process's lines come close together).
             if seconds != last { cost += Cost.newMoment + min(Cost.newMoment, max(0, seconds - last) / Cost.outputGap) }
@@ -304,7 +315,7 @@ enum BuildKitAttribution {
     /// than its last output.
     private static func timing(ended seconds: Double, at time: Double?, _ vertex: VertexState, tolerance: Double) -> Double {
         var cost = 0.0
-        if let last = vertex.lastOutputSeconds, seconds + 0.15 < last { cost += Cost.unloadedImage }
+        if let last = vertex.lastOutputSeconds, seconds + 0.15 < last { cost += Cost.timeBackwards }
         if let time {
             if let shown = shownFor(vertex, at: time), seconds > shown + tolerance { cost += min(6, (seconds - shown - tolerance) / tolerance + 1) }
             cost += startGap(time - seconds, vertex, tolerance: tolerance)
