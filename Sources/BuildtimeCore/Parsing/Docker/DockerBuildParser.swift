@@ -504,27 +504,22 @@ final class DockerBuildParser {
         if trace != nil, best.end.traceIndex < trace!.count { trace![best.end.traceIndex] = builds.firstIndex { $0 === best.end.to } ?? -1 }
     }
 
-    /// Moves an end line from the build it was given to the other one, or back.
+    /// Moves an end line from the build it was given to the other one, or back: the giving vertex gets back what it had
+    /// before the line, the taking one gets the line. Once moved, the line counts as settled by a later one (ambiguous
+    /// for the taker) and no longer as the giver's own doubt; moving back undoes exactly that.
     private func move(_ end: MovableEnd, back: Bool = false) {
-        if back {
-            set(end.toVertex, end.toStatus, in: end.to)
-            end.toVertex.duration = end.toDuration
-            end.to.current = end.toCurrent
-            set(end.fromVertex, end.status, in: end.from)
-            end.fromVertex.duration = end.duration
-            end.from.current = end.fromVertex.vertex
-            if end.ambiguous { end.to.ambiguousLines -= 1; end.from.ambiguousLines += 1 }
-        } else {
-            set(end.fromVertex, end.fromStatus, in: end.from)
-            end.fromVertex.duration = end.fromDuration
-            end.from.current = end.fromCurrent
-            set(end.toVertex, end.status, in: end.to)
-            end.toVertex.duration = end.duration
-            end.to.current = end.toVertex.vertex
-            // A line the next one had to settle was not the parser's own to tell.
-            if end.ambiguous { end.from.ambiguousLines -= 1 }
-            end.to.ambiguousLines += 1
-        }
+        let (giver, giving) = back ? (end.to, end.toVertex) : (end.from, end.fromVertex)
+        let (taker, taking) = back ? (end.from, end.fromVertex) : (end.to, end.toVertex)
+        let before = back ? (end.toStatus, end.toDuration, end.toCurrent) : (end.fromStatus, end.fromDuration, end.fromCurrent)
+        set(giving, before.0, in: giver)
+        giving.duration = before.1
+        giver.current = before.2
+        set(taking, end.status, in: taker)
+        taking.duration = end.duration
+        taker.current = taking.vertex
+        let doubt = end.ambiguous ? 1 : 0
+        end.to.ambiguousLines += back ? -1 : 1
+        end.from.ambiguousLines += back ? doubt : -doubt
     }
 
     // MARK: - Failure summaries
