@@ -158,6 +158,45 @@ import Testing
         #expect(run.stdout.contains("\"status\" : \"interrupted\""))
     }
 
+    /// A signal goes to the command's whole process group, as a terminal's would: a shell waiting for its child stops
+    /// when the child does, not when the child would have finished.
+    @Test func aSignalReachesTheWholeProcessGroup() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let output = runner.directory.appending(path: "signal-output")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = BinaryRunner.binary
+        process.arguments = ["record", "--", "sh", "-c", "echo ready; sleep 60; echo after"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("ready") != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let signalled = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        // The sleep was killed with the shell: far sooner than its 60 s.
+        #expect(Date().timeIntervalSince(signalled) < 30)
+        #expect(process.terminationStatus == 128 + SIGTERM)
+        #expect(try String(contentsOf: output, encoding: .utf8) == "ready\n")
+    }
+
+    /// A background process the command started keeps the output pipe open after the command exits: record passes
+    /// on what comes within a short grace and returns the command's status, without waiting for it.
+    @Test func aBackgroundProcessHoldingTheOutputDoesNotHoldTheRecord() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let started = Date()
+        let result = try runner.run(["record", "--", "sh", "-c", "(sleep 60) & echo started; exit 5"])
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(result.status == 5)
+        #expect(result.stdout == "started\n")
+        #expect(try runner.run(["show", "latest", "--format", "json"]).stdout.contains("\"exitCode\" : 5"))
+    }
+
     @Test(arguments: ["/proc/buildtime-cannot-exist/db.sqlite", "corrupt"])
     func aBrokenDatabaseNeverBreaksTheCommand(_ database: String) throws {
         let runner = try BinaryRunner()
@@ -360,7 +399,7 @@ import Testing
     @Test func aDatabaseLockedPastTheBusyTimeout() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
-        #expect(try runner.run(["runs"]).status == 0)
+        #expect(try runner.run(["record", "--", "true"]).status == 0)
         // Another writer holds the database for the whole run.
         var configuration = Configuration()
         configuration.allowsUnsafeTransactions = true
@@ -404,7 +443,7 @@ import Testing
         try #require(try Self.run(["/bin/mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint.path]) == 0)
         defer { _ = try? Self.run(["/bin/umount", "-l", mountPoint.path]) }
         let database = mountPoint.appending(path: "db.sqlite").path
-        #expect(try runner.run(["runs", "--db", database]).status == 0)
+        #expect(try runner.run(["record", "--db", database, "--", "true"]).status == 0)
         _ = try? Data(count: 1 << 20).write(to: mountPoint.appending(path: "filler"))
         let log = mountPoint.appending(path: "run.log").path
         let result = try runner.run(["record", "--db", database, "--log", log, "--", "sh", "-c", "for i in $(seq 1 2000); do echo line $i; done; exit 3"])

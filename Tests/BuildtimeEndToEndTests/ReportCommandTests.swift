@@ -79,6 +79,13 @@ import Testing
     @Test func badOptionsAndAnEmptyDatabase() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
+        // No database: one line that says so, exit 1, and nothing created.
+        let missing = try runner.run(["report"])
+        #expect(missing.status == 1 && missing.stderr == "Error: no database at \(runner.database.path) (record or ingest a run first, or give --db or BUILDTIME_DB)\n")
+        #expect(!FileManager.default.fileExists(atPath: runner.database.path))
+        // A database with no runs left in it.
+        #expect(try runner.run(["ingest", "samples/logs/requirements.log"]).status == 0)
+        #expect(try runner.run(["delete", "latest"]).status == 0)
         let empty = try runner.run(["report"])
         #expect(empty.status == 0 && empty.stdout.contains("no runs to report"))
         let badDate = try runner.run(["report", "--since", "yesterday"])
@@ -86,7 +93,8 @@ import Testing
         let badClass = try runner.run(["report", "--class", "warm"])
         #expect(badClass.status != 0 && badClass.stderr.contains("warm"))
         let unwritable = try runner.run(["report", "--output", "/nonexistent/dir/report.txt"])
-        #expect(unwritable.status != 0 && unwritable.stderr.contains("cannot write /nonexistent/dir/report.txt"))
+        #expect(unwritable.status == 1 && unwritable.stderr.hasPrefix("Error: cannot write /nonexistent/dir/report.txt"))
+        #expect(unwritable.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func doctorChecksTheMachineWithDockersAnswers() throws {

@@ -8,7 +8,7 @@ public enum ClassificationRenderer {
         if let confidence = classification.confidence, let source = classification.source {
             head += " (\(confidence.rawValue) confidence, from \(source.description))"
         }
-        return [head] + classification.evidence.map { "  - " + $0 }
+        return [head] + classification.evidence.map { "  - " + SafeText.escaped($0) }
     }
 
     /// One line per image build, then its failing step and error lines when it failed.
@@ -34,9 +34,9 @@ public enum ClassificationRenderer {
             text += "* parallel builds wrote into one log with colliding step numbers; some lines could have been another build's: the class holds, step times may not\n"
         }
         for (position, image) in images.enumerated() where image.outcome == .failed {
-            text += "\n\(image.label(position: position)) failed"
-            if let step = image.steps.first(where: { $0.status == .failed }) { text += " at \(stepLabel(step))" }
-            text += ":\n" + image.errorLines.map { "    " + $0 }.joined(separator: "\n") + "\n"
+            text += "\n" + SafeText.escaped(image.label(position: position)) + " failed"
+            if let step = image.steps.first(where: { $0.status == .failed }) { text += " at " + SafeText.escaped(stepLabel(step)) }
+            text += ":\n" + image.errorLines.map { "    " + SafeText.escaped($0) }.joined(separator: "\n") + "\n"
         }
         return text
     }

@@ -28,10 +28,10 @@ public enum DoctorRenderer {
             lines.append("")
             for hint in hints {
                 lines.append("\(hint.severity == .warning ? "warning" : "note"): \(hint.title) [\(hint.kind.rawValue)]")
-                lines += hint.evidence.map { "    evidence: " + $0 } + ["    fix: " + hint.fix]
+                lines += hint.evidence.map { "    evidence: " + SafeText.escaped($0) } + ["    fix: " + SafeText.escaped(hint.fix)]
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
     }
 
     /// `{"context": {...}, "hints": [...]}`.

@@ -259,11 +259,12 @@ public enum HTMLReportRenderer {
 
     // MARK: - Text
 
-    /// Text made safe for HTML content and attribute values.
+    /// Text made safe for HTML content and attribute values; control characters and bidi overrides shown escaped
+    /// (`SafeText`), since a browser obeys an override even written as an entity.
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
+        for character in SafeText.escaped(text, keepingNewlines: true).unicodeScalars {
             switch character {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

@@ -17,7 +17,7 @@ public enum ReportRenderer {
     public static func text(_ report: Report, color: Bool = false) -> String {
         let style = Style(enabled: color)
         guard !report.runs.isEmpty else { return "no runs to report; store some with `buildtime ingest LOG...` or `buildtime record -- COMMAND`\n" }
-        var out = style.bold(headline(report)) + "\n\n"
+        var out = style.bold(SafeText.escaped(headline(report))) + "\n\n"
         var table = TextTable(
             headers: ["RUN", "PIPELINE", "STARTED", "COMMIT", "CLASS", "TOTAL", "BASELINE", "CHANGE"] + report.phases.map { $0.uppercased() } + ["VERDICT"],
             alignments: [.right, .right, .left, .left, .left, .right, .right, .right] + report.phases.map { _ in .right } + [.left])
@@ -41,8 +41,9 @@ public enum ReportRenderer {
         for section in sections(report) {
             out += "\n" + style.bold(section.title) + "\n"
             for item in section.items {
-                out += "  " + (item.warning ? style.yellow(item.text) : item.text) + "\n"
-                for detail in item.details { out += "      " + detail + "\n" }
+                let text = SafeText.escaped(item.text)
+                out += "  " + (item.warning ? style.yellow(text) : text) + "\n"
+                for detail in item.details { out += "      " + SafeText.escaped(detail) + "\n" }
             }
         }
         return out
@@ -101,9 +102,9 @@ public enum ReportRenderer {
         }
         for hint in run.hints {
             lines.append("hint      \(hint.title) [\(hint.kind.rawValue)]")
-            lines += hint.evidence.map { "  evidence: " + $0 } + ["  fix: " + hint.fix]
+            lines += hint.evidence.map { "  evidence: " + SafeText.escaped($0) } + ["  fix: " + SafeText.escaped(hint.fix)]
         }
-        return lines.joined(separator: "\n") + "\n"
+        return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
     }
 
     /// `64 runs: 3 regressions, 1 improvement, 2 over budget, 1 level shift, 9 hints`.
@@ -190,11 +191,12 @@ public enum ReportRenderer {
         run.pipeline.map { "#\($0)" } ?? run.runID.map { "run \($0)" } ?? "run"
     }
 
-    /// Keeps text from a log from turning into Markdown: table pipes, emphasis, links, HTML. (`#` makes a heading
-    /// only at the start of a line, where no cell or list item puts text.)
+    /// Keeps text from a log from turning into Markdown: table pipes, emphasis, links, HTML; control characters and
+    /// newlines are shown escaped (`SafeText`), so no text starts a line of its own. (`#` makes a heading only at the
+    /// start of a line, where no cell or list item puts text.)
     static func escapeMarkdown(_ text: String) -> String {
         var out = ""
-        for character in text {
+        for character in SafeText.escaped(text) {
             if "\\`*_[]<>|".contains(character) { out.append("\\") }
             out.append(character)
         }

@@ -27,7 +27,7 @@ public enum RunRenderer {
         var lines: [String] = []
         lines.append("run \(run.id.map(String.init) ?? "—")  \(run.status.rawValue)")
         func field(_ name: String, _ value: String?) {
-            if let value { lines.append("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + value) }
+            if let value { lines.append("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + SafeText.escaped(value)) }
         }
         field("source", "\(run.source) (\(run.format.rawValue), \(run.lineCount) lines)")
         field("started", run.startedAt.map(DurationFormat.timestamp) ?? "unknown")
@@ -72,7 +72,7 @@ public enum RunRenderer {
         lines.append("class     " + ClassificationRenderer.summary(run.classification).joined(separator: "\n"))
         lines.append("")
         lines.append(ClassificationRenderer.images(run.images).trimmingCharacters(in: .newlines))
-        return lines.joined(separator: "\n") + "\n"
+        return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
     }
 
     /// `load 1.2 on 2 cores, 84.0GB of 270.6GB free on /, build cache 9.8GB (8.1GB reclaimable)`

@@ -11,8 +11,10 @@ public struct TextTable {
         self.alignments = alignments
     }
 
+    /// The table, each cell escaped (`SafeText`): a control character from a log cannot act on the terminal or break
+    /// a row.
     public func render() -> String {
-        let all = [headers] + rows
+        let all = ([headers] + rows).map { $0.map { SafeText.escaped($0) } }
         let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.indices.map { column in

@@ -1,3 +1,5 @@
+import GRDB
+
 /// Where runs are kept. SQLite today; another backend (PostgreSQL) is another conformance.
 public protocol RunStore: Sendable {
     /// Stores `run` unless a run with the same fingerprint is already there.
@@ -16,6 +18,9 @@ public protocol RunStore: Sendable {
     func steps(runKey: String) throws -> [RecordedStep]
     /// The commit of the newest run that has one, on `branch` when given.
     func previousCommit(branch: String?) throws -> String?
+    /// Removes these runs with everything stored of them (phases, image builds and their steps, recorded steps), all
+    /// or none; the ids of those that were there.
+    func delete(runIDs: [Int64]) throws -> [Int64]
 }
 
 extension RunStore {
@@ -40,6 +45,8 @@ public enum SaveOutcome: Sendable, Equatable {
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case newerSchema(path: String, unknownMigrations: [String])
+    case missing(path: String)
+    case notBuildtime(path: String)
 
     public var description: String {
         switch self {
@@ -48,6 +55,24 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .newerSchema(let path, let unknown):
             "database \(path) was written by a newer buildtime (it has migrations this version does not know: "
                 + unknown.sorted().joined(separator: ", ") + "); upgrade buildtime, or use another --db. The file was not changed."
+        case .missing(let path):
+            "no database at \(path) (record or ingest a run first, or give --db or BUILDTIME_DB)"
+        case .notBuildtime(let path):
+            "\(path) is not a buildtime database (another application's SQLite file); give another --db. The file was not changed."
         }
+    }
+}
+
+extension StoreError {
+    /// One line that says what went wrong with the store, for a warning or an error: SQLite's own message without the
+    /// statement it was running.
+    public static func reason(of error: any Error) -> String {
+        let text: String
+        if let error = error as? DatabaseError {
+            text = "SQLite error \(error.resultCode.rawValue): " + (error.message ?? "\(error.resultCode)")
+        } else {
+            text = String(describing: error)
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

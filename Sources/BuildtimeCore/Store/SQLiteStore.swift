@@ -14,15 +14,31 @@ public struct SQLiteStore: RunStore {
     /// How long a writer waits for another one before giving up, by default.
     public static let busyTimeout: TimeInterval = 10
 
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date. A database that a
-    /// newer version of buildtime wrote is refused before anything is written to it. A writer waits up to
-    /// `busyTimeout` seconds for others.
-    public init(path: String, busyTimeout: TimeInterval = SQLiteStore.busyTimeout) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+    /// buildtime's mark in the header of every database it writes (`PRAGMA application_id`): "BTME".
+    public static let applicationID: Int32 = 0x4254_4D45
+
+    /// Whether opening may create the file.
+    public enum OpenMode: Sendable {
+        /// Creates the file and its directories when missing (the commands that store runs).
+        case create
+        /// The file must exist (the commands that only read): a mistyped path is an error, not an empty database.
+        case existing
+    }
+
+    /// Opens the database at `path` (creating it if `mode` allows) and brings its schema up to date. A database that a
+    /// newer version of buildtime wrote, or another application's SQLite file, is refused before anything is written
+    /// to it. A writer waits up to `busyTimeout` seconds for others.
+    public init(path: String, busyTimeout: TimeInterval = SQLiteStore.busyTimeout, mode: OpenMode = .create) throws {
+        switch mode {
+        case .existing:
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+        case .create:
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+            }
         }
         let migrator = Self.migrator()
         var configuration = GRDB.Configuration()
@@ -32,9 +48,7 @@ public struct SQLiteStore: RunStore {
             let started = Date()
             do {
                 let queue = try DatabaseQueue(path: path, configuration: configuration)
-                let applied = try queue.read { try migrator.appliedIdentifiers($0) }
-                let unknown = applied.subtracting(Migrations.all.map(\.name))
-                if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
+                try Self.claim(queue, path: path, migrator: migrator)
                 try queue.writeWithoutTransaction { db in
                     guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                         throw StoreError.cannotOpen(path: path, reason: "cannot switch it to WAL mode")
@@ -55,10 +69,31 @@ public struct SQLiteStore: RunStore {
                 let failedAtOnce = Date().timeIntervalSince(started) < busyTimeout / 2
                 let schemaInFlux = error.resultCode == .SQLITE_SCHEMA || error.resultCode == .SQLITE_ERROR && (error.message ?? "").hasPrefix("no such table")
                 guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && failedAtOnce || schemaInFlux, attempt < 20 else {
-                    throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+                    throw StoreError.cannotOpen(path: path, reason: StoreError.reason(of: error))
                 }
                 usleep(UInt32.random(in: 10_000...60_000))
             }
+        }
+    }
+
+    /// Makes sure the file is buildtime's before anything is written to it, and marks it so: a brand-new (empty) file
+    /// or one an older buildtime wrote (unmarked, with buildtime's migrations) gets the mark; a file marked by another
+    /// application, or unmarked with tables of its own, is refused, as is one with migrations this version does not
+    /// know. The mark is written before any table, so a file that another process is creating is never taken for a
+    /// foreign one.
+    private static func claim(_ queue: DatabaseQueue, path: String, migrator: DatabaseMigrator) throws {
+        let known = Set(Migrations.all.map(\.name))
+        let (mark, tables, applied) = try queue.read { db in
+            (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0,
+             try migrator.appliedIdentifiers(db))
+        }
+        let foreign = mark != 0 && mark != applicationID || mark == 0 && tables > 0 && applied.isDisjoint(with: known)
+        if foreign { throw StoreError.notBuildtime(path: path) }
+        let unknown = applied.subtracting(known)
+        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: Array(unknown)) }
+        if mark == 0 {
+            try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA application_id = \(applicationID)") }
         }
     }
 
@@ -146,6 +181,23 @@ public struct SQLiteStore: RunStore {
             try Self.insert(image, position: position, runID: id, db: db)
         }
         return .inserted(id: id)
+    }
+
+    public func delete(runIDs: [Int64]) throws -> [Int64] {
+        try writer.write { db in
+            var deleted: [Int64] = []
+            for id in runIDs where !deleted.contains(id) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT run_key FROM run WHERE id = ?", arguments: [id]) else { continue }
+                // Phases and image builds with their steps go with the run (ON DELETE CASCADE).
+                try db.execute(sql: "DELETE FROM run WHERE id = ?", arguments: [id])
+                if let key: String = row["run_key"],
+                   try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE run_key = ?", arguments: [key]) == 0 {
+                    try db.execute(sql: "DELETE FROM step WHERE run_key = ?", arguments: [key])
+                }
+                deleted.append(id)
+            }
+            return deleted
+        }
     }
 
     public func save(_ step: RecordedStep) throws {

@@ -20,6 +20,9 @@ final class RecordingSink: @unchecked Sendable {
     /// Buffers given back by the analysis, for the next chunks: fresh memory costs a page fault per page.
     private var spare: [Buffer] = []
     private var finished = false
+    /// Set when output that comes from now on is not to be taken (the command is over; what still holds its output
+    /// is left behind).
+    private var closed = false
     /// How many bytes wait in memory before the spill file is used.
     private let memoryLimit: Int
     /// Enough for the analysis to fall a dozen pipefuls behind without touching the spill file.
@@ -51,6 +54,7 @@ final class RecordingSink: @unchecked Sendable {
         let time = recording.now()
         condition.lock()
         defer { condition.unlock() }
+        guard !closed else { return }
         if inMemory + chunk.count > memoryLimit, let offset = spillWrite(chunk) {
             enqueue(.spilled(offset: offset, count: chunk.count), time, stream)
         } else {
@@ -68,6 +72,7 @@ final class RecordingSink: @unchecked Sendable {
         let time = recording.now()
         condition.lock()
         defer { condition.unlock() }
+        guard !closed else { return false }
         var moved = 0
         if inMemory + count > memoryLimit, let offset = spillOffset() {
             moved = spliceToSpill(from: descriptor, count: count, at: offset)
@@ -179,6 +184,14 @@ final class RecordingSink: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Takes no more output: what the pipes still bring is passed on no further and not analysed.
+    func stopTaking() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Analyses what is left, once the command's output has all been read, and returns when every chunk is done.

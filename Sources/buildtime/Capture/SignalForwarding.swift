@@ -7,6 +7,7 @@ final class SignalForwarding: @unchecked Sendable {
     private let lock = NSLock()
     private var target: (@Sendable (Int32) -> Void)?
     private var held: [Int32] = []
+    private var count = 0
 
     init() {
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
@@ -28,8 +29,16 @@ final class SignalForwarding: @unchecked Sendable {
         for signal in pending { forward(signal) }
     }
 
+    /// How many signals have come so far.
+    var received: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
     private func deliver(_ signal: Int32) {
         lock.lock()
+        count += 1
         let target = self.target
         if target == nil { held.append(signal) }
         lock.unlock()

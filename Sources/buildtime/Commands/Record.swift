@@ -141,9 +141,10 @@ extension Buildtime {
                     output: .fileDescriptor(FileDescriptor(rawValue: output.writeEnd), closeAfterSpawningProcess: true),
                     error: .fileDescriptor(FileDescriptor(rawValue: error.writeEnd), closeAfterSpawningProcess: true)
                 ) { execution in
-                    forwarding.forward { signal in try? execution.send(signal: Signal(rawValue: signal)) }
+                    // To the whole group, as a terminal would: `sh -c 'sleep 60'` stops at once, not after the sleep.
+                    forwarding.forward { signal in try? execution.send(signal: Signal(rawValue: signal), toProcessGroup: true) }
                 }
-                drained.wait()
+                awaitOutput(drained, sink: sink, forwarding: forwarding)
                 switch result.terminationStatus {
                 case .exited(let code): return .exited(code)
                 case .signaled(let signal): return .signaled(signal)
@@ -151,6 +152,23 @@ extension Buildtime {
             } catch {
                 Terminal.error("buildtime: cannot run \(program): \(error)\n")
                 throw ExitCode(127)
+            }
+        }
+
+        /// How long the output may stay open after the command has exited: a background process it started that keeps
+        /// the pipe open (`(sleep 60) &`) must not hold the deploy.
+        static let outputGrace = DispatchTimeInterval.milliseconds(500)
+
+        /// Waits until everything that holds the command's output has closed it, passing on what arrives, for at most
+        /// `outputGrace` after the command exited, and no longer once a signal comes; what comes later is not read.
+        private func awaitOutput(_ drained: DispatchGroup, sink: RecordingSink, forwarding: SignalForwarding) {
+            let deadline = DispatchTime.now() + Self.outputGrace
+            let signals = forwarding.received
+            while drained.wait(timeout: min(deadline, .now() + .milliseconds(20))) == .timedOut {
+                if DispatchTime.now() >= deadline || forwarding.received != signals {
+                    sink.stopTaking()
+                    return
+                }
             }
         }
 

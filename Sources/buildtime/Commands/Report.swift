@@ -50,7 +50,7 @@ extension Buildtime {
 
         func run() throws {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
-            let database = try store.open()
+            let database = try store.open(.existing)
             let runs = try database.runs(limit: max(history, last))
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
             let report = BuildtimeCore.Report(history: runs, analyzer: analyzer, filters: filters)
@@ -67,7 +67,7 @@ extension Buildtime {
             }
             if let output {
                 do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-                    throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+                    throw Failure("cannot write \(output): \(error.localizedDescription)")
                 }
             } else {
                 Terminal.out(text)

@@ -18,7 +18,7 @@ extension Buildtime {
         }
 
         func run() throws {
-            let runs = try store.open().runs(limit: limit)
+            let runs = try store.open(.existing).runs(limit: limit)
             switch format {
             case .table: Terminal.out(RunRenderer.table(runs))
             case .json: Terminal.out(try RunRenderer.json(runs))

@@ -18,7 +18,7 @@ extension Buildtime {
         @OptionGroup var config: ConfigOptions
 
         func run() throws {
-            let database = try store.open()
+            let database = try store.open(.existing)
             let found = try Self.find(reference, in: database)
             switch format {
             case .table:
@@ -41,16 +41,16 @@ extension Buildtime {
 
         static func find(_ reference: String, in store: any RunStore) throws -> BuildtimeCore.Run {
             if reference == "latest" || reference == "last" {
-                guard let run = try store.runs(limit: 1).first else { throw ValidationError("no runs stored yet") }
+                guard let run = try store.runs(limit: 1).first else { throw Failure("no runs stored yet") }
                 return run
             }
             if let id = Int64(reference), let run = try store.run(id: id) { return run }
             if reference.count >= 4 {
                 let matches = try store.runs(fingerprintPrefix: reference.lowercased())
                 if matches.count == 1 { return matches[0] }
-                if matches.count > 1 { throw ValidationError("'\(reference)' matches \(matches.count) runs; give more of the fingerprint") }
+                if matches.count > 1 { throw Failure("'\(reference)' matches \(matches.count) runs; give more of the fingerprint") }
             }
-            throw ValidationError("no run '\(reference)' (give a run id from `buildtime runs`, or `latest`)")
+            throw Failure("no run '\(reference)' (give a run id from `buildtime runs`, or `latest`)")
         }
     }
 }

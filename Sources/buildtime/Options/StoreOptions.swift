@@ -9,10 +9,11 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    /// Opens the store; `BUILDTIME_BUSY_TIMEOUT` (seconds) sets how long to wait for other writers (default 10).
-    func open() throws -> SQLiteStore {
+    /// Opens the store, creating it unless `mode` says it must exist (the commands that only read);
+    /// `BUILDTIME_BUSY_TIMEOUT` (seconds) sets how long to wait for other writers (default 10).
+    func open(_ mode: SQLiteStore.OpenMode = .create) throws -> SQLiteStore {
         let timeout = ProcessInfo.processInfo.environment["BUILDTIME_BUSY_TIMEOUT"].flatMap(TimeInterval.init) ?? SQLiteStore.busyTimeout
-        return try SQLiteStore(path: path, busyTimeout: timeout)
+        return try SQLiteStore(path: path, busyTimeout: timeout, mode: mode)
     }
 }
 

@@ -1,3 +1,4 @@
+import BuildtimeCore
 import Foundation
 
 /// Writing to the terminal: stdout for results, stderr for progress and problems.
@@ -6,8 +7,13 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// Writes to stderr, control characters from logs and file names shown escaped.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.write(Data(escaped(text, keepingNewlines: true).utf8))
+    }
+
+    static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
+        SafeText.escaped(text, keepingNewlines: keepingNewlines)
     }
 
     /// A problem of buildtime's own that does not stop the work.
