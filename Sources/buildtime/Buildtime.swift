@@ -25,7 +25,19 @@ struct Buildtime: AsyncParsableCommand {
             Terminal.error("Error: \(message)\n  See 'buildtime --help' for the commands.\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
-        await main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as StoreError {
+            // The store's failures are the work's, not the words': one line (escaped), status 1.
+            exit(withError: Failure(error.description))
+        } catch {
+            exit(withError: error)
+        }
     }
 
     /// What to say when `word` stands where a command goes and is none: the nearest command's name if it is a likely

@@ -65,22 +65,22 @@ extension Buildtime {
             var stored = 0, duplicates = 0
             let showProgress = Terminal.stderrIsTerminal && files.count > 20
             for (index, file) in files.enumerated() {
-                if showProgress { Terminal.error("\r\u{1B}[K[\(index + 1)/\(files.count)] \(file)") }
+                if showProgress { Terminal.progress("[\(index + 1)/\(files.count)] " + Terminal.escaped(file)) }
                 do {
                     let (run, outcome) = try ingester.ingest(path: file, into: database)
-                    if showProgress { Terminal.error("\r\u{1B}[K") }
+                    if showProgress { Terminal.progress("") }
                     switch outcome {
                     case .inserted(let id):
                         stored += 1
-                        Terminal.out("stored     run \(id)  \(file)  \(Self.summary(run))\n")
+                        Terminal.out("stored     run \(id)  \(Terminal.escaped(file))  \(Self.summary(run))\n")
                     case .duplicate(let id):
                         duplicates += 1
-                        Terminal.out("unchanged  run \(id)  \(file)  already stored, nothing added\n")
+                        Terminal.out("unchanged  run \(id)  \(Terminal.escaped(file))  already stored, nothing added\n")
                     }
                 } catch {
-                    if showProgress { Terminal.error("\r\u{1B}[K") }
+                    if showProgress { Terminal.progress("") }
                     failures.append(error)
-                    Terminal.error("\(error)\n")
+                    Terminal.error(Terminal.describe(error) + "\n")
                 }
             }
             for error in missing { Terminal.error("\(error)\n") }

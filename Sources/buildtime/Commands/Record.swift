@@ -175,7 +175,7 @@ extension Buildtime {
         private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String], in database: Result<SQLiteStore, any Error>) {
             for warning in warnings { Terminal.warn(warning) }
             do { try database.get().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
-                Terminal.warn("the step was not stored: \(error)")
+                Terminal.warn("the step was not stored: " + Terminal.describe(error))
             }
         }
 
@@ -187,7 +187,7 @@ extension Buildtime {
                                        steps: (try? database.get().steps(runKey: runKey)) ?? [])
             for warning in recording.warnings { Terminal.warn(warning) }
             do { _ = try database.get().save(run) } catch {
-                Terminal.warn("the run was not stored: \(error)")
+                Terminal.warn("the run was not stored: " + Terminal.describe(error))
             }
         }
     }

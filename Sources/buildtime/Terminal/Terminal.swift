@@ -12,6 +12,14 @@ enum Terminal {
         FileHandle.standardError.write(Data(escaped(text, keepingNewlines: true).utf8))
     }
 
+    /// Redraws the progress line on stderr (a terminal): `text` replaces what it showed; "" clears it.
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + escaped(text)).utf8))
+    }
+
+    /// One line that says what `error` is, without SQL or line breaks.
+    static func describe(_ error: any Error) -> String { StoreError.reason(of: error) }
+
     static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
         SafeText.escaped(text, keepingNewlines: keepingNewlines)
     }
