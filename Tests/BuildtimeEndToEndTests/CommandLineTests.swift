@@ -123,4 +123,24 @@ import Testing
         #expect(outputs[0].stdout.contains(#"app/x\n- injected"#))
         #expect(!outputs[3].stdout.contains("\n- injected"))
     }
+
+    /// What is no CI log is not stored; it fails the exit status when it was named, not when a directory held it.
+    @Test func filesThatAreNoLogs() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let folder = runner.directory.appending(path: "logs")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: BinaryRunner.repositoryRoot.appending(path: "samples/logs/cold.log"), to: folder.appending(path: "cold.log"))
+        let notes = try runner.write("logs/notes.json", "{\"foo\": 1}\n")
+        let readme = try runner.write("logs/readme.txt", "how to deploy\n")
+        let found = try runner.run(["ingest", folder.path])
+        #expect(found.status == 0)
+        #expect(found.stderr.contains("notes.json:1: JSON that is not a CI log (an object with key foo)"))
+        #expect(found.stderr.contains("readme.txt: skipped: no timestamps, no phase markers and no image build"))
+        #expect(found.stderr.hasSuffix("1 stored, 0 already present, 2 not logs, 0 failed\n"))
+        for named in [notes, readme] {
+            #expect(try runner.run(["ingest", named]).status == 1)
+        }
+        #expect(try runner.run(["runs"]).stdout.split(separator: "\n").count == 2)
+    }
 }

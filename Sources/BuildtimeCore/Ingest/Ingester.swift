@@ -49,6 +49,16 @@ public struct Ingester: Sendable {
         } catch {
             throw IngestError(file: name, line: nil, reason: String(describing: error))
         }
+        if let shape = summary.reading.jsonDocument {
+            throw IngestError(file: name, line: 1, reason: "JSON that is not a CI log (\(shape)); buildtime reads Woodpecker and Drone log entries",
+                              notALog: true)
+        }
+        // Nothing to measure: no time, no phase, no image build. Most likely no CI log at all (a README, a listing).
+        if summary.reading.timeBase == nil, summary.images.isEmpty, summary.exit == nil,
+           !summary.phases.contains(where: { $0.startLine != nil || $0.endLine != nil }) {
+            throw IngestError(file: name, line: nil, reason: "skipped: no timestamps, no phase markers and no image build, nothing to measure",
+                              notALog: true)
+        }
         let fromName = name == "-" ? RunMetadata() : Self.metadata(fromFileName: (name as NSString).lastPathComponent)
         var context = summary.context
         if let changedFiles {
@@ -82,7 +92,7 @@ public struct Ingester: Sendable {
             run.id = outcome.id
             return (run, outcome)
         } catch {
-            throw IngestError(file: path, line: nil, reason: "not stored: \(error)")
+            throw IngestError(file: path, line: nil, reason: "not stored: " + StoreError.reason(of: error))
         }
     }
 
@@ -151,11 +161,15 @@ public struct IngestError: Error, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var reason: String
+    /// The file is no CI log (JSON of another kind, or text with nothing to measure), rather than a log with a fault:
+    /// not stored either way, but a directory may well hold such files.
+    public var notALog: Bool
 
-    public init(file: String, line: Int?, reason: String) {
+    public init(file: String, line: Int?, reason: String, notALog: Bool = false) {
         self.file = file
         self.line = line
         self.reason = reason
+        self.notALog = notALog
     }
 
     public var description: String {

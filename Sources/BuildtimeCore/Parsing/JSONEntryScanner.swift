@@ -15,6 +15,9 @@ struct JSONEntryScanner {
     /// Physical line being scanned (1-based).
     private(set) var line = 1
     private var objectLine = 1
+    /// Arrays opened between entries and not closed yet, and the line the outermost one opened on.
+    private var openArrays = 0
+    private var arrayLine = 1
 
     /// Calls `body` with each complete object and the line it starts on.
     mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
@@ -27,8 +30,13 @@ struct JSONEntryScanner {
                     objectLine = line
                     object.removeAll(keepingCapacity: true)
                     object.append(byte)
-                case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"),
-                    UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","):
+                case UInt8(ascii: "["):
+                    if openArrays == 0 { arrayLine = line }
+                    openArrays += 1
+                case UInt8(ascii: "]"):
+                    // An excerpt of an array may close what it never opened.
+                    openArrays = max(openArrays - 1, 0)
+                case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"), UInt8(ascii: ","):
                     continue
                 default:
                     throw LogParseError(line: line, reason: "unexpected \(describe(byte)) between JSON log entries")
@@ -51,9 +59,13 @@ struct JSONEntryScanner {
         }
     }
 
-    /// Fails if the stream ended inside an object.
+    /// Fails if the stream ended inside an object, or inside the array it opened: a download cut short, which
+    /// stored now would make the complete log a second run later.
     func finish() throws {
         if depth > 0 { throw LogParseError(line: objectLine, reason: "truncated JSON: the log entry starting here never ends") }
+        if openArrays > 0 {
+            throw LogParseError(line: line, reason: "truncated JSON: the array opened on line \(arrayLine) is never closed (a download cut short?)")
+        }
     }
 }
 

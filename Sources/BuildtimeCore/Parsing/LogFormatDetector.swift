@@ -1,4 +1,5 @@
 import CByteSearch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -70,6 +71,26 @@ enum LogFormatDetector {
         // Some tools mix in unstamped lines (woodpecker-cli exec interleaves its own debug output).
         guard let (style, count) = counts.max(by: { $0.value < $1.value }), count * 5 >= nonEmpty else { return nil }
         return style
+    }
+
+    /// What a complete JSON document is (`an object with keys a, b`, `an array of 3 numbers`), or nil when `bytes`
+    /// are not one JSON document: text that starts with a bracket (`[2024-05-01 10:00:00] ...`) is no JSON.
+    static func jsonDocumentShape(_ bytes: [UInt8]) -> String? {
+        guard let first = bytes.first(where: { !isSpace($0) }), first == UInt8(ascii: "[") || first == UInt8(ascii: "{"),
+              let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return nil }
+        if let object = value as? [String: Any] {
+            let keys = object.keys.sorted()
+            if keys.isEmpty { return "an empty object" }
+            return "an object with key\(keys.count == 1 ? "" : "s") " + keys.prefix(5).joined(separator: ", ") + (keys.count > 5 ? ", ..." : "")
+        }
+        if let array = value as? [Any] {
+            if array.isEmpty { return "an empty array" }
+            let objects = array.filter { $0 is [String: Any] }.count
+            let noun = objects == array.count ? "object" : "value"
+            return "an array of \(array.count) \(noun)\(array.count == 1 ? "" : "s")"
+                + (objects > 0 ? " without Woodpecker's or Drone's keys" : "")
+        }
+        return nil
     }
 
     /// Whether the sample holds NUL bytes, as binary files do and text logs never do.

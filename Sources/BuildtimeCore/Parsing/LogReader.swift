@@ -23,6 +23,9 @@ public struct LogReader: Sendable {
         public var timeResolution: Double?
         /// What the log's times count from; nil when no line had a time.
         public var timeBase: TimeBase?
+        /// What the input is when it is one whole JSON document of no log kind (`an object with keys a, b`), read as
+        /// text; nil for a log.
+        public var jsonDocument: String?
     }
 
     /// Reads all of `source`, handing every line to `consumer`.
@@ -43,6 +46,8 @@ public struct LogReader: Sendable {
             let format = self.format ?? LogFormatDetector.format(of: sample)
             return (format, format == .text ? LogFormatDetector.timestampStyle(of: sample) : nil)
         }
+        // A whole JSON document of no log kind (a settings file, an API answer) is read as text, and said to be one.
+        let jsonDocument = format == .text && self.format == nil && prefix.count < sniffSize ? LogFormatDetector.jsonDocumentShape(prefix) : nil
         if format == .text, prefix.withUnsafeBufferPointer(LogFormatDetector.isBinary) {
             throw LogParseError(line: 1, reason: "binary data, not a text log")
         }
@@ -54,7 +59,9 @@ public struct LogReader: Sendable {
             if count == 0 { break }
             try stream.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
-        return try stream.finish(isCompressed: isCompressed)
+        var outcome = try stream.finish(isCompressed: isCompressed)
+        outcome.jsonDocument = jsonDocument
+        return outcome
     }
 
     /// Reads until at least `size` bytes are in or the source ends, and returns the bytes.

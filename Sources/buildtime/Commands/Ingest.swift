@@ -15,7 +15,9 @@ extension Buildtime {
                 Metadata comes from the flags, else from CI_* lines in the log, else from a Woodpecker download name \
                 ({owner}-{repo}-{pipeline}-{step}.log).
                 Prints one line per file on stdout; problems go to stderr as file:line: reason, and the exit status \
-                is 1 if any file failed (the others are still stored).
+                is 1 if any file failed (the others are still stored). A file that is no CI log (JSON of another kind, \
+                or text without timestamps, phase markers or Docker build output) is not stored and said so; it fails \
+                the exit status only when named on the command line, not when found in a directory.
                 """
         )
 
@@ -62,7 +64,8 @@ extension Buildtime {
             let database = try store.open()
 
             var failures = missing
-            var stored = 0, duplicates = 0
+            var stored = 0, duplicates = 0, notLogs = 0
+            let named = Set(paths)
             let showProgress = Terminal.stderrIsTerminal && files.count > 20
             for (index, file) in files.enumerated() {
                 if showProgress { Terminal.progress("[\(index + 1)/\(files.count)] " + Terminal.escaped(file)) }
@@ -79,13 +82,13 @@ extension Buildtime {
                     }
                 } catch {
                     if showProgress { Terminal.progress("") }
-                    failures.append(error)
+                    if error.notALog, !named.contains(file) { notLogs += 1 } else { failures.append(error) }
                     Terminal.error(Terminal.describe(error) + "\n")
                 }
             }
             for error in missing { Terminal.error("\(error)\n") }
             if files.count + missing.count > 1 {
-                Terminal.error("\(stored) stored, \(duplicates) already present, \(failures.count) failed\n")
+                Terminal.error("\(stored) stored, \(duplicates) already present, " + (notLogs > 0 ? "\(notLogs) not logs, " : "") + "\(failures.count) failed\n")
             }
             if !failures.isEmpty { throw ExitCode.failure }
         }

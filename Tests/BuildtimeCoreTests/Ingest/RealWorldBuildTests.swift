@@ -112,16 +112,31 @@ struct RealWorldBuildTests {
         #expect(head.classification.runClass == .cold)
     }
 
-    @Test func rawJSONBakeDefinitionsAreNoImage() throws {
-        // The excerpt holds only bake reading its definitions: buildx's setup, no image build.
-        let run = try run("buildx-rawjson-bake-compose.jsonl")
-        #expect(run.format == .text)
-        #expect(run.images.isEmpty)
+    @Test func logsWithoutBuildsHaveNoImages() throws {
+        for name in ["woodpecker-cli-exec-output.log", "drone-0.5-log-json-woodpecker-0x-precursor.json"] {
+            #expect(try run(name).images.isEmpty, "\(name)")
+        }
     }
 
-    @Test func logsWithoutBuildsHaveNoImages() throws {
-        for name in ["woodpecker-cli-exec-output.log", "drone-0.5-log-json-woodpecker-0x-precursor.json", "docker-system-df-and-verbose.txt", "buildx-du-excerpt.txt"] {
-            #expect(try run(name).images.isEmpty, "\(name)")
+    /// Docker's own outputs that are no CI log: nothing to measure in them (no time, no marker, no image build), so
+    /// ingest stores nothing. The bake excerpt holds only buildx reading its definitions (its setup, no image).
+    @Test(arguments: ["docker-system-df-and-verbose.txt", "buildx-du-excerpt.txt", "buildx-rawjson-bake-compose.jsonl",
+                      "docker-system-df-legacy-units-and-negative.txt", "docker-system-df-verbose-images-containers.txt"])
+    func dockerOutputsAreNoRun(_ name: String) throws {
+        #expect {
+            try run(name)
+        } throws: { error in
+            (error as? IngestError)?.notALog == true && (error as? IngestError)?.reason.hasPrefix("skipped: no timestamps") == true
+        }
+    }
+
+    /// Whole JSON documents of docker's, with timings or without: not a log, and said so.
+    @Test(arguments: ["buildx-history-inspect-json-docs-example.json", "buildx-metadata-file-docs-example.json"])
+    func jsonDocumentsAreNoRun(_ name: String) throws {
+        #expect {
+            try run(name)
+        } throws: { error in
+            (error as? IngestError)?.notALog == true && (error as? IngestError)?.reason.hasPrefix("JSON that is not a CI log (an object with keys ") == true
         }
     }
 }
