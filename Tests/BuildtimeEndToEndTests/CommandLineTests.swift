@@ -143,4 +143,28 @@ import Testing
         }
         #expect(try runner.run(["runs"]).stdout.split(separator: "\n").count == 2)
     }
+
+    /// A database edited by hand or by another program: values of the wrong type, out of range or absurd. Every
+    /// reader still answers; nothing in a stored run can stop the process.
+    @Test func craftedValuesInTheDatabaseNeverCrashAReader() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        #expect(try runner.run(["ingest", "samples/logs/team-cold.log", "samples/logs/team-code-only.log"]).status == 0)
+        try DatabaseQueue(path: runner.database.path).write { db in
+            try db.execute(sql: """
+                UPDATE run SET exit_code = 'abc', line_count = 1e30, total_seconds = 1e300, started_at = 'yesterday',
+                    time_resolution = -1e308, pipeline_number = 9.5e18, class = 'lukewarm', context = '{"start": 7}' WHERE id = 1;
+                UPDATE run SET recorded_at = 'never', started_at = 1e300, total_seconds = -1e300, status = 'exploded', format = 42 WHERE id = 2;
+                UPDATE phase SET duration = 'long', start_offset = 1e300, start_line = 1e40;
+                UPDATE image_build SET ambiguous_lines = 'many', duration = -1e300, start_offset = 9e307, exit_code = 1e20,
+                    base_pulled = 'yes', dependency_step = 99999, error_lines = '[1, {"x": 2}]', builder = 'abacus';
+                UPDATE build_step SET step_index = 9223372036854775807, step_total = -5, duration = 1e300, vertex = 'v';
+                """)
+        }
+        for command in [["runs"], ["runs", "--format", "json"], ["show", "1"], ["show", "2", "--steps"], ["show", "1", "--format", "json"],
+                        ["report"], ["report", "--format", "markdown"], ["report", "--format", "html"], ["report", "--format", "json"]] {
+            let result = try runner.run(command)
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+    }
 }

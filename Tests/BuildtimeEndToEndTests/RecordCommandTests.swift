@@ -197,6 +197,34 @@ import Testing
         #expect(try runner.run(["show", "latest", "--format", "json"]).stdout.contains("\"exitCode\" : 5"))
     }
 
+    /// record's own first line holds the command line, which may print a marker: it is never taken for one.
+    @Test func theRecordHeaderIsNoMarker() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let script = "sleep 0.3; echo 'Building Docker images in parallel...'; echo '✅ All images built and tagged'"
+        #expect(try runner.run(["record", "--", "sh", "-c", script]).status == 0)
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        let build = try #require((run["phases"] as? [[String: Any]])?.first { $0["name"] as? String == "build" })
+        #expect(build["startLine"] as? Int == 2 && build["endLine"] as? Int == 3)
+    }
+
+    /// A broken .buildtime.yml does not stop the command; the run is stored without phases and says why.
+    @Test func aBrokenConfigurationStillRunsTheCommand() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let config = try runner.write("bad.yml", "phases:\n  - nam: build\n")
+        let result = try runner.run(["record", "--config", config, "--", "sh", "-c", "echo 'Building Docker images in parallel...'; exit 3"])
+        #expect(result.status == 3)
+        #expect(result.stdout == "Building Docker images in parallel...\n")
+        #expect(result.stderr == "buildtime: warning: \(config):2: unknown phase setting 'nam' (known: name, start, end); running the command, the run is stored without phases\n")
+        let show = try runner.run(["show", "latest", "--format", "json"])
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect((run["phases"] as? [Any])?.isEmpty == true)
+        #expect((run["configurationError"] as? String)?.hasPrefix("\(config):2: unknown phase setting 'nam'") == true)
+        #expect(try runner.run(["show", "latest"]).stdout.contains("config    not used, phases not measured: \(config):2:"))
+    }
+
     @Test(arguments: ["/proc/buildtime-cannot-exist/db.sqlite", "corrupt"])
     func aBrokenDatabaseNeverBreaksTheCommand(_ database: String) throws {
         let runner = try BinaryRunner()

@@ -103,8 +103,7 @@ struct BuildClassifier {
                 evidence.append(image.basePulled == false ? "nothing cached, though the base image was already there" : "the base image's pull is not in the log")
                 confidence = min(confidence, .medium)
             }
-        } else if let index = image.dependencyStep, image.steps[index].ran || image.steps[index].status == .cached {
-            let step = image.steps[index]
+        } else if let step = image.dependency, step.ran || step.status == .cached {
             let summary = dependencyOutput.first { $0.hasPrefix("Installed ") || $0.hasPrefix("Successfully installed") }.map { " (\($0))" } ?? ""
             evidence.append("\(Self.short(step.instruction)) \(step.ran ? "ran" : "cached")\(summary)")
             if step.ran {

@@ -59,13 +59,16 @@ public final class LogAnalyzer: LogLineConsumer {
             if firstTime == nil { firstTime = time }
             lastTime = time
         }
+        // buildtime's own lines in a recorded log: `[buildtime] record: COMMAND` first, `[buildtime] exit status 0 after
+        // 12.345s` last. Only the footer says something; neither is the command's output, so neither is a marker
+        // (the header holds the command line, which may well print one).
+        if line.text.first == UInt8(ascii: "["), line.text.starts(with: Prefix.buildtimeNote) {
+            exit = CommandExit.parse(footer: line.string) ?? exit
+            return
+        }
         phases.consume(line)
         builds?.consume(line)
         machine.consume(line.text)
-        // `[buildtime] exit status 0 after 12.345s`, the last line of a recorded log.
-        if line.text.first == UInt8(ascii: "["), line.text.starts(with: Prefix.buildtimeNote) {
-            exit = CommandExit.parse(footer: line.string) ?? exit
-        }
         // `CI_...=value` lines, as `env` or `printenv` print them.
         if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
             readVariable(line.string)

@@ -20,6 +20,12 @@ public struct ImageBuild: Sendable, Equatable, Codable {
     /// Index into `steps` of the dependency-install step (uv/pip), if the Dockerfile has one.
     public var dependencyStep: Int?
     public var steps: [BuildStep]
+
+    /// The dependency-install step itself; nil when there is none, or when the index is not one of `steps` (a stored
+    /// run edited by hand).
+    public var dependency: BuildStep? {
+        dependencyStep.flatMap { steps.indices.contains($0) ? steps[$0] : nil }
+    }
     /// The error lines of a failed build: the failing step's last output and the `failed to solve` line.
     public var errorLines: [String]
     /// The failing command's exit code, when the log states it.

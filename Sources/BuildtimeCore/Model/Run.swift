@@ -31,6 +31,9 @@ public struct Run: Sendable, Equatable, Codable {
     public var runKey: String?
     /// Steps timed by nested `buildtime record --step` calls.
     public var steps: [RecordedStep] = []
+    /// Why the configuration could not be used when the run was recorded (`.buildtime.yml:3: ...`): its phases are
+    /// then not measured. nil when it could.
+    public var configurationError: String?
     /// When buildtime stored the run.
     public var recordedAt: Date
 

@@ -140,9 +140,9 @@ public struct HintEngine: Sendable {
         var hints: [Hint] = []
         let installs = runs.filter { [.requirements, .cold].contains($0.classification.runClass) }.flatMap { run in
             run.images.compactMap { image -> (share: Double, instruction: String)? in
-                guard let index = image.dependencyStep, let duration = image.duration, duration > 0,
-                      let seconds = image.steps[index].duration, image.steps[index].ran else { return nil }
-                return (seconds / duration, image.steps[index].instruction)
+                guard let step = image.dependency, let duration = image.duration, duration > 0,
+                      let seconds = step.duration, step.ran else { return nil }
+                return (seconds / duration, step.instruction)
             }
         }
         if let share = Baseline.median(installs.map(\.share)), share >= thresholds.dependencyShare,

@@ -18,7 +18,7 @@ public enum ClassificationRenderer {
                               alignments: [.left, .left, .left, .right, .right, .left, .left, .right, .right, .left])
         for (position, image) in images.enumerated() {
             let steps = image.dockerfileSteps
-            let dependency = image.dependencyStep.map { image.steps[$0] }
+            let dependency = image.dependency
             table.rows.append([
                 image.label(position: position) + (image.tag.map { ":\($0)" } ?? ""),
                 image.builder.rawValue + (image.attribution == .inferred ? "*" : ""),

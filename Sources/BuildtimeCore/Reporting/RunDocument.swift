@@ -24,6 +24,7 @@ struct RunDocument: Encodable {
     var images: [ImageDocument]
     var steps: [StepRunDocument]
     var context: RunContext?
+    var configurationError: String?
 
     init(_ run: Run) {
         id = run.id
@@ -38,15 +39,16 @@ struct RunDocument: Encodable {
         startedAt = run.startedAt.map(DurationFormat.iso8601)
         status = run.status.rawValue
         exitCode = run.exitCode
-        totalSeconds = run.totalSeconds.map(rounded)
+        totalSeconds = run.totalSeconds.flatMap(rounded)
         lineCount = run.lineCount
-        timeResolution = run.timeResolution
+        timeResolution = run.timeResolution.flatMap(rounded)
         recordedAt = DurationFormat.iso8601(run.recordedAt)
         phases = run.phases.map(PhaseDocument.init)
         classification = ClassificationDocument(run.classification)
         images = run.images.map(ImageDocument.init)
         steps = run.steps.map(StepRunDocument.init)
         context = run.context
+        configurationError = run.configurationError
     }
 }
 
@@ -61,8 +63,8 @@ struct PhaseDocument: Encodable {
 
     init(_ phase: PhaseTiming) {
         name = phase.name
-        startOffsetSeconds = phase.startOffset.map(rounded)
-        durationSeconds = phase.duration.map(rounded)
+        startOffsetSeconds = phase.startOffset.flatMap(rounded)
+        durationSeconds = phase.duration.flatMap(rounded)
         startLine = phase.startLine
         endLine = phase.endLine
         missingMarker = phase.missingMarker?.rawValue
@@ -107,8 +109,8 @@ struct ImageDocument: Encodable {
         builder = image.builder.rawValue
         attribution = image.attribution.rawValue
         ambiguousLines = image.ambiguousLines
-        startOffsetSeconds = image.startOffset.map(rounded)
-        durationSeconds = image.duration.map(rounded)
+        startOffsetSeconds = image.startOffset.flatMap(rounded)
+        durationSeconds = image.duration.flatMap(rounded)
         outcome = image.outcome.rawValue
         basePulled = image.basePulled
         dependencyStep = image.dependencyStep
@@ -139,8 +141,8 @@ struct StepDocument: Encodable {
         instruction = step.instruction
         kind = step.kind.rawValue
         status = step.status.rawValue
-        durationSeconds = step.duration.map(rounded)
-        startOffsetSeconds = step.startOffset.map(rounded)
+        durationSeconds = step.duration.flatMap(rounded)
+        startOffsetSeconds = step.startOffset.flatMap(rounded)
     }
 }
 
@@ -157,7 +159,7 @@ struct StepRunDocument: Encodable {
     init(_ step: RecordedStep) {
         name = step.name
         startedAt = DurationFormat.iso8601(step.startedAt)
-        durationSeconds = rounded(step.duration)
+        durationSeconds = rounded(step.duration) ?? 0
         status = step.status.rawValue
         exitCode = step.exitCode
         lineCount = step.lineCount
@@ -166,6 +168,9 @@ struct StepRunDocument: Encodable {
 }
 
 /// Milliseconds are all a timing is good for; this keeps binary noise out of the JSON.
-private func rounded(_ value: Double) -> Double {
-    (value * 1000).rounded() / 1000
+/// To the millisecond; nil (unknown) for what is no finite number, which only a database edited by hand holds.
+private func rounded(_ value: Double) -> Double? {
+    guard value.isFinite else { return nil }
+    let scaled = (value * 1000).rounded() / 1000
+    return scaled.isFinite ? scaled : value
 }

@@ -39,6 +39,7 @@ public enum RunRenderer {
         field("total", run.totalSeconds == nil ? "unmeasured (the log has no timestamps)" : DurationFormat.string(run.totalSeconds))
         if let resolution = run.timeResolution, resolution >= 1 { field("precision", "timestamps to \(DurationFormat.string(resolution))") }
         field("stored", DurationFormat.timestamp(run.recordedAt))
+        field("config", run.configurationError.map { "not used, phases not measured: " + $0 })
         if let context = run.context {
             field("machine", Self.machine(context))
             if let files = context.changedFiles {
@@ -104,6 +105,8 @@ public enum RunRenderer {
 
     private static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
+        // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }

@@ -157,8 +157,8 @@ public struct SQLiteStore: RunStore {
             sql: """
                 INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
                     started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                    class, class_confidence, class_source, class_evidence, context, run_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    class, class_confidence, class_source, class_evidence, context, run_key, configuration_error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
@@ -167,6 +167,7 @@ public struct SQLiteStore: RunStore {
                 run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
                 run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
                 run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
+                run.configurationError,
             ])
         let id = db.lastInsertedRowID
         for (position, phase) in run.phases.enumerated() {
@@ -218,17 +219,17 @@ public struct SQLiteStore: RunStore {
     }
 
     private static func steps(runKey: String, db: Database) throws -> [RecordedStep] {
-        try Row.fetchAll(db, sql: "SELECT * FROM step WHERE run_key = ? ORDER BY started_at, id", arguments: [runKey]).map { row in
+        try Row.fetchAll(db, sql: "SELECT * FROM step WHERE run_key = ? ORDER BY started_at, id", arguments: [runKey]).map(StoredRow.init).map { row in
             RecordedStep(
-                runKey: row["run_key"], name: row["name"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
-                duration: row["duration"], status: RunStatus(rawValue: row["status"]) ?? .failed, exitCode: row["exit_code"],
-                lineCount: row["line_count"],
-                images: (try? JSONDecoder().decode([ImageBuild].self, from: Data((row["images"] as String).utf8))) ?? [])
+                runKey: row["run_key"] ?? runKey, name: row["name"] ?? "?", startedAt: Date(timeIntervalSince1970: row["started_at"] ?? 0),
+                duration: row["duration"] ?? 0, status: (row["status"] as String?).flatMap(RunStatus.init(rawValue:)) ?? .failed,
+                exitCode: row["exit_code"], lineCount: row["line_count"] ?? 0,
+                images: (try? JSONDecoder().decode([ImageBuild].self, from: Data(((row["images"] as String?) ?? "[]").utf8))) ?? [])
         }
     }
 
     /// `base_pulled`: 1, 0, or -1 for unknown (migration 0005).
-    private static func basePulled(_ value: Int) -> Bool? { value < 0 ? nil : value != 0 }
+    private static func basePulled(_ value: Int?) -> Bool? { value.map { $0 < 0 ? nil : $0 != 0 } ?? nil }
 
     private static func insert(_ image: ImageBuild, position: Int, runID: Int64, db: Database) throws {
         let classification = image.classification
@@ -267,7 +268,7 @@ public struct SQLiteStore: RunStore {
     }
 
     /// The class, confidence, source and evidence in four columns from `first`.
-    private static func classification(_ row: Row, from first: Int) -> Classification {
+    private static func classification(_ row: StoredRow, from first: Int) -> Classification {
         Classification(
             runClass: (row[first] as String?).flatMap(RunClass.init(rawValue:)),
             confidence: (row[first + 1] as String?).flatMap(Confidence.init(rawValue:)),
@@ -305,16 +306,17 @@ public struct SQLiteStore: RunStore {
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
             let sql = "SELECT \(Self.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.run(from:))
+            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { Self.run(from: StoredRow($0)) }
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
             var phases = [Int64: [PhaseTiming]]()
             let phaseSQL = "SELECT run_id, name, start_offset, duration, start_line, end_line, missing_marker FROM phase WHERE \(selected) ORDER BY run_id, position"
             let phaseRows = try Row.fetchCursor(db, sql: phaseSQL, arguments: arguments)
-            while let row = try phaseRows.next() {
-                phases[row[0], default: []].append(PhaseTiming(
-                    name: row[1], startOffset: row[2], duration: row[3], startLine: row[4], endLine: row[5],
+            while let row = try phaseRows.next().map(StoredRow.init) {
+                guard let runID: Int64 = row[0] else { continue }
+                phases[runID, default: []].append(PhaseTiming(
+                    name: row[1] ?? "?", startOffset: row[2], duration: row[3], startLine: row[4], endLine: row[5],
                     missingMarker: (row[6] as String?).flatMap(MissingMarker.init(rawValue:))))
             }
             var steps = [Int64: [Int: [BuildStep]]]()
@@ -323,10 +325,12 @@ public struct SQLiteStore: RunStore {
                 FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position
                 """
             let stepRows = try Row.fetchCursor(db, sql: stepSQL, arguments: arguments)
-            while let row = try stepRows.next() {
-                steps[row[0], default: [:]][row[1], default: []].append(BuildStep(
-                    vertex: row[2], stage: row[3], index: row[4], total: row[5], instruction: row[6],
-                    kind: StepKind(rawValue: row[7]) ?? .other, status: StepStatus(rawValue: row[8]) ?? .pending,
+            while let row = try stepRows.next().map(StoredRow.init) {
+                guard let runID: Int64 = row[0], let image: Int = row[1] else { continue }
+                steps[runID, default: [:]][image, default: []].append(BuildStep(
+                    vertex: row[2], stage: row[3], index: row[4], total: row[5], instruction: row[6] ?? "",
+                    kind: (row[7] as String?).flatMap(StepKind.init(rawValue:)) ?? .other,
+                    status: (row[8] as String?).flatMap(StepStatus.init(rawValue:)) ?? .pending,
                     duration: row[9], startOffset: row[10]))
             }
             var images = [Int64: [ImageBuild]]()
@@ -336,13 +340,13 @@ public struct SQLiteStore: RunStore {
                 FROM image_build WHERE \(selected) ORDER BY run_id, position
                 """
             let imageRows = try Row.fetchCursor(db, sql: imageSQL, arguments: arguments)
-            while let row = try imageRows.next() {
-                let runID: Int64 = row[0]
+            while let row = try imageRows.next().map(StoredRow.init) {
+                guard let runID: Int64 = row[0], let position: Int = row[1] else { continue }
                 images[runID, default: []].append(ImageBuild(
-                    name: row[2], tag: row[3], builder: BuilderKind(rawValue: row[4]) ?? .buildkit,
-                    attribution: Attribution(rawValue: row[5]) ?? .exact, ambiguousLines: row[6],
-                    startOffset: row[7], duration: row[8], outcome: BuildOutcome(rawValue: row[9]) ?? .unfinished,
-                    basePulled: Self.basePulled(row[10]), dependencyStep: row[11], steps: steps[runID]?[row[1]] ?? [],
+                    name: row[2], tag: row[3], builder: (row[4] as String?).flatMap(BuilderKind.init(rawValue:)) ?? .buildkit,
+                    attribution: (row[5] as String?).flatMap(Attribution.init(rawValue:)) ?? .exact, ambiguousLines: row[6] ?? 0,
+                    startOffset: row[7], duration: row[8], outcome: (row[9] as String?).flatMap(BuildOutcome.init(rawValue:)) ?? .unfinished,
+                    basePulled: Self.basePulled(row[10]), dependencyStep: row[11], steps: steps[runID]?[position] ?? [],
                     errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14)))
             }
             for index in runs.indices {
@@ -356,20 +360,39 @@ public struct SQLiteStore: RunStore {
 
     private static let runColumns = """
         id, fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name, started_at, status, exit_code,
-        total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at
+        total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at,
+        configuration_error
         """
 
     /// A run from the `runColumns` of its row.
-    private static func run(from row: Row) -> Run {
-        Run(
-            id: row[0], fingerprint: row[1], source: row[2], format: LogFormat(rawValue: row[3]) ?? .text,
+    private static func run(from row: StoredRow) -> Run {
+        var run = Run(
+            id: row[0], fingerprint: row[1] ?? "", source: row[2] ?? "?", format: (row[3] as String?).flatMap(LogFormat.init(rawValue:)) ?? .text,
             metadata: RunMetadata(pipelineNumber: row[4], commit: row[5], branch: row[6], repo: row[7], step: row[8]),
             startedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: RunStatus(rawValue: row[10]) ?? .incomplete, exitCode: row[11],
-            totalSeconds: row[12], lineCount: row[13], timeResolution: row[14],
+            status: (row[10] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, exitCode: row[11],
+            totalSeconds: row[12], lineCount: row[13] ?? 0, timeResolution: row[14],
             phases: [], classification: classification(row, from: 15),
             context: (row[19] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
-            runKey: row[20], recordedAt: Date(timeIntervalSince1970: row[21])
+            runKey: row[20], recordedAt: Date(timeIntervalSince1970: row[21] ?? 0)
         )
+        run.configurationError = row[22]
+        return run
+    }
+}
+
+/// A stored row read without trust: a value of the wrong type or out of range (a file edited by hand, or by another
+/// program) reads as nil, or as the fallback the reader gives, where GRDB's own subscript would stop the process.
+struct StoredRow {
+    let row: Row
+
+    init(_ row: Row) { self.row = row }
+
+    subscript<Value: DatabaseValueConvertible>(_ index: Int) -> Value? {
+        Value.fromDatabaseValue(row[index] as DatabaseValue)
+    }
+
+    subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value? {
+        (row[name] as DatabaseValue?).flatMap(Value.fromDatabaseValue)
     }
 }

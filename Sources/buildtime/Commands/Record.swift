@@ -51,7 +51,7 @@ extension Buildtime {
             // A reader of our output that goes away must not kill buildtime: the command meets the closed pipe instead.
             signal(SIGPIPE, SIG_IGN)
             let environment = ProcessInfo.processInfo.environment
-            let recording = makeRecording()
+            let (recording, configurationError) = makeRecording()
             // A nested step belongs to the run that started it; a run gets a key its steps will share.
             let parentKey = environment["BUILDTIME_RUN_ID"].flatMap { $0.isEmpty ? nil : $0 }
             if step != nil, parentKey == nil { Terminal.warn("--step outside a recorded run (no BUILDTIME_RUN_ID): recording a run of its own") }
@@ -95,23 +95,29 @@ extension Buildtime {
                     contextTask?.cancel()
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, in: database)
+                    store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, configurationError: configurationError,
+                          in: database)
                 }
             }
             throw ExitCode(exit.status)
         }
 
-        private func makeRecording() -> Recording? {
-            let configuration: BuildtimeCore.Configuration
+        /// The recording, and why the configuration could not be used. A broken configuration does not stop the
+        /// command; the run is then stored without phases (the built-in markers are not the team's) and says why.
+        private func makeRecording() -> (Recording?, configurationError: String?) {
+            var configuration: BuildtimeCore.Configuration
+            var configurationError: String?
             do { configuration = try config.load() } catch {
-                Terminal.warn("\(error); using the built-in markers")
+                configurationError = String(describing: error)
+                Terminal.warn("\(error); running the command, the run is stored without phases")
                 configuration = .default
+                configuration.phases = []
             }
             guard let recording = try? Recording(configuration: configuration, command: command, logPath: log) else {
                 Terminal.warn("cannot record this run; running the command anyway")
-                return nil
+                return (nil, configurationError)
             }
-            return recording
+            return (recording, configurationError)
         }
 
         /// Runs the command in its own process group, passing its output on; its exit, or exit 127 if it cannot start.
@@ -180,11 +186,12 @@ extension Buildtime {
         }
 
         private func store(_ recording: Recording, exit: CommandExit, metadata: RunMetadata, context: RunContext, runKey: String,
-                           in database: Result<SQLiteStore, any Error>) {
+                           configurationError: String?, in database: Result<SQLiteStore, any Error>) {
             var metadata = metadata
             metadata.commit = metadata.commit ?? context.gitHead
-            let run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
+            var run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
                                        steps: (try? database.get().steps(runKey: runKey)) ?? [])
+            run.configurationError = configurationError
             for warning in recording.warnings { Terminal.warn(warning) }
             do { _ = try database.get().save(run) } catch {
                 Terminal.warn("the run was not stored: " + Terminal.describe(error))

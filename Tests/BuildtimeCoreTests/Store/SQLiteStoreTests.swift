@@ -132,7 +132,7 @@ import Testing
             }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "0005_base_pull_unknown")
+        #expect(try store.appliedMigrations().contains("0005_base_pull_unknown"))
         let read = try #require(try store.runs(limit: nil).first)
         #expect(read.images.map(\.basePulled) == [true, false])
         // And an unknown pull is kept as unknown.
@@ -141,5 +141,47 @@ import Testing
         excerpt.images = [ImageBuild(name: "excerpt", builder: .buildkit, basePulled: nil)]
         _ = try store.save(excerpt)
         #expect(try store.runs(fingerprintPrefix: "after").first?.images.first?.basePulled == nil)
+    }
+}
+
+/// A database a binary before migration 0006 wrote (no configuration_error column, no application mark) opens, is
+/// brought up to date, and reads its runs as they were stored, none of them with a configuration error.
+@Suite struct ConfigurationErrorMigrationTests {
+    @Test func runsStoredBefore0006ReadTheSame() throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-0006-\(UUID().uuidString)/db.sqlite").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        // The schema as 0005 left it, written the way that binary wrote it.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            var migrator = DatabaseMigrator()
+            for migration in Migrations.all where migration.name < "0006" {
+                migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+            }
+            try migrator.migrate(queue)
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO run (fingerprint, source, format, status, exit_code, total_seconds, line_count, recorded_at, class, run_key)
+                    VALUES ('old-run', 'deploy.log', 'text', 'failed', 2, 83.5, 120, 1800000000, 'code-only', 'key-1');
+                    INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line)
+                    VALUES (1, 0, 'build', 1.5, 70.25, 3, 90);
+                    """)
+            }
+            #expect(try queue.read { try Int32.fetchOne($0, sql: "PRAGMA application_id") } == 0)
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations() == Migrations.all.map(\.name))
+        let run = try #require(try store.runs(limit: nil).first)
+        #expect(run.fingerprint == "old-run" && run.status == .failed && run.exitCode == 2 && run.totalSeconds == 83.5)
+        #expect(run.classification.runClass == .codeOnly && run.runKey == "key-1")
+        #expect(run.phases == [PhaseTiming(name: "build", startOffset: 1.5, duration: 70.25, startLine: 3, endLine: 90)])
+        #expect(run.configurationError == nil)
+        // And a run that says its configuration was broken keeps saying so.
+        var broken = run
+        broken.fingerprint = "new-run"
+        broken.phases = []
+        broken.configurationError = ".buildtime.yml:2: unknown phase setting 'nam'"
+        _ = try store.save(broken)
+        #expect(try store.runs(fingerprintPrefix: "new").first?.configurationError == ".buildtime.yml:2: unknown phase setting 'nam'")
     }
 }
