@@ -8,6 +8,9 @@
 //     Logs of interleaved parallel builds from samples/tools/make-interleavings.py, each with the truth about every
 //     line: prints how many lines, steps, image names and classes were read right (targets in the issue of record).
 //
+//   swift run -c release buildtime-bench long-lines
+//     The analysis of one adversarial long line at 70 kB to 4.5 MB: ms per MB and its ratio to the shortest (linear ≈ 1).
+//
 //   swift run -c release buildtime-bench show FILE
 //     Each line of a log with the build the parser gave it to.
 //
@@ -27,6 +30,7 @@ struct Options {
     var report = false
     var show: String?
     var attribution = false
+    var longLines = false
     var logs = 1000
     var seed = 1
     var keep = false
@@ -39,6 +43,7 @@ struct Options {
             case "report": report = true
             case "show": show = iterator.next()
             case "attribution": attribution = true
+            case "long-lines": longLines = true
             case "--logs": logs = iterator.next().flatMap(Int.init) ?? logs
             case "--seed": seed = iterator.next().flatMap(Int.init) ?? seed
             case "--keep": keep = true
@@ -50,6 +55,7 @@ struct Options {
                 usage: buildtime-bench [--megabytes N] [--dir DIR]
                        buildtime-bench report [--runs N] [--dir DIR] [--keep]
                        buildtime-bench attribution [--logs N] [--seed S] [--dir DIR]
+                       buildtime-bench long-lines
                        buildtime-bench show FILE
                 """)
                 exit(argument == "--help" ? 0 : 64)
@@ -128,6 +134,11 @@ if let path = options.show {
 
 if options.attribution {
     try attributionBenchmark(count: options.logs, seed: options.seed, directory: options.directory, root: root)
+    exit(0)
+}
+
+if options.longLines {
+    try longLineBenchmark()
     exit(0)
 }
 

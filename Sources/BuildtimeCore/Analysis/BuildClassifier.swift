@@ -49,10 +49,15 @@ struct BuildClassifier {
         return steps.indices.first { $0 > copy && steps[$0].kind == .run }
     }
 
-    private func matchesDependencyInstall(_ instruction: String) -> Bool {
+    /// Whether a `RUN` installs dependencies, judged on its first `patternPrefix` characters: however long the
+    /// instruction, and whatever the configured patterns, one test costs a bounded time.
+    private func matchesDependencyInstall(_ whole: String) -> Bool {
+        let instruction = whole.utf8.count > Self.patternPrefix ? String(whole.prefix(Self.patternPrefix)) : whole
         let range = NSRange(instruction.startIndex..., in: instruction)
         return dependencyPatterns.expressions.contains { $0.firstMatch(in: instruction, range: range) != nil }
     }
+
+    static let patternPrefix = 8192
 
     /// Whether a `COPY`/`ADD` instruction names a requirement file.
     func copiesRequirementFile(_ instruction: String) -> Bool {

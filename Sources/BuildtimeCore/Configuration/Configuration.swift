@@ -55,7 +55,9 @@ public struct Configuration: Sendable, Equatable {
             PhaseDefinition(name: "deploy", start: .literal("✅ All images built and tagged"), end: .literal("✅ All containers deployed successfully")),
         ],
         dependencyInstall: [
-            #"\b(uv pip|pip3?|python3? -m pip) install\b.*(\s-r\s?|--requirement|requirements[^ ]*\.(txt|in)|pyproject\.toml|\.lock\b)"#,
+            // Bounded repetitions only: the time a line takes stays linear in its length (`.*` and `[^ ]*` made a
+            // long RUN line of many installs quadratic).
+            #"\b(uv pip|pip3?|python3? -m pip) install\b.{0,2000}?(\s-r\s?|--requirement|requirements[^ ]{0,200}?\.(txt|in)|pyproject\.toml|\.lock\b)"#,
             #"\buv (pip )?sync\b"#, #"\bpoetry install\b"#, #"\bpipenv (install|sync)\b"#,
             #"\b(npm ci|npm install|yarn install|pnpm install|bundle install|go mod download)\b"#,
         ],

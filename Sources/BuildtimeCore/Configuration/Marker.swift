@@ -43,7 +43,9 @@ final class MarkerMatcher: @unchecked Sendable {
     func matches(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         if !allowsTraceLines, line.count >= 2, line[0] == UInt8(ascii: "+"), line[1] == UInt8(ascii: " ") { return false }
         if let expression {
-            let text = String(decoding: line, as: UTF8.self)
+            // A regular expression sees the line's first 16 kB: a marker is a short line, and a pattern that
+            // backtracks cannot make a long line slow.
+            let text = String(decoding: UnsafeBufferPointer(rebasing: line.prefix(16 << 10)), as: UTF8.self)
             return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
         }
         guard let base = line.baseAddress, line.count >= needle.count else { return false }

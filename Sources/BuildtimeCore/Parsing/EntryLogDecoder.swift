@@ -4,6 +4,8 @@ import Foundation
 protocol LogDecoder: AnyObject {
     func feed(_ chunk: UnsafeRawBufferPointer) throws
     func finish() throws
+    /// The line of the input (1-based) the next byte fed belongs to.
+    var nextLine: Int { get }
 }
 
 /// Reassembles lines from log entries that each hold one line (Woodpecker ≥ 2.6), or any chunk of the output with
@@ -26,7 +28,8 @@ struct EntryLineJoiner {
             let rest = UnsafeBufferPointer(rebasing: bytes[start...])
             if joining {
                 if pending.isEmpty { pendingTime = time; pendingLine = sourceLine }
-                pending.append(contentsOf: rest)
+                // A line is kept to its first `LineSplitter.maximumLength` bytes, however many entries it spans.
+                pending.append(contentsOf: rest.prefix(max(LineSplitter.maximumLength - pending.count, 0)))
             } else {
                 assembler.emit(rest, time: time, resolution: resolution, sourceLine: sourceLine)
             }
@@ -37,7 +40,7 @@ struct EntryLineJoiner {
         if pending.isEmpty {
             assembler.emit(piece, time: time, resolution: resolution, sourceLine: sourceLine)
         } else {
-            pending.append(contentsOf: piece)
+            pending.append(contentsOf: piece.prefix(max(LineSplitter.maximumLength - pending.count, 0)))
             pending.withUnsafeBufferPointer { assembler.emit($0, time: pendingTime ?? time, resolution: resolution, sourceLine: pendingLine) }
             pending.removeAll(keepingCapacity: true)
         }
@@ -54,6 +57,8 @@ struct EntryLineJoiner {
 /// Reads Woodpecker step-log JSON (an array, or JSON lines from the file store) and Drone 0.x / Woodpecker 0.x
 /// log arrays.
 final class JSONEntryLogDecoder: LogDecoder {
+    var nextLine: Int { scanner.line }
+
     private let assembler: LineAssembler
     private let format: LogFormat
     private var scanner = JSONEntryScanner()
@@ -132,6 +137,8 @@ final class JSONEntryLogDecoder: LogDecoder {
 /// Reads an SQL dump of Woodpecker's `log_entries` table: `INSERT INTO [schema.]log_entries VALUES (id, step_id,
 /// time, line, data, created, type);`, with `data` as a PostgreSQL hex bytea (`'\x5374…'`) or a plain string.
 final class SQLDumpLogDecoder: LogDecoder {
+    var nextLine: Int { sourceLine + 1 }
+
     private let assembler: LineAssembler
     private var splitter = LineSplitter()
     private var joiner = EntryLineJoiner()

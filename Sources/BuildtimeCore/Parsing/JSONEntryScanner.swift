@@ -19,6 +19,9 @@ struct JSONEntryScanner {
     private var openArrays = 0
     private var arrayLine = 1
 
+    /// The longest entry read: Woodpecker's hold one line, Drone's a chunk of output; memory stays bounded.
+    static let maximumEntry = 16 << 20
+
     /// Calls `body` with each complete object and the line it starts on.
     mutating func feed(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
         for byte in chunk {
@@ -44,6 +47,9 @@ struct JSONEntryScanner {
                 continue
             }
             object.append(byte)
+            if object.count > Self.maximumEntry {
+                throw LogParseError(line: objectLine, reason: "a JSON log entry longer than \(Self.maximumEntry >> 20) MB starts here: not a log this reads")
+            }
             if inString {
                 if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
                 continue

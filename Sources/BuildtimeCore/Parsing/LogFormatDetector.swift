@@ -93,11 +93,6 @@ enum LogFormatDetector {
         return nil
     }
 
-    /// Whether the sample holds NUL bytes, as binary files do and text logs never do.
-    static func isBinary(_ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
-        prefix.contains(0)
-    }
-
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0xEF || byte == 0xBB || byte == 0xBF
     }

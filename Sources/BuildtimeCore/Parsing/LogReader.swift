@@ -48,9 +48,6 @@ public struct LogReader: Sendable {
         }
         // A whole JSON document of no log kind (a settings file, an API answer) is read as text, and said to be one.
         let jsonDocument = format == .text && self.format == nil && prefix.count < sniffSize ? LogFormatDetector.jsonDocumentShape(prefix) : nil
-        if format == .text, prefix.withUnsafeBufferPointer(LogFormatDetector.isBinary) {
-            throw LogParseError(line: 1, reason: "binary data, not a text log")
-        }
 
         let stream = LogStream(format: format, timestampStyle: style, consumer: consumer)
         try prefix.withUnsafeBytes { try stream.feed($0) }

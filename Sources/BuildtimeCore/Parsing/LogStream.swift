@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads a log pushed to it chunk by chunk, in a known format: what `LogReader` does after sniffing, and what
 /// `record` does with the output of a running command.
 public final class LogStream {
@@ -6,8 +12,12 @@ public final class LogStream {
     private let assembler: LineAssembler
     private let decoder: LogDecoder
     private var hasher = ContentHasher()
+    private let rejectsBinary: Bool
 
-    public init(format: LogFormat, timestampStyle: TimestampStyle?, consumer: LogLineConsumer) {
+    /// `rejectsBinary`: a NUL byte anywhere ends the reading with an error at its line (no log holds one); `record`
+    /// reads on instead, since a command's output is what it is.
+    public init(format: LogFormat, timestampStyle: TimestampStyle?, consumer: LogLineConsumer, rejectsBinary: Bool = true) {
+        self.rejectsBinary = rejectsBinary
         self.format = format
         style = format == .text ? timestampStyle : nil
         assembler = LineAssembler(consumer: consumer)
@@ -20,6 +30,12 @@ public final class LogStream {
 
     /// Reads the next bytes of the log.
     public func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        if rejectsBinary, let base = chunk.baseAddress, let nul = memchr(base, 0, chunk.count) {
+            let before = UnsafeRawBufferPointer(rebasing: chunk[..<(UnsafeRawPointer(nul) - base)])
+            hasher.update(before)
+            try decoder.feed(before)
+            throw LogParseError(line: decoder.nextLine, reason: "binary data (a NUL byte), not a text log")
+        }
         hasher.update(chunk)
         try decoder.feed(chunk)
     }

@@ -6,6 +6,7 @@ final class TextLogDecoder: LogDecoder {
     private var isoCache = ISOStampCache()
     private var splitter = LineSplitter()
     private var sourceLine = 0
+    var nextLine: Int { sourceLine + 1 }
 
     init(assembler: LineAssembler, style: TimestampStyle?) {
         self.assembler = assembler

@@ -32,7 +32,7 @@ public final class Recording {
     /// Starts recording `command`; `logPath` is where the stamped log goes, if anywhere.
     public init(configuration: Configuration, command: [String], logPath: String? = nil) throws {
         analyzer = try LogAnalyzer(configuration: configuration)
-        stream = LogStream(format: .text, timestampStyle: .iso8601, consumer: analyzer)
+        stream = LogStream(format: .text, timestampStyle: .iso8601, consumer: analyzer, rejectsBinary: false)
         self.command = command
         // Whole milliseconds, as the log states it, so that reading the log back gives the same start.
         startedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
@@ -59,14 +59,17 @@ public final class Recording {
             if partial[source.rawValue].isEmpty {
                 stamp(UnsafeBufferPointer(rebasing: base[start..<newline]), at: now)
             } else {
-                partial[source.rawValue].append(contentsOf: base[start..<newline])
+                let room = max(LineSplitter.maximumLength - partial[source.rawValue].count, 0)
+                partial[source.rawValue].append(contentsOf: base[start..<newline].prefix(room))
                 let line = partial[source.rawValue]
                 partial[source.rawValue].removeAll(keepingCapacity: true)
                 line.withUnsafeBufferPointer { stamp($0, at: now) }
             }
             start = newline + 1
         }
-        partial[source.rawValue].append(contentsOf: base[start...])
+        // A line is kept to its first `LineSplitter.maximumLength` bytes (the output itself passed on whole).
+        let room = max(LineSplitter.maximumLength - partial[source.rawValue].count, 0)
+        partial[source.rawValue].append(contentsOf: base[start...].prefix(room))
         flush()
     }
 
