@@ -441,6 +441,48 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    /// Databases record cannot use, each prepared as a user would meet it: the command runs, its output passes
+    /// byte-exact, its status comes back, and buildtime says in one line that the run was not stored. (Locked, full,
+    /// corrupt and unreachable databases, signals and background holders have tests of their own above and below.)
+    @Test(arguments: ["another application's file", "a directory in its place", "a read-only file"])
+    func aDatabaseRecordCannotUse(_ fault: String) throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let path = runner.directory.appending(path: "fault/db.sqlite").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var unmount: String?
+        defer { if let unmount { _ = try? Self.run(["/bin/umount", "-l", unmount]) } }
+        switch fault {
+        case "another application's file":
+            try DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE notes (body TEXT)") }
+        case "a directory in its place":
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        default:
+            #expect(try runner.run(["record", "--db", path, "--", "true"]).status == 0)
+            if getuid() == 0 {
+                // Root writes through file permissions: a read-only mount is what stops it.
+                guard Self.canMount else { return }
+                let folder = (path as NSString).deletingLastPathComponent
+                try #require(try Self.run(["/bin/mount", "--bind", folder, folder]) == 0)
+                unmount = folder
+                try #require(try Self.run(["/bin/mount", "-o", "remount,bind,ro", folder, folder]) == 0)
+            } else {
+                try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+                try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: (path as NSString).deletingLastPathComponent)
+            }
+        }
+        let before = try? Data(contentsOf: URL(fileURLWithPath: path))
+        let result = try runner.run(["record", "--db", path, "--", "sh", "-c", "printf 'out\\r\\n\\tx'; echo err >&2; exit 9"])
+        #expect(result.status == 9)
+        #expect(result.stdout == "out\r\n\tx")
+        #expect(result.stderr.hasPrefix("err\nbuildtime: warning: the run was not stored: "), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 2, "\(result.stderr)")
+        if fault != "a directory in its place" { #expect((try? Data(contentsOf: URL(fileURLWithPath: path))) == before) }
+        if getuid() != 0, fault == "a read-only file" {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: (path as NSString).deletingLastPathComponent)
+        }
+    }
+
     /// Whether this machine lets the tests mount a tmpfs (root with the right to mount; not in every container).
     static let canMount: Bool = {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/mount") else { return false }
