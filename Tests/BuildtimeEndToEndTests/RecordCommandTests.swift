@@ -441,6 +441,39 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    /// Once the command is over, a signal ends record at once with the command's status, even while it waits for a
+    /// database another writer holds.
+    @Test func aSignalEndsTheWaitAfterTheCommand() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        #expect(try runner.run(["record", "--", "true"]).status == 0)
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
+        try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        defer { try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") } }
+        let output = runner.directory.appending(path: "wait-output")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = BinaryRunner.binary
+        process.arguments = ["record", "--", "sh", "-c", "echo done; exit 7"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path, "BUILDTIME_BUSY_TIMEOUT": "60"]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("done") != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // The command is over once its output is; give record the moment to reach the locked database.
+        Thread.sleep(forTimeInterval: 1)
+        let signalled = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(signalled) < 30)
+        #expect(process.terminationStatus == 7)
+    }
+
     /// Databases record cannot use, each prepared as a user would meet it: the command runs, its output passes
     /// byte-exact, its status comes back, and buildtime says in one line that the run was not stored. (Locked, full,
     /// corrupt and unreachable databases, signals and background holders have tests of their own above and below.)

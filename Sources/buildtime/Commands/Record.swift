@@ -85,6 +85,9 @@ extension Buildtime {
             let megabytes = environment["BUILDTIME_RECORD_MEMORY"].flatMap(Int.init)
             let sink = RecordingSink(recording, memoryLimit: megabytes.map { max($0, 1) << 20 } ?? RecordingSink.defaultMemoryLimit)
             let exit = try await execute(runKey: runKey, sink: sink, forwarding: forwarding)
+            // The command is over: a signal now ends buildtime at once with the command's status, whatever it waits
+            // for (a locked database, the analysis); the run is then not stored.
+            forwarding.forward { _ in _exit(exit.status) }
             // The command's output is all through: let whoever reads it finish now, while the analysis catches up.
             releaseStandardOutput()
             sink.drain()
