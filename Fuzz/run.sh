@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fuzz/run.sh [--runs N] [--jobs J] [--max-len BYTES] [TARGET...]
+# Fuzz/run.sh [--runs N] [--jobs J] [--max-len BYTES] [TARGET[=RUNS]...]
 #
 # Builds the fuzz targets with libFuzzer and AddressSanitizer (in Fuzz/.build-fuzz), seeds each target's
 # corpus from samples/ (and a few inputs written here for the formats samples/ has no log of), and runs each target
-# for N executions (default 1,000,000), J targets at a time (default 2). Prints one line per target: executions,
+# for N executions (default 1,000,000; TARGET=RUNS sets one target's), J targets at a time (default 2). Prints one line per target: executions,
 # seconds, executions per second, and what it found. A crash leaves its input in Fuzz/crashes/TARGET-crash-*; the
 # exit status is then 1. Corpora grow in Fuzz/corpus/ (not in git) and are reused by the next run.
 set -euo pipefail
@@ -72,11 +72,13 @@ seed() {  # seed TARGET: fills corpus/TARGET once
     esac
 }
 
-run_one() {  # run_one TARGET: prints its line of figures
-    local target="$1" log="crashes/$1.log"
+run_one() {  # run_one TARGET[=RUNS]: prints its line of figures
+    local target="${1%%=*}" count="$runs"
+    [[ "$1" == *=* ]] && count="${1#*=}"
+    local log="crashes/$target.log"
     seed "$target"
     local status=0
-    BUILDTIME_FUZZ_TARGET="$target" "$binary" -runs="$runs" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    BUILDTIME_FUZZ_TARGET="$target" "$binary" -runs="$count" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="crashes/$target-" "corpus/$target" > "$log" 2>&1 || status=$?
     local executions seconds
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

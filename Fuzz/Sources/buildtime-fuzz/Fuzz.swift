@@ -77,7 +77,7 @@ enum Target: String, CaseIterable {
 
     private func storeAndRender(_ bytes: [UInt8]) {
         let ingester = Ingester(configuration: .default)
-        guard let run = try? ingester.run(from: MemoryByteSource(bytes), name: "fuzz.log"), let store = try? SQLiteStore.inMemory() else { return }
+        guard let run = try? ingester.run(from: MemoryByteSource(bytes), name: "fuzz.log"), let store = Self.memoryStore else { return }
         // A short history around it, so that baselines and shifts are computed over it.
         var history = [run]
         for index in 1...6 {
@@ -87,26 +87,36 @@ enum Target: String, CaseIterable {
             copy.startedAt = run.startedAt.map { $0.addingTimeInterval(Double(-index) * 3600) }
             history.append(copy)
         }
-        _ = try? store.save(history)
+        let saved = (try? store.save(history)) ?? []
         readAndRender(store)
+        // One store for every execution (making one costs its migrations): emptied for the next.
+        _ = try? store.delete(runIDs: saved.map(\.id))
     }
+
+    nonisolated(unsafe) private static let memoryStore = try? SQLiteStore.inMemory()
+
+    /// A database file and a second connection to it that writes rows raw, kept for every execution.
+    nonisolated(unsafe) private static let rowStore: (store: SQLiteStore, raw: DatabaseQueue)? = {
+        let path = NSTemporaryDirectory() + "buildtime-fuzz-\(getpid()).sqlite"
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+        guard let store = try? SQLiteStore(path: path), let raw = try? DatabaseQueue(path: path) else { return nil }
+        return (store, raw)
+    }()
 
     /// The input, cut at NUL bytes, gives the values of a run, a phase, an image build and a build step: each value
     /// stored as SQLite reads it (an integer, a real, text or NULL, as its first byte says).
     private func storedRows(_ bytes: [UInt8]) {
-        let path = NSTemporaryDirectory() + "buildtime-fuzz-\(getpid()).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
-        guard let store = try? SQLiteStore(path: path) else { return }
+        guard let (store, queue) = Self.rowStore else { return }
+        defer { try? queue.write { try $0.execute(sql: "DELETE FROM build_step; DELETE FROM image_build; DELETE FROM phase; DELETE FROM run") } }
         var fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { Self.value(Array($0)) }.makeIterator()
         func next() -> DatabaseValue { fields.next() ?? .null }
         do {
-            let queue = try DatabaseQueue(path: path)
             try queue.write { db in
                 try db.execute(sql: """
-                    INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, started_at, status, exit_code,
+                    INSERT INTO run (id, fingerprint, source, format, pipeline_number, commit_sha, branch, started_at, status, exit_code,
                         total_seconds, line_count, time_resolution, recorded_at, class, class_confidence, class_source, class_evidence,
                         context, run_key, configuration_error)
-                    VALUES ('f', ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (1, 'f', ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments((0..<17).map { _ in next() }))
                 try db.execute(sql: """
                     INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)

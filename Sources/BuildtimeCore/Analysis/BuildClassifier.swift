@@ -219,11 +219,24 @@ struct BuildClassifier {
 }
 
 /// Regular expressions compiled on first use: compiling loads ICU, which a log without Docker builds never needs.
+/// Compiled once per process and pattern: `ingest` of a thousand logs does not compile them a thousand times.
 private final class LazyPatterns: @unchecked Sendable {
     private let patterns: [String]
-    private(set) lazy var expressions: [NSRegularExpression] = patterns.compactMap { try? NSRegularExpression(pattern: $0) }
+    private(set) lazy var expressions: [NSRegularExpression] = patterns.compactMap(Self.compiled)
 
     init(_ patterns: [String]) { self.patterns = patterns }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: NSRegularExpression] = [:]
+
+    private static func compiled(_ pattern: String) -> NSRegularExpression? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let expression = cache[pattern] { return expression }
+        guard let expression = try? NSRegularExpression(pattern: pattern) else { return nil }
+        if cache.count < 256 { cache[pattern] = expression }
+        return expression
+    }
 }
 
 /// `a - b`, when both are known.

@@ -37,6 +37,11 @@ public struct Ingester: Sendable {
 
     /// Reads a log from `source` into a run; `name` is its path, or `-`.
     public func run(from source: any ByteSource, name: String) throws(IngestError) -> Run {
+        try read(from: source, name: name).run
+    }
+
+    /// The run, and what the reading left out as beyond any real log.
+    private func read(from source: any ByteSource, name: String) throws(IngestError) -> (run: Run, ignored: IgnoredValues) {
         let summary: LogSummary
         let classification: Classification
         do {
@@ -68,13 +73,13 @@ public struct Ingester: Sendable {
         let start = startedAt
             ?? summary.startedAt.map(Date.init(timeIntervalSince1970:))
             ?? (summary.reading.timeBase == .absolute ? summary.firstTime.map(Date.init(timeIntervalSince1970:)) : nil)
-        return Run(
+        return (Run(
             fingerprint: summary.reading.fingerprint, source: name, format: summary.reading.format,
             metadata: metadata.filling(from: summary.metadata).filling(from: fromName),
             startedAt: start, status: Self.status(of: summary), exitCode: summary.exit.map { Int($0.status) }, totalSeconds: summary.totalSeconds,
             lineCount: summary.reading.lineCount, timeResolution: summary.reading.timeResolution, phases: summary.phases,
             images: summary.images, classification: classification, context: context, recordedAt: now()
-        )
+        ), summary.reading.ignored)
     }
 
     /// A failed image build fails the run; otherwise a run whose markers are not all there is incomplete.
@@ -84,13 +89,19 @@ public struct Ingester: Sendable {
         return summary.isComplete ? .succeeded : .incomplete
     }
 
-    /// Reads one log and stores it, unless the same log is stored already.
-    public func ingest(path: String, into store: any RunStore) throws(IngestError) -> (run: Run, outcome: SaveOutcome) {
-        var run = try run(fromPath: path)
+    /// Reads one log and stores it, unless the same log is stored already; with what the reading left out.
+    public func ingest(path: String, into store: any RunStore) throws(IngestError) -> (run: Run, outcome: SaveOutcome, ignored: IgnoredValues) {
+        let source: any ByteSource
+        do {
+            source = path == "-" ? FileByteSource(descriptor: 0) : try FileByteSource(path: path)
+        } catch {
+            throw IngestError(file: path, line: nil, reason: String(describing: error))
+        }
+        var (run, ignored) = try read(from: source, name: path)
         do {
             let outcome = try store.save(run)
             run.id = outcome.id
-            return (run, outcome)
+            return (run, outcome, ignored)
         } catch {
             throw IngestError(file: path, line: nil, reason: "not stored: " + StoreError.reason(of: error))
         }

@@ -6,6 +6,23 @@ protocol LogDecoder: AnyObject {
     func finish() throws
     /// The line of the input (1-based) the next byte fed belongs to.
     var nextLine: Int { get }
+    /// What was read and left out as beyond any real log: times out of range, the rest of a line past the maximum.
+    var ignored: IgnoredValues { get }
+}
+
+/// Values a decoder left out because no real log holds them, for a warning.
+public struct IgnoredValues: Sendable, Equatable {
+    /// Entry times out of range (negative, not finite, more than 115 days into a step).
+    public var times = 0
+    /// Lines longer than `LineSplitter.maximumLength`, read to that length.
+    public var cutLines = 0
+
+    public init(times: Int = 0, cutLines: Int = 0) {
+        self.times = times
+        self.cutLines = cutLines
+    }
+
+    public var isEmpty: Bool { times == 0 && cutLines == 0 }
 }
 
 /// Reassembles lines from log entries that each hold one line (Woodpecker ≥ 2.6), or any chunk of the output with
@@ -58,6 +75,7 @@ struct EntryLineJoiner {
 /// log arrays.
 final class JSONEntryLogDecoder: LogDecoder {
     var nextLine: Int { scanner.line }
+    private(set) var ignored = IgnoredValues()
 
     private let assembler: LineAssembler
     private let format: LogFormat
@@ -108,6 +126,7 @@ final class JSONEntryLogDecoder: LogDecoder {
                 // time of the one before rather than carry the number into every sum.
                 time = plausibleEntryTime(seconds)
                 implausibleTime = time == nil
+                if implausibleTime { ignored.times += 1 }
             case "line" where !isDrone, "pos" where isDrone:
                 position = value.int
             case "step_id" where !isDrone, "proc" where isDrone:
@@ -138,6 +157,8 @@ final class JSONEntryLogDecoder: LogDecoder {
 /// time, line, data, created, type);`, with `data` as a PostgreSQL hex bytea (`'\x5374…'`) or a plain string.
 final class SQLDumpLogDecoder: LogDecoder {
     var nextLine: Int { sourceLine + 1 }
+    var ignored: IgnoredValues { IgnoredValues(times: implausibleTimes, cutLines: splitter.cutLines) }
+    private var implausibleTimes = 0
 
     private let assembler: LineAssembler
     private var splitter = LineSplitter()
@@ -175,6 +196,7 @@ final class SQLDumpLogDecoder: LogDecoder {
             if lastStep != nil { clock.startStep() }
             lastStep = step
         }
+        if plausibleEntryTime(rawTime) == nil { implausibleTimes += 1 }
         let stamped = plausibleEntryTime(rawTime).map { clock.normalize(ParsedStamp(seconds: $0, prefixLength: 0, resolution: 1, stepLine: position), base: .relative) }
         joiner.add(byteaValue(fields[4]), time: stamped, sourceLine: sourceLine, to: assembler, resolution: 1)
     }

@@ -26,6 +26,8 @@ public struct LogReader: Sendable {
         /// What the input is when it is one whole JSON document of no log kind (`an object with keys a, b`), read as
         /// text; nil for a log.
         public var jsonDocument: String?
+        /// What was left out as beyond any real log.
+        public var ignored = IgnoredValues()
     }
 
     /// Reads all of `source`, handing every line to `consumer`.

@@ -44,9 +44,11 @@ public final class LogStream {
     public func finish(isCompressed: Bool = false) throws -> LogReader.Outcome {
         try decoder.finish()
         let timeBase: TimeBase? = assembler.resolution == nil ? nil : (format == .text ? style?.base : .relative)
-        return LogReader.Outcome(
+        var outcome = LogReader.Outcome(
             format: format, timestampStyle: style, isCompressed: isCompressed, fingerprint: hasher.fingerprint,
             lineCount: assembler.count, timeResolution: assembler.resolution, timeBase: timeBase
         )
+        outcome.ignored = decoder.ignored
+        return outcome
     }
 }

@@ -7,6 +7,7 @@ final class TextLogDecoder: LogDecoder {
     private var splitter = LineSplitter()
     private var sourceLine = 0
     var nextLine: Int { sourceLine + 1 }
+    var ignored: IgnoredValues { IgnoredValues(cutLines: splitter.cutLines) }
 
     init(assembler: LineAssembler, style: TimestampStyle?) {
         self.assembler = assembler

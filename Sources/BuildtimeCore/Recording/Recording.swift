@@ -20,6 +20,9 @@ public final class Recording {
     private let stream: LogStream
     private let command: [String]
     private var partial: [[UInt8]] = [[], []]
+    /// Whether the partial line of each stream went past the maximum, and how many lines did.
+    private var cut = [false, false]
+    private var cutLines = 0
     private var stamped: [UInt8] = []
     private var logDescriptor: Int32?
     private let startedAt: Date
@@ -60,6 +63,8 @@ public final class Recording {
                 stamp(UnsafeBufferPointer(rebasing: base[start..<newline]), at: now)
             } else {
                 let room = max(LineSplitter.maximumLength - partial[source.rawValue].count, 0)
+                if newline - start > room, !cut[source.rawValue] { cutLines += 1 }
+                cut[source.rawValue] = false
                 partial[source.rawValue].append(contentsOf: base[start..<newline].prefix(room))
                 let line = partial[source.rawValue]
                 partial[source.rawValue].removeAll(keepingCapacity: true)
@@ -69,6 +74,7 @@ public final class Recording {
         }
         // A line is kept to its first `LineSplitter.maximumLength` bytes (the output itself passed on whole).
         let room = max(LineSplitter.maximumLength - partial[source.rawValue].count, 0)
+        if base.count - start > room, !cut[source.rawValue] { cut[source.rawValue] = true; cutLines += 1 }
         partial[source.rawValue].append(contentsOf: base[start...].prefix(room))
         flush()
     }
@@ -93,6 +99,9 @@ public final class Recording {
                                         lineCount: 0, timeResolution: 0.001, timeBase: .absolute)
         }
         if let logDescriptor { close(logDescriptor); self.logDescriptor = nil }
+        if cutLines > 0 {
+            warnings.append("\(cutLines) line\(cutLines == 1 ? " was" : "s were") longer than 1 MB: analysed to the first 1 MB, passed on whole")
+        }
         var summary = analyzer.summary(reading: outcome)
         // Offsets from the run's first line, which is its start.
         let stepImages = steps.flatMap { step in step.images.map { $0.shifted(by: step.startedAt.timeIntervalSince(startedAt)) } }

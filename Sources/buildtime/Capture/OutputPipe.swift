@@ -7,6 +7,9 @@ import SystemPackage
 final class OutputPipe: @unchecked Sendable {
     let readEnd: Int32
     let writeEnd: Int32
+    private let lock = NSLock()
+    private var taken = 0
+    private var closed = false
 
     init() throws {
         var ends: [Int32] = [0, 0]
@@ -33,7 +36,10 @@ final class OutputPipe: @unchecked Sendable {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer {
                 buffer.deallocate()
+                lock.lock()
+                closed = true
                 close(readEnd)
+                lock.unlock()
                 group.leave()
             }
             var teeing = Self.isPipe(descriptor)
@@ -46,6 +52,7 @@ final class OutputPipe: @unchecked Sendable {
                     let teed = bt_tee(readEnd, descriptor, buffer.count)
                     if teed > 0 {
                         guard sink.take(teed, from: readEnd, stream: stream, scratch: buffer) else { return }
+                        took(teed)
                         continue
                     }
                     if teed == 0 || (teed < 0 && errno == EPIPE) { return }
@@ -56,12 +63,29 @@ final class OutputPipe: @unchecked Sendable {
                 let count = read(readEnd, buffer.baseAddress, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { return }
+                took(count)
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
                 let passed = writeAll(descriptor, chunk)
                 sink.receive(chunk, from: stream)
                 if !passed, errno == EPIPE { return }
             }
         }
+    }
+
+    private func took(_ count: Int) {
+        lock.lock()
+        taken += count
+        lock.unlock()
+    }
+
+    /// How many bytes have been taken out of the pipe so far, and how many wait in it now; nil once it is closed.
+    func progress() -> (taken: Int, waiting: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return nil }
+        var waiting: Int32 = 0
+        // FIONREAD: the bytes in the pipe, written and not read yet.
+        return (taken, ioctl(readEnd, 0x541B, &waiting) == 0 ? Int(waiting) : 0)
     }
 
     private static func isPipe(_ descriptor: Int32) -> Bool {

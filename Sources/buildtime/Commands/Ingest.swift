@@ -52,6 +52,18 @@ extension Buildtime {
             if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         }
 
+        /// `2 entry times out of range were ignored; 1 line longer than 1 MB was read to its first 1 MB`.
+        static func note(_ ignored: IgnoredValues) -> String? {
+            var parts: [String] = []
+            if ignored.times > 0 {
+                parts.append("\(ignored.times) entry time\(ignored.times == 1 ? " was" : "s were") out of range (no step runs that long) and ignored")
+            }
+            if ignored.cutLines > 0 {
+                parts.append("\(ignored.cutLines) line\(ignored.cutLines == 1 ? " was" : "s were") longer than 1 MB and read to the first 1 MB")
+            }
+            return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        }
+
         func run() throws {
             let (files, missing) = BuildtimeCore.Ingester.expand(paths: paths)
             if files.count > 1, pipeline != nil || commit != nil || startedAt != nil {
@@ -70,8 +82,9 @@ extension Buildtime {
             for (index, file) in files.enumerated() {
                 if showProgress { Terminal.progress("[\(index + 1)/\(files.count)] " + Terminal.escaped(file)) }
                 do {
-                    let (run, outcome) = try ingester.ingest(path: file, into: database)
+                    let (run, outcome, ignored) = try ingester.ingest(path: file, into: database)
                     if showProgress { Terminal.progress("") }
+                    if let note = Self.note(ignored) { Terminal.warn("\(file): \(note)") }
                     switch outcome {
                     case .inserted(let id):
                         stored += 1

@@ -153,7 +153,7 @@ extension Buildtime {
                     // To the whole group, as a terminal would: `sh -c 'sleep 60'` stops at once, not after the sleep.
                     forwarding.forward { signal in try? execution.send(signal: Signal(rawValue: signal), toProcessGroup: true) }
                 }
-                awaitOutput(drained, sink: sink, forwarding: forwarding)
+                awaitOutput(drained, pipes: [output, error], sink: sink, forwarding: forwarding)
                 switch result.terminationStatus {
                 case .exited(let code): return .exited(code)
                 case .signaled(let signal): return .signaled(signal)
@@ -168,11 +168,23 @@ extension Buildtime {
         /// the pipe open (`(sleep 60) &`) must not hold the deploy.
         static let outputGrace = DispatchTimeInterval.milliseconds(500)
 
-        /// Waits until everything that holds the command's output has closed it, passing on what arrives, for at most
-        /// `outputGrace` after the command exited, and no longer once a signal comes; what comes later is not read.
-        private func awaitOutput(_ drained: DispatchGroup, sink: RecordingSink, forwarding: SignalForwarding) {
-            let deadline = DispatchTime.now() + Self.outputGrace
+        /// Waits until everything that holds the command's output has closed it. What the command wrote before it
+        /// exited (in the pipes then) is all passed on, however long the analysis holds the reading up; what arrives
+        /// after, for at most `outputGrace`; no longer once a signal comes. What comes later is not read.
+        private func awaitOutput(_ drained: DispatchGroup, pipes: [OutputPipe], sink: RecordingSink, forwarding: SignalForwarding) {
             let signals = forwarding.received
+            let owed = pipes.map { pipe in pipe.progress().map { $0.taken + $0.waiting } }
+            func ownOutputTaken() -> Bool {
+                zip(pipes, owed).allSatisfy { pipe, owed in
+                    guard let owed, let now = pipe.progress() else { return true }
+                    return now.taken >= owed
+                }
+            }
+            while !ownOutputTaken() {
+                if drained.wait(timeout: .now() + .milliseconds(20)) == .success { return }
+                if forwarding.received != signals { sink.stopTaking(); return }
+            }
+            let deadline = DispatchTime.now() + Self.outputGrace
             while drained.wait(timeout: min(deadline, .now() + .milliseconds(20))) == .timedOut {
                 if DispatchTime.now() >= deadline || forwarding.received != signals {
                     sink.stopTaking()

@@ -100,7 +100,7 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
         let store = try SQLiteStore.inMemory()
         // A whole-second clock: Date does not round-trip every fraction through unix seconds exactly.
         let ingester = Ingester(configuration: .default, now: { Date(timeIntervalSince1970: 1_800_000_000) })
-        let (run, outcome) = try ingester.ingest(path: Fixtures.samples.appending(path: "logs/\(expected.file)").path, into: store)
+        let (run, outcome, _) = try ingester.ingest(path: Fixtures.samples.appending(path: "logs/\(expected.file)").path, into: store)
         #expect(try store.run(id: outcome.id) == run)
         #expect(!run.images.isEmpty)
     }

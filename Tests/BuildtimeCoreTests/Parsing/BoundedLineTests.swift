@@ -60,3 +60,24 @@ import Testing
         #expect(image.classification.runClass == .requirements)
     }
 }
+
+/// What a reading leaves out as beyond any real log is counted, for a warning.
+@Suite struct IgnoredValueTests {
+    @Test func timesOutOfRangeAndCutLinesAreCounted() throws {
+        let json = woodpeckerJSON([(0, "start"), (3, "ok")]).replacingOccurrences(of: #""time":3"#, with: #""time":1e30"#)
+        #expect(try read(json).0.ignored == IgnoredValues(times: 1))
+        let long = "x\n" + String(repeating: "y", count: LineSplitter.maximumLength + 1) + "\nz\n" + String(repeating: "w", count: LineSplitter.maximumLength * 2)
+        #expect(try read(long).0.ignored == IgnoredValues(cutLines: 2))
+        #expect(try read("a\nb\n").0.ignored.isEmpty)
+    }
+
+    @Test func recordCountsTheLinesItCut() {
+        let recording = try! Recording(configuration: .default, command: ["x"])
+        let piece = [UInt8](repeating: UInt8(ascii: "a"), count: 700_000)
+        // One line over three chunks, cut; then a short one.
+        for _ in 0..<3 { piece.withUnsafeBytes { recording.receive($0, from: .output) } }
+        Array("\nshort\n".utf8).withUnsafeBytes { recording.receive($0, from: .output) }
+        _ = recording.finish(exit: .exited(0))
+        #expect(recording.warnings == ["1 line was longer than 1 MB: analysed to the first 1 MB, passed on whole"])
+    }
+}
