@@ -47,7 +47,8 @@ public struct Report: Sendable, Equatable, Codable {
     public var shifts: [LevelShift]
     /// The build document's next optimisations, where the reported runs support them.
     public var suggestions: [Hint]
-    /// The phase names, in the configuration's order, for renderers.
+    /// The phase names of the reported runs, for renderers: the configured ones first, in the configuration's order,
+    /// then any other phase stored with the runs, in the order first seen (runs ingested with another configuration).
     public var phases: [String]
 
     /// Analyses `history` and reports the runs the filters select; hints are worked out for those runs only.
@@ -55,6 +56,15 @@ public struct Report: Sendable, Equatable, Codable {
         let runs = RegressionAnalyzer.chronological(history)
         let chosen = Set(Self.select(runs, filters).map { runs[$0].fingerprint })
         self.init(analyzer.analyze(runs) { chosen.contains($0.fingerprint) }, analyzer: analyzer, filters: filters, generatedAt: generatedAt)
+    }
+
+    /// The phases `runs` (oldest first) have, ordered as `configured` names them and then as first seen; the
+    /// configured names when the runs have no phases at all.
+    static func phaseNames(of runs: [Run], configured: [String]) -> [String] {
+        var stored: [String] = []
+        for run in runs { for phase in run.phases where !stored.contains(phase.name) { stored.append(phase.name) } }
+        guard !stored.isEmpty else { return configured }
+        return configured.filter(stored.contains) + stored.filter { !configured.contains($0) }
     }
 
     /// The indices of the runs (oldest first) that the filters select, newest first.
@@ -87,7 +97,7 @@ public struct Report: Sendable, Equatable, Codable {
         }.map(\.element)
         suggestions = HintEngine(configuration: analyzer.configuration, policy: policy, thresholds: analyzer.thresholds)
             .suggestions(for: selected.reversed().map { outcome.runs[$0] })
-        phases = analyzer.configuration.phases.map(\.name)
+        phases = Self.phaseNames(of: selected.reversed().map { outcome.runs[$0] }, configured: analyzer.configuration.phases.map(\.name))
         summary = Summary(
             runs: runs.count, regressions: runs.filter { $0.verdict == .regression }.count,
             improvements: runs.filter { $0.verdict == .improvement }.count, overBudget: runs.filter(\.overBudget).count,

@@ -99,3 +99,28 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Configuration.parse(yaml: "regressions: {window: -1}", source: "t.yml") }
     }
 }
+
+/// The report's phase columns come from the phases stored with its runs: a configuration orders them, and runs read
+/// with another configuration keep theirs.
+@Suite struct ReportPhaseColumnTests {
+    @Test func columnsAreThePhasesTheRunsHave() {
+        var older = (0..<3).map { RegressionAnalyzerTests.run($0, build: 30) }
+        for index in older.indices {
+            older[index].phases = [PhaseTiming(name: "compile", duration: 20), PhaseTiming(name: "ship", duration: 5)]
+        }
+        let newer = (3..<6).map { RegressionAnalyzerTests.run($0, build: 30) }
+        let all = Report(history: older + newer, analyzer: RegressionAnalyzer(), filters: Report.Filters())
+        #expect(all.phases == ["build", "deploy", "compile", "ship"])
+        let onlyOlder = Report(history: older, analyzer: RegressionAnalyzer(), filters: Report.Filters())
+        #expect(onlyOlder.phases == ["compile", "ship"])
+        #expect(ReportRenderer.text(onlyOlder).contains("COMPILE"))
+        // The configuration orders the phases it names.
+        let reordered = Configuration(phases: [PhaseDefinition(name: "deploy", start: .literal("d"), end: .literal("e")),
+                                               PhaseDefinition(name: "build", start: .literal("b"), end: .literal("c"))])
+        #expect(Report(history: newer, analyzer: RegressionAnalyzer(configuration: reordered), filters: Report.Filters()).phases == ["deploy", "build"])
+        // Runs without phases (an unreadable configuration) leave the configured columns.
+        var bare = newer
+        for index in bare.indices { bare[index].phases = [] }
+        #expect(Report(history: bare, analyzer: RegressionAnalyzer(), filters: Report.Filters()).phases == ["build", "deploy"])
+    }
+}
