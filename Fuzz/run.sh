@@ -78,7 +78,7 @@ run_one() {  # run_one TARGET[=RUNS]: prints its line of figures
     local log="crashes/$target.log"
     seed "$target"
     local status=0
-    BUILDTIME_FUZZ_TARGET="$target" "$binary" -runs="$count" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    BUILDTIME_FUZZ_TARGET="$target" LSAN_OPTIONS="suppressions=$PWD/lsan.supp" "$binary" -runs="$count" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="crashes/$target-" "corpus/$target" > "$log" 2>&1 || status=$?
     local executions seconds
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -220,6 +220,16 @@ import Testing
 /// Numbers from a log that no build could print are ignored, never trapped on (issue: crafted numbers crashed the
 /// binary).
 @Suite struct OutOfRangeBuildNumbersTests {
+    /// Found by the `drone` fuzz target: a masked vertex followed by many digits overflowed the vertex number.
+    @Test func aMaskFollowedByManyDigitsIsStillAMaskedLine() throws {
+        let line = "#*" + String(repeating: "7", count: 60) + " DONE 36.0s"
+        let analyzer = try LogAnalyzer(configuration: .default)
+        let log = "#0 building with \"default\" instance using docker driver\n#1 [1/2] FROM docker.io/library/python:3.12\n\(line)\n"
+        _ = analyzer.summary(reading: try LogReader().read(MemoryByteSource(Array(log.utf8)), into: analyzer))
+        let parsed = try #require(Array(line.utf8).withUnsafeBufferPointer { BuildKitLine($0) })
+        #expect(parsed.vertex == -1)
+    }
+
     @Test func hugeStepPositionsAndDurationsAreIgnored() throws {
         let trace = try BuildAttributionTrace(lines: [
             ("#0 building with \"default\" instance using docker driver", nil),

@@ -37,11 +37,12 @@ struct BuildKitLine {
         var position = 1
         var vertex = 0
         var masked = false
-        // At most 9 digits: a vertex number beyond that is no BuildKit's, and the sum cannot overflow.
+        // At most 9 digits: a vertex number beyond that is no BuildKit's, and the sum cannot overflow. Once masked,
+        // the digits no longer count (a mask may be followed by up to 64 of them: `#***123...`).
         while position < line.count, position < 10 || masked {
             let byte = line[position]
             if byte &- UInt8(ascii: "0") < 10 {
-                vertex = vertex * 10 + Int(byte &- UInt8(ascii: "0"))
+                if !masked { vertex = vertex * 10 + Int(byte &- UInt8(ascii: "0")) }
             } else if byte == UInt8(ascii: "*") {
                 masked = true
             } else {
