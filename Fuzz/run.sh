@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzz/run.sh [--runs N] [--jobs J] [--max-len BYTES] [TARGET[=RUNS]...]
+# Fuzz/run.sh [--runs N] [--jobs J] [--max-len BYTES] [--all] [TARGET[=RUNS]...]
 #
 # Builds the fuzz targets with libFuzzer and AddressSanitizer (in Fuzz/.build-fuzz), seeds each target's
 # corpus from samples/ (and a few inputs written here for the formats samples/ has no log of), and runs each target
-# for N executions (default 1,000,000; TARGET=RUNS sets one target's), J targets at a time (default 2). Prints one line per target: executions,
+# for N executions (default 1,000,000; TARGET=RUNS sets one target's), J targets at a time (default 2). No TARGET, or
+# --all, runs every target (with --all, a TARGET=RUNS only sets that target's count). Prints one line per target: executions,
 # seconds, executions per second, and what it found. A crash leaves its input in Fuzz/crashes/TARGET-crash-*; the
 # exit status is then 1. Corpora grow in Fuzz/corpus/ (not in git) and are reused by the next run.
 set -euo pipefail
@@ -12,17 +13,27 @@ runs=1000000
 max_len=8192
 jobs=2
 targets=()
+everything=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --jobs) jobs="$2"; shift 2 ;;
         --max-len) max_len="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --all) everything=1; shift ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
 all=(woodpecker-json json-lines drone sql-dump text detected docker docker-system-df configuration stored-rows store-and-render)
-[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+if [ ${#targets[@]} -eq 0 ] || [ "$everything" -eq 1 ]; then
+    chosen=()
+    for name in "${all[@]}"; do
+        entry="$name"
+        for given in "${targets[@]+"${targets[@]}"}"; do [ "${given%%=*}" = "$name" ] && entry="$given"; done
+        chosen+=("$entry")
+    done
+    targets=("${chosen[@]}")
+fi
 
 # Coverage for libFuzzer in every module, AddressSanitizer to catch memory errors in the unsafe pointer code and C;
 # libFuzzer's driver without its main (the build's tools have mains of their own).

@@ -93,10 +93,10 @@ enum Target: String, CaseIterable {
         _ = try? store.delete(runIDs: saved.map(\.id))
     }
 
-    nonisolated(unsafe) private static let memoryStore = try? SQLiteStore.inMemory()
+    private static let memoryStore = try? SQLiteStore.inMemory()
 
     /// A database file and a second connection to it that writes rows raw, kept for every execution.
-    nonisolated(unsafe) private static let rowStore: (store: SQLiteStore, raw: DatabaseQueue)? = {
+    private static let rowStore: (store: SQLiteStore, raw: DatabaseQueue)? = {
         let path = NSTemporaryDirectory() + "buildtime-fuzz-\(getpid()).sqlite"
         for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
         guard let store = try? SQLiteStore(path: path), let raw = try? DatabaseQueue(path: path) else { return nil }
