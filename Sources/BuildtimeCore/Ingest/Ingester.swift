@@ -26,13 +26,16 @@ public struct Ingester: Sendable {
 
     /// Reads one log into a run, without storing it. `path` is a file, or `-` for standard input.
     public func run(fromPath path: String) throws(IngestError) -> Run {
-        let source: any ByteSource
+        try run(from: Self.open(path), name: path)
+    }
+
+    /// The file at `path`, or standard input for `-`.
+    private static func open(_ path: String) throws(IngestError) -> any ByteSource {
         do {
-            source = path == "-" ? FileByteSource(descriptor: 0) : try FileByteSource(path: path)
+            return path == "-" ? FileByteSource(descriptor: 0) : try FileByteSource(path: path)
         } catch {
             throw IngestError(file: path, line: nil, reason: String(describing: error))
         }
-        return try run(from: source, name: path)
     }
 
     /// Reads a log from `source` into a run; `name` is its path, or `-`.
@@ -91,13 +94,7 @@ public struct Ingester: Sendable {
 
     /// Reads one log and stores it, unless the same log is stored already; with what the reading left out.
     public func ingest(path: String, into store: any RunStore) throws(IngestError) -> (run: Run, outcome: SaveOutcome, ignored: IgnoredValues) {
-        let source: any ByteSource
-        do {
-            source = path == "-" ? FileByteSource(descriptor: 0) : try FileByteSource(path: path)
-        } catch {
-            throw IngestError(file: path, line: nil, reason: String(describing: error))
-        }
-        var (run, ignored) = try read(from: source, name: path)
+        var (run, ignored) = try read(from: Self.open(path), name: path)
         do {
             let outcome = try store.save(run)
             run.id = outcome.id
