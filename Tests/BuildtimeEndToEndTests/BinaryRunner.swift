@@ -64,6 +64,26 @@ struct BinaryRunner {
         return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
+    /// Starts `buildtime ARGS` with this test's database, its stdout going to the returned file, stderr nowhere, and
+    /// returns once that output holds `ready` (at most 20 s: however slow the machine is, the command runs by then).
+    func start(_ arguments: [String], until ready: String, environment extra: [String: String] = [:]) throws -> (process: Process, output: URL) {
+        let output = directory.appending(path: "output-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = BinaryRunner.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = BinaryRunner.repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": database.path].merging(extra) { $1 }) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains(ready) != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (process, output)
+    }
+
     /// Writes a file in this test's folder and returns its path.
     @discardableResult
     func write(_ name: String, _ contents: String) throws -> String {

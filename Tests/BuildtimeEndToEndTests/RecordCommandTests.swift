@@ -138,19 +138,8 @@ import Testing
     @Test func signalsAreForwardedAndReportedAs128PlusN() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
-        let output = runner.directory.appending(path: "signal-output")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = BinaryRunner.binary
-        process.arguments = ["record", "--", "sh", "-c", "echo ready; exec sleep 30"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        try process.run()
-        // Signal once the command runs, however slow the machine is.
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("ready") != true {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        // Signal once the command runs.
+        let (process, _) = try runner.start(["record", "--", "sh", "-c", "echo ready; exec sleep 30"], until: "ready")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + SIGTERM)
@@ -163,18 +152,7 @@ import Testing
     @Test func aSignalReachesTheWholeProcessGroup() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
-        let output = runner.directory.appending(path: "signal-output")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = BinaryRunner.binary
-        process.arguments = ["record", "--", "sh", "-c", "echo ready; sleep 60; echo after"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("ready") != true {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let (process, output) = try runner.start(["record", "--", "sh", "-c", "echo ready; sleep 60; echo after"], until: "ready")
         let signalled = Date()
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
@@ -452,19 +430,7 @@ import Testing
         let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
         try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
         defer { try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") } }
-        let output = runner.directory.appending(path: "wait-output")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = BinaryRunner.binary
-        process.arguments = ["record", "--", "sh", "-c", "echo done; exit 7"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BUILDTIME_DB": runner.database.path, "BUILDTIME_BUSY_TIMEOUT": "60"]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, (try? String(contentsOf: output, encoding: .utf8))?.contains("done") != true {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let (process, _) = try runner.start(["record", "--", "sh", "-c", "echo done; exit 7"], until: "done", environment: ["BUILDTIME_BUSY_TIMEOUT": "60"])
         // The command is over once its output is; give record the moment to reach the locked database.
         Thread.sleep(forTimeInterval: 1)
         let signalled = Date()
