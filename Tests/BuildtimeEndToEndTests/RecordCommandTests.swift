@@ -402,16 +402,26 @@ import Testing
 }
 
 @Suite struct NeverBreakTheDeployTests {
+    /// Another connection that holds an exclusive lock on the runner's database until `unlock`.
+    static func lock(_ runner: BinaryRunner) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
+        try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        return holder
+    }
+
+    static func unlock(_ holder: DatabaseQueue) {
+        try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") }
+    }
+
     @Test func aDatabaseLockedPastTheBusyTimeout() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
         #expect(try runner.run(["record", "--", "true"]).status == 0)
         // Another writer holds the database for the whole run.
-        var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true
-        let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
-        try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
-        defer { try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") } }
+        let holder = try Self.lock(runner)
+        defer { Self.unlock(holder) }
         let result = try runner.run(["record", "--", "sh", "-c", "echo through; exit 6"], environment: ["BUILDTIME_BUSY_TIMEOUT": "0.5"])
         #expect(result.status == 6)
         #expect(result.stdout == "through\n")
@@ -425,11 +435,8 @@ import Testing
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
         #expect(try runner.run(["record", "--", "true"]).status == 0)
-        var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true
-        let holder = try DatabaseQueue(path: runner.database.path, configuration: configuration)
-        try holder.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
-        defer { try? holder.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") } }
+        let holder = try Self.lock(runner)
+        defer { Self.unlock(holder) }
         let (process, _) = try runner.start(["record", "--", "sh", "-c", "echo done; exit 7"], until: "done", environment: ["BUILDTIME_BUSY_TIMEOUT": "60"])
         // The command is over once its output is; give record the moment to reach the locked database.
         Thread.sleep(forTimeInterval: 1)
