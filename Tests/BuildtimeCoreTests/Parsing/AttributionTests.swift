@@ -78,6 +78,124 @@ import Testing
         #expect(web.dockerfileSteps.map(\.status) == [.cached, .done, .done])
     }
 
+    @Test func anExportShownWithoutItsWorkIsNotEndedByAnotherBuildsDone() throws {
+        // A's export takes the number of B's last step; the `DONE` right after it is B's step's: an export shows
+        // `exporting layers` and `naming to` before its own `DONE`. Taken by the export, it closed A, and A's
+        // `naming to` went to B.
+        let trace = try expectOwners("""
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        A|#1 [1/3] FROM docker.io/library/python:3.11-slim
+        A|#1 DONE 0.0s
+        B|#1 [1/4] FROM docker.io/library/node:20-alpine
+        B|#1 DONE 0.0s
+        A|#2 [2/3] COPY requirements.txt .
+        A|#2 CACHED
+        B|#2 [2/4] COPY package.json .
+        B|#2 CACHED
+        A|#3 [3/3] COPY . .
+        A|#3 DONE 0.2s
+        B|#3 [3/4] RUN npm ci
+        B|#3 1.204 added 312 packages
+        B|#3 DONE 1.3s
+        B|#4 [4/4] COPY . .
+        A|#4 exporting to image
+        B|#4 DONE 0.9s
+        A|#4 exporting layers 0.5s done
+        A|#4 writing image sha256:5d1f0ae2b7c4e1a9f3d8b6c0e2a4f6b8d0c2e4a6f8b0d2c4e6a8f0b2d4c6e8a0 done
+        A|#4 naming to docker.io/library/api:1 done
+        A|#4 DONE 0.6s
+        B|#5 exporting to image
+        B|#5 exporting layers 0.3s done
+        B|#5 naming to docker.io/library/web:1 done
+        B|#5 DONE 0.3s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
+        let api = try #require(trace.images.first { $0.name == "api" })
+        #expect(api.dockerfileSteps.map(\.status) == [.cached, .done])
+        let web = try #require(trace.images.first { $0.name == "web" })
+        #expect(web.dockerfileSteps.map(\.status) == [.cached, .done, .done])
+    }
+
+    @Test func aSecondBuildDefinitionIsAnotherBuild() throws {
+        // BuildKit before 0.12 announces no build: two builds of one Dockerfile both start at `#1`, and a build loads
+        // its definition once, so the second `load build definition` is the second build's (it was read as a restart).
+        let trace = try expectOwners("""
+        A|#1 [internal] load build definition from Dockerfile
+        A|#1 transferring dockerfile: 1014B done
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B|#1 [internal] load build definition from Dockerfile
+        B|#1 transferring dockerfile: 1026B done
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        ?|#2 DONE 0.3s
+        ?|#2 DONE 0.6s
+        A|#3 [1/2] FROM docker.io/library/python:3.11-slim
+        A|#3 CACHED
+        A|#4 [2/2] COPY . .
+        B|#3 [1/2] FROM docker.io/library/python:3.11-slim
+        B|#3 CACHED
+        A|#4 DONE 0.3s
+        A|#5 exporting to image
+        B|#4 [2/2] COPY . .
+        B|#4 CACHED
+        A|#5 naming to docker.io/library/api:1 done
+        A|#5 DONE 0.1s
+        B|#5 exporting to image
+        B|#5 naming to docker.io/library/worker:1 done
+        B|#5 DONE 0.1s
+        """)
+        #expect(trace.images.count == 2)
+        let api = try #require(trace.images.first { $0.name == "api" })
+        #expect(api.dockerfileSteps.map(\.status) == [.done])
+        let worker = try #require(trace.images.first { $0.name == "worker" })
+        #expect(worker.dockerfileSteps.map(\.status) == [.cached])
+    }
+
+    @Test func aHeaderIsPrintedAgainOnlyAfterItsSwitchAway() throws {
+        // One daemon runs the shared `uv pip install` once and B shows it under A's name (`[4/5]` in a six-step
+        // Dockerfile). A's vertex #4 is open but A printed no `#4 ...`: the header is B's new vertex, not A's re-print.
+        let trace = try expectOwners("""
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        A|#1 [1/5] FROM docker.io/library/python:3.11-slim
+        A|#1 CACHED
+        A|#2 [internal] load build context
+        B|#1 [1/6] FROM docker.io/library/python:3.11-slim
+        B|#1 CACHED
+        B|#2 [internal] load .dockerignore
+        B|#2 DONE 0.4s
+        A|#3 [3/5] COPY requirements.txt .
+        A|#3 DONE 0.1s
+        B|#3 [3/6] COPY requirements.txt .
+        A|#4 [4/5] RUN uv pip install --system -r requirements.txt
+        B|#3 DONE 0.1s
+        A|#2 DONE 1.2s
+        B|#4 [4/5] RUN uv pip install --system -r requirements.txt
+        B|#4 DONE 20.3s
+        B|#5 [5/6] COPY web/ ./web/
+        B|#5 DONE 0.2s
+        A|#4 DONE 20.3s
+        A|#5 [5/5] COPY api/ ./api/
+        A|#5 DONE 0.2s
+        B|#6 [6/6] RUN python -m compileall -q web
+        B|#6 DONE 0.8s
+        A|#6 exporting to image
+        A|#6 exporting layers 2.1s done
+        A|#6 naming to docker.io/library/api:1 done
+        A|#6 DONE 2.1s
+        B|#7 exporting to image
+        B|#7 exporting layers 2.4s done
+        B|#7 naming to docker.io/library/web:1 done
+        B|#7 DONE 2.4s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
+        let web = try #require(trace.images.first { $0.name == "web" })
+        #expect(web.dockerfileSteps.map(\.status) == [.done, .done, .done, .done])
+        #expect(web.dockerfileSteps.allSatisfy { $0.status != .pending })
+    }
+
     @Test func aHeaderPrintedAgainAfterItsSwitchAwayStaysWithItsBuild() throws {
         // lcbp3: `#4 ...` then the header again; the other build's #4 is another vertex.
         _ = try expectOwners("""

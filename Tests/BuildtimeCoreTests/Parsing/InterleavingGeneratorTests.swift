@@ -24,9 +24,9 @@ struct InterleavingGeneratorTests {
         }
         #expect(score.logs == 40)
         #expect(score.runClassAccuracy == 1, "run classes \(score.runClassAccuracy)")
-        #expect(score.nameAccuracy >= 0.97, "names \(score.nameAccuracy)")
-        #expect(score.classAccuracy >= 0.97, "classes \(score.classAccuracy)")
-        #expect(score.stepAccuracy >= 0.97, "steps \(score.stepAccuracy)")
-        #expect(score.lineAccuracy >= 0.77, "lines \(score.lineAccuracy)")
+        #expect(score.nameAccuracy >= 0.99, "names \(score.nameAccuracy)")
+        #expect(score.classAccuracy >= 0.99, "classes \(score.classAccuracy)")
+        #expect(score.stepAccuracy >= 0.98, "steps \(score.stepAccuracy)")
+        #expect(score.lineAccuracy >= 0.79, "lines \(score.lineAccuracy)")
     }
 }

@@ -7,18 +7,21 @@
 ///    its build's next number. (An excerpt without `#0 building with` may start anywhere.)
 /// 2. **One name per number.** A header for a number the build holds under another name is another build's; a name
 ///    the build already holds under another number is another build's too, and so is a step at a position (stage
-///    and index) the build already has.
+///    and index) the build already has. A build loads its definition (`[internal] load build definition from ...`)
+///    once, as its first vertex: that header again starts another build.
 /// 3. **Lines follow their header.** Before the lines of a vertex it switches to, the printer prints the vertex's
 ///    header again (after `#N ...` when it left it running), so a status or output line of `#N` belongs to a build
-///    whose current vertex is N; an end line alone may come while another vertex is current.
+///    whose current vertex is N; an end line alone may come while another vertex is current. A header comes again
+///    only after its `#N ...` (or after its end, for a restart).
 /// 4. **One end per display.** A vertex gets one terminal line (`CACHED`, `DONE`, `ERROR`, `CANCELED`); BuildKit can
 ///    restart a vertex (the build context), and then prints its header again before the next end.
 /// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
 ///    started near t − 12.3, and the output's seconds only grow; a `DONE` cannot exceed the time since the vertex
 ///    was first shown (plus the time it had before a restart).
-/// 6. **Order within a build.** A Dockerfile's `[stage k/N]` totals agree within a stage (soft: on one daemon a
-///    vertex shared by two builds carries the name the first build gave it); a `FROM` names an image whose metadata
-///    the build loaded; exporting comes once, after the build's last step.
+/// 6. **Order within a build.** A Dockerfile's `[stage k/N]` totals agree within a stage: only a vertex shared by two
+///    builds on one daemon carries the name the other build gave it, and that build shows the same name; a `FROM`
+///    names an image whose metadata the build loaded; exporting comes once, after the build's last step, and shows
+///    its work (`exporting layers`, `writing image`, `naming to`, which only an export prints) before its `DONE`.
 ///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
 /// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
@@ -88,11 +91,15 @@ enum BuildKitAttribution {
         static let timeBackwards = 6.0
         /// Progress of a layer another image's pull showed.
         static let foreignLayer = 4.0
-        static let unannouncedReprint = 1.0
+        static let unannouncedReprint = 8.0
         static let endElsewhere = 0.5
         static let stageTotal = 2.0
+        /// A step whose `[k/N]` total is not the build's and that no other build shows: only a vertex shared with
+        /// another build carries that build's name.
+        static let foreignTotal = 12.0
         static let unloadedImage = 6.0
         static let statusKind = 4.0
+        static let silentExport = 6.0
         /// Two builds within this much of each other are as likely.
         static let margin = 2.0
         /// A line costing this much breaks a fact wherever it goes.
@@ -141,7 +148,8 @@ enum BuildKitAttribution {
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
         for build in builds {
             let number = resolvedNumber(line, in: build)
-            var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance)
+            let shared = line.header?.total != nil && builds.contains { $0 !== build && $0.names.contains(line.headerHash) }
+            var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared)
             if let last, build !== last { cost += continuity }
             if let mostRecent, build !== mostRecent { cost += Cost.recency }
             let choice = Choice(build: build, number: number, isNew: isNew, ambiguous: false)
@@ -188,9 +196,9 @@ enum BuildKitAttribution {
     }
 
     /// What `line` would cost the facts of `build`, and whether it would declare a new vertex there.
-    static func cost(_ line: Line, number: Int, in build: BuildState, tolerance: Double) -> (Double, Bool) {
+    static func cost(_ line: Line, number: Int, in build: BuildState, tolerance: Double, sharedName: Bool = true) -> (Double, Bool) {
         if let header = line.header {
-            return headerCost(header, hash: line.headerHash, number: number, in: build)
+            return headerCost(header, hash: line.headerHash, number: number, in: build, sharedName: sharedName)
         }
         guard number >= 0, let vertex = build.vertices[number] else { return (Cost.impossible, false) }
         var cost = 0.0
@@ -206,6 +214,8 @@ enum BuildKitAttribution {
             if vertex.isTerminal { cost += Cost.secondEnd }
         case .done(let seconds):
             if vertex.isTerminal { cost += Cost.secondEnd }
+            // An export shows its work (`exporting layers`, `writing image`, `naming to`) before it is done.
+            if vertex.kind == .export, !vertex.showedStatus { cost += Cost.silentExport }
             if let seconds { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .output(let seconds):
             if vertex.isTerminal { cost += Cost.outputAfterEnd }
@@ -230,14 +240,17 @@ enum BuildKitAttribution {
         return (cost, false)
     }
 
-    private static func headerCost(_ header: VertexName, hash: UInt64, number: Int, in build: BuildState) -> (Double, Bool) {
+    private static func headerCost(_ header: VertexName, hash: UInt64, number: Int, in build: BuildState, sharedName: Bool) -> (Double, Bool) {
         if let existing = build.vertices[number] {
             guard existing.nameHash == hash else { return (Cost.renamed, false) }
             // Printed again on switching back to it (after its `#N ...`), or a restart after its end; never twice
             // in a row.
             if build.current == number { return (Cost.secondEnd, false) }
-            // BuildKit restarts its own vertices (the build context), not a Dockerfile step that ended.
-            if existing.isTerminal { return (existing.isStep ? Cost.stepRestart : Cost.restart, false) }
+            // BuildKit restarts its own vertices (the build context), not a Dockerfile step that ended, and a build
+            // loads its definition once: that header again is another build's.
+            if existing.isTerminal {
+                return (existing.isDefinition ? Cost.renamed : existing.isStep ? Cost.stepRestart : Cost.restart, false)
+            }
             return (existing.awaitsReprint ? 0 : Cost.unannouncedReprint, false)
         }
         var cost = 0.0
@@ -247,7 +260,9 @@ enum BuildKitAttribution {
         if build.names.contains(hash) { cost += Cost.duplicateName }
         if header.index != nil {
             if let position = header.position, build.positions.contains(position) { cost += Cost.duplicateName }
-            if let total = header.total, let known = build.total(of: header.prefix ?? ""), known != total { cost += Cost.stageTotal }
+            if let total = header.total, let known = build.total(of: header.prefix ?? ""), known != total {
+                cost += sharedName ? Cost.stageTotal : Cost.foreignTotal
+            }
             if let image = header.fromImage, !build.metadata.isEmpty, !build.metadata.contains(image) {
                 cost += Cost.unloadedImage
             }
@@ -265,7 +280,8 @@ enum BuildKitAttribution {
         guard let first = text.first else { return 0 }
         let kind = vertex.kind
         switch first {
-        case UInt8(ascii: "n") where text.starts(with: Prefix.namingTo), UInt8(ascii: "w") where text.starts(with: Prefix.writingImage):
+        case UInt8(ascii: "n") where text.starts(with: Prefix.namingTo), UInt8(ascii: "w") where text.starts(with: Prefix.writingImage),
+             UInt8(ascii: "e") where text.starts(with: Prefix.exportingStatus), UInt8(ascii: "u") where text.starts(with: Prefix.unpackingTo):
             return kind == .export ? 0 : Cost.statusKind
         case UInt8(ascii: "t") where text.starts(with: Prefix.transferring):
             return kind == .internal ? 0 : Cost.statusKind

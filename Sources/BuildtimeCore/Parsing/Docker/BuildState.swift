@@ -147,6 +147,8 @@ final class VertexState {
     var priorDuration = 0.0
     /// Whether the printer left it running (`#N ...`): its header is printed again when it comes back.
     var awaitsReprint = false
+    /// Whether it printed a status line (`exporting layers`, `transferring context: ...`).
+    var showedStatus = false
     /// Its status before a restart, which stands if the log shows no new end.
     var priorStatus: StepStatus?
     /// The seconds of its last timed output line (`#N 12.345 text`), which only grow while it runs.
@@ -161,12 +163,15 @@ final class VertexState {
     /// What the hot path asks of the name, kept apart from it (reading `name` copies its strings).
     private(set) var kind: StepKind
     private(set) var isStep: Bool
+    /// `[internal] load build definition from ...`: a build loads its definition once, first.
+    let isDefinition: Bool
 
     init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
         self.name = name
         kind = name.kind
         isStep = name.index != nil
+        isDefinition = name.dockerfile != nil
         firstTime = time
         lastTime = time
     }

@@ -244,6 +244,7 @@ final class DockerBuildParser {
             }
             if vertex.kind == .run { DependencyOutput.note(line.text, in: vertex) }
         case .text:
+            vertex.showedStatus = true
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
                 build.digests.insert(digest)
@@ -380,7 +381,10 @@ final class DockerBuildParser {
             return (build, number >= 0 ? number : 1, false)
         }
         recentEnds.removeAll { $0.first.map { attributedLines - $0.line > 12 } ?? true }
-        if choice.cost >= BuildKitAttribution.Cost.contradiction * 1.5, !recentEnds.isEmpty {
+        // A line that fits nowhere well, or that leaves the build of the line before within one fine stamp (one
+        // burst of one build), may tell where an end line before it belonged.
+        let leavesBurst = finerTimes && time != nil && time == lastTime && choice.build !== lastBuild
+        if choice.cost >= BuildKitAttribution.Cost.contradiction * 1.5 || leavesBurst, !recentEnds.isEmpty {
             reconsiderEnds(for: attributed, among: candidates, tolerance: tolerance, choice: &choice)
         }
         if choice.isClear, header == nil { clear = (choice.build, choice.number) }
@@ -490,7 +494,9 @@ final class DockerBuildParser {
         for (group, ends) in recentEnds.enumerated().reversed() {
             for end in ends {
                 move(end)
-                if let moved = BuildKitAttribution.choose(line, among: candidates, last: lastBuild, lastTime: lastTime, tolerance: tolerance, withAlternatives: false),
+                // Moving the line just before moves the burst it continues.
+                let last = end.line == attributedLines - 1 ? end.to : lastBuild
+                if let moved = BuildKitAttribution.choose(line, among: candidates, last: last, lastTime: lastTime, tolerance: tolerance, withAlternatives: false),
                    moved.cost + end.extra + BuildKitAttribution.Cost.margin <= min(choice.cost, best?.cost ?? .infinity) {
                     best = (moved.cost + end.extra, group, end, moved)
                 }

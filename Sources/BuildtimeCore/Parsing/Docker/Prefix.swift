@@ -35,6 +35,9 @@ enum Prefix {
     static let warn = Array("WARN:".utf8)
     static let arrow = Array("---> ".utf8)
     static let writingImage = Array("writing image".utf8)
+    /// `exporting layers 5.9s done`, `exporting manifest sha256:...`: what only an export prints.
+    static let exportingStatus = Array("exporting ".utf8)
+    static let unpackingTo = Array("unpacking to ".utf8)
     static let transferring = Array("transferring ".utf8)
     static let resolve = Array("resolve ".utf8)
 }
