@@ -196,6 +196,41 @@ import Testing
         #expect(web.dockerfileSteps.allSatisfy { $0.status != .pending })
     }
 
+    @Test func aBuildsAnnouncementAndItsFirstHeaderShareTheirBurst() throws {
+        // Both builds announce themselves 10 ms apart; the definition after the second `#0`, in the same burst (the same
+        // millisecond stamp), is the second build's: which build loaded which Dockerfile names the one that fails.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        A 0.625|#0 building with "default" instance using docker driver
+        B 0.635|#0 building with "default" instance using docker driver
+        B 0.635|#1 [internal] load build definition from Dockerfile.web
+        B 0.635|#1 DONE 0.0s
+        B 0.635|#2 [internal] load metadata for docker.io/library/node:20-alpine
+        A 0.644|#1 [internal] load build definition from Dockerfile.api
+        A 0.644|#1 DONE 0.0s
+        A 0.644|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B 1.210|#2 DONE 0.6s
+        B 1.210|#3 [1/2] FROM docker.io/library/node:20-alpine
+        B 1.210|#3 CACHED
+        A 1.305|#2 DONE 0.7s
+        A 1.305|#3 [1/3] FROM docker.io/library/python:3.11-slim
+        A 1.305|#3 CACHED
+        B 1.320|#4 [2/2] RUN npm ci
+        B 3.504|#4 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1
+        A 3.612|#4 [2/3] COPY requirements.txt .
+        A 3.612|#4 CACHED
+        A 3.620|#5 [3/3] COPY . .
+        A 3.620|#5 DONE 0.2s
+        A 3.900|#6 exporting to image
+        A 3.900|#6 naming to docker.io/library/api:1 done
+        A 3.910|#6 DONE 0.1s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
+        let web = try #require(trace.images.first { $0.name == "web" })
+        #expect(web.outcome == .failed)
+    }
+
     @Test func aHeaderPrintedAgainAfterItsSwitchAwayStaysWithItsBuild() throws {
         // lcbp3: `#4 ...` then the header again; the other build's #4 is another vertex.
         _ = try expectOwners("""

@@ -167,6 +167,7 @@ final class DockerBuildParser {
             build.announced = true
             build.current = 0
             lastBuild = build
+            lastTime = time
             if trace != nil { traced = builds.firstIndex { $0 === build } ?? -1 }
             return
         }
