@@ -3,10 +3,15 @@ import CByteSearch
 /// Reads the machine's state where a pipeline printed it, so an ingested run gets the context `record` measures:
 /// a `docker system df` table, `df -P` (or `df -h`, `df -k`) output, `uptime`'s load average, `docker info`'s
 /// ` CPUs: 4` and ` Docker Root Dir: /var/lib/docker`, the build cache's size from `docker system df -v` or `docker
-/// buildx du`. The first of each is the start; a second `df` or load, the end.
+/// buildx du`. The first of each is the start; a second `df` or load, the end. A `docker system df` of another host
+/// (named by the command line before it: `ssh web-1 docker system df`, `docker -H ...`, `docker --context ...`, or
+/// Ansible's `web-1 | CHANGED | rc=0 >>`) is kept apart, labelled by host, the first table of each host.
 final class ContextScanner {
-    private var dockerTable: [String] = []
+    /// The `docker system df` tables, each with the host it is of (nil: the log's own machine), a few.
+    private var dockerTables: [(host: String?, rows: [String])] = []
     private var inDockerTable = false
+    /// The host the last `docker system df` command line named, and how many lines ago: the table that follows is its.
+    private var commandHost: (host: String?, age: Int)?
     /// The `df` header's block size in bytes, or 0 for human sizes (`df -h`), while the next line is its row.
     private var dfBlockSize: Double?
     private var disks: [(path: String, size: Double, free: Double)] = []
@@ -21,9 +26,46 @@ final class ContextScanner {
     private var inBuildxDu = false
 
     private static let loadAverage = Array("load average".utf8)
+    private static let systemDF = Array("system df".utf8)
+
+    /// Whether a line may be a command line: a shell trace (`+ `, `$ `, `> `) or the command itself (`docker`,
+    /// `ssh`, `sudo`, `DOCKER_HOST=...`). Cheap: most lines are none.
+    private static func mayRunACommand(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch text[0] {
+        case UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: ">"): return true
+        case UInt8(ascii: "d"): return text.starts(with: docker)
+        case UInt8(ascii: "s"): return text.starts(with: ssh) || text.starts(with: sudo)
+        case UInt8(ascii: "D"): return text.starts(with: dockerVariable)
+        default: return false
+        }
+    }
+    private static let docker = Array("docker ".utf8), ssh = Array("ssh ".utf8), sudo = Array("sudo ".utf8), dockerVariable = Array("DOCKER_".utf8)
+
+    /// `web-1 | CHANGED | rc=0 >>`: Ansible's ad-hoc output of a host, which the command's output follows.
+    static func ansibleHost(_ line: String) -> String? {
+        let parts = line.components(separatedBy: " | ")
+        guard parts.count >= 3, parts[2].hasPrefix("rc="), ["CHANGED", "SUCCESS", "FAILED"].contains(parts[1]) else { return nil }
+        let host = parts[0].trimmingCharacters(in: .whitespaces)
+        return host.isEmpty || host.contains(" ") ? nil : host
+    }
 
     func consume(_ text: UnsafeBufferPointer<UInt8>) {
+        if let named = commandHost { commandHost = named.age < 6 ? (named.host, named.age + 1) : nil }
         guard let first = text.first else { inDockerTable = false; return }
+        // A command line: a shell trace (`+ `, `$ `), or the command itself (`ssh`, `docker`, `DOCKER_HOST=`, `sudo`).
+        if text.count < 1024, text.count > 9, Self.mayRunACommand(text), let base = text.baseAddress,
+           Self.systemDF.withUnsafeBytes({ bt_memmem(base, text.count, $0.baseAddress, $0.count) }) != nil,
+           let host = DockerDiskUsage.host(inCommand: text.string) {
+            commandHost = (host, 0)
+            inDockerTable = false
+            return
+        }
+        if text.count < 256, text.count > 12, text[text.count - 1] == UInt8(ascii: ">"), text[text.count - 2] == UInt8(ascii: ">"),
+           let host = Self.ansibleHost(text.string) {
+            commandHost = (host, 0)
+            inDockerTable = false
+            return
+        }
         if let blockSize = dfBlockSize {
             dfBlockSize = nil
             readDiskRow(text.string, blockSize: blockSize)
@@ -31,7 +73,9 @@ final class ContextScanner {
         }
         switch first {
         case UInt8(ascii: "T") where text.starts(with: Array("TYPE ".utf8)):
-            inDockerTable = true
+            inDockerTable = dockerTables.count < 16
+            if inDockerTable { dockerTables.append((commandHost?.host ?? nil, [])) }
+            commandHost = nil
             return
         case UInt8(ascii: "T") where inBuildxDu && text.starts(with: Array("Total:".utf8)):
             buildxTotal = buildxTotal ?? DockerDiskUsage.bytes(String(text.string.dropFirst(6)).trimmingCharacters(in: .whitespaces))
@@ -40,11 +84,11 @@ final class ContextScanner {
         case UInt8(ascii: "I") where text.starts(with: Array("ID".utf8)) && text.count < 120:
             let header = text.string
             if header.contains("RECLAIMABLE"), header.contains("LAST ACCESSED") { inBuildxDu = true; return }
-            if inDockerTable, dockerTable.count < 8 { dockerTable.append(header); return }
+            if inDockerTable, dockerTables[dockerTables.count - 1].rows.count < 8 { dockerTables[dockerTables.count - 1].rows.append(header); return }
         case UInt8(ascii: "B") where !inDockerTable && text.starts(with: Array("Build cache usage:".utf8)):
             cacheUsage = cacheUsage ?? DockerDiskUsage.bytes(String(text.string.dropFirst(18)).trimmingCharacters(in: .whitespaces))
         case UInt8(ascii: "I"), UInt8(ascii: "C"), UInt8(ascii: "L"), UInt8(ascii: "B"):
-            if inDockerTable, dockerTable.count < 8 { dockerTable.append(text.string); return }
+            if inDockerTable, dockerTables[dockerTables.count - 1].rows.count < 8 { dockerTables[dockerTables.count - 1].rows.append(text.string); return }
             if first == UInt8(ascii: "C") { readSpaced(text) }
         case UInt8(ascii: "F") where text.starts(with: Array("Filesystem ".utf8)):
             readDiskHeader(text.string)
@@ -108,7 +152,14 @@ final class ContextScanner {
 
     /// What was found; nil when the log printed none of it.
     func context() -> RunContext? {
-        var docker = dockerTable.isEmpty ? nil : DockerDiskUsage.parse("TYPE\n" + dockerTable.joined(separator: "\n"))
+        // The first table of each host, in the order the log showed them.
+        var usages: [DockerDiskUsage] = []
+        for table in dockerTables where !usages.contains(where: { $0.host == table.host }) {
+            guard var usage = DockerDiskUsage.parse("TYPE\n" + table.rows.joined(separator: "\n")) else { continue }
+            usage.host = table.host
+            usages.append(usage)
+        }
+        var docker = usages.first { $0.host == nil } ?? (usages.count == 1 ? usages[0] : nil)
         if docker?.buildCache == nil, let size = buildxTotal ?? cacheUsage {
             // The summary table had no build cache row (or was not printed): `buildx du` or `df -v` tells it.
             var usage = docker ?? DockerDiskUsage()
@@ -124,7 +175,8 @@ final class ContextScanner {
             }
             return snapshot
         }
-        guard docker != nil || !disks.isEmpty || !loads.isEmpty || dockerRoot != nil else { return nil }
-        return RunContext(start: snapshot(0), end: snapshot(1), docker: docker, dockerRoot: dockerRoot)
+        guard docker != nil || !usages.isEmpty || !disks.isEmpty || !loads.isEmpty || dockerRoot != nil else { return nil }
+        if let docker, let index = usages.firstIndex(where: { $0.host == docker.host }) { usages[index] = docker }
+        return RunContext(start: snapshot(0), end: snapshot(1), docker: docker, dockerHosts: usages.count > 1 ? usages : nil, dockerRoot: dockerRoot)
     }
 }

@@ -25,13 +25,66 @@ public struct DockerDiskUsage: Sendable, Equatable, Codable {
     public var localVolumes: Entry?
     /// Missing from Docker 1.13/17.x output.
     public var buildCache: Entry?
+    /// The Docker host the table is of, when the log named another than its own machine (`ssh web-1 docker system
+    /// df`, `docker -H ssh://deploy@web-1`, `docker --context prod`, Ansible's `web-1 | CHANGED | rc=0 >>`).
+    public var host: String?
 
 
-    public init(images: Entry? = nil, containers: Entry? = nil, localVolumes: Entry? = nil, buildCache: Entry? = nil) {
+    public init(images: Entry? = nil, containers: Entry? = nil, localVolumes: Entry? = nil, buildCache: Entry? = nil, host: String? = nil) {
         self.images = images
         self.containers = containers
         self.localVolumes = localVolumes
         self.buildCache = buildCache
+        self.host = host
+    }
+
+    /// The host a command line that runs `docker system df` names: `.some(nil)` for the local daemon, nil when the
+    /// line runs no `docker system df`.
+    /// `+ ssh -p 2222 deploy@web-1 docker system df` → web-1; `docker -H ssh://deploy@10.0.0.5:22 system df` and
+    /// `DOCKER_HOST=tcp://build-2:2376 docker system df` → 10.0.0.5, build-2; `docker --context prod system df` → prod.
+    public static func host(inCommand line: String) -> String?? {
+        guard line.contains("system df") else { return nil }
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" }).map(String.init)
+        guard let docker = words.firstIndex(where: { $0 == "docker" || $0.hasSuffix("/docker") }) else { return nil }
+        // `ssh [options] [user@]host docker ...`: the host is the last word before docker that is no option or its value.
+        if let ssh = words[..<docker].lastIndex(where: { $0 == "ssh" || $0.hasSuffix("/ssh") }) {
+            var index = ssh + 1
+            var host: String?
+            while index < docker {
+                let word = words[index]
+                if word.hasPrefix("-") {
+                    // Options that take a value: -p 22, -i key, -o Opt=..., -l user, -J jump, -F file.
+                    if word.count == 2, "pioljFLRDeSEcmwbBW".contains(word.last!) { index += 1 }
+                } else if host == nil {
+                    host = word
+                }
+                index += 1
+            }
+            if let host { return .some(hostName(host)) }
+        }
+        for (index, word) in words.enumerated() {
+            if word.hasPrefix("DOCKER_HOST=") { return .some(hostName(String(word.dropFirst(12)))) }
+            if word.hasPrefix("DOCKER_CONTEXT=") { return .some(String(word.dropFirst(15))) }
+            guard index > docker, index + 1 < words.count else { continue }
+            if word == "-H" || word == "--host" { return .some(hostName(words[index + 1])) }
+            if word == "-c" || word == "--context" { return .some(words[index + 1]) }
+            if word.hasPrefix("--host=") { return .some(hostName(String(word.dropFirst(7)))) }
+            if word.hasPrefix("--context=") { return .some(String(word.dropFirst(10))) }
+        }
+        return .some(nil)
+    }
+
+    /// `ssh://deploy@web-1:22` → web-1; `unix:///var/run/docker.sock` → nil (the local daemon).
+    private static func hostName(_ address: String) -> String? {
+        var rest = Substring(address)
+        if let scheme = rest.range(of: "://") {
+            if rest[..<scheme.lowerBound] == "unix" || rest[..<scheme.lowerBound] == "npipe" { return nil }
+            rest = rest[scheme.upperBound...]
+        }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let colon = rest.lastIndex(of: ":"), !rest.hasPrefix("["), rest[rest.index(after: colon)...].allSatisfy(\.isNumber) { rest = rest[..<colon] }
+        return rest.isEmpty ? nil : String(rest)
     }
 
     /// Reads the default table, `--format json` (one object per row) or `--format '{{json .}}'`, with old units

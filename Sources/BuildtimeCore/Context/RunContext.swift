@@ -11,8 +11,12 @@ public struct RunContext: Sendable, Equatable, Codable {
     /// The machine when the command started, and when it ended.
     public var start: MachineSnapshot?
     public var end: MachineSnapshot?
-    /// `docker system df` at the start, when docker answered in time.
+    /// `docker system df` at the start, when docker answered in time: of the machine the log ran on, else of the one
+    /// host the log showed.
     public var docker: DockerDiskUsage?
+    /// Every Docker host whose `docker system df` the log printed, each labelled (`host` nil for its own machine),
+    /// when it printed more than one host's.
+    public var dockerHosts: [DockerDiskUsage]?
     /// `docker info --format '{{.DockerRootDir}}'`.
     public var dockerRoot: String?
     /// The commit checked out (`git rev-parse HEAD`), inside a work tree.
@@ -26,12 +30,13 @@ public struct RunContext: Sendable, Equatable, Codable {
     public var previousCommit: String?
 
 
-    public init(start: MachineSnapshot? = nil, end: MachineSnapshot? = nil, docker: DockerDiskUsage? = nil, dockerRoot: String? = nil,
-                gitHead: String? = nil, changedFiles: [String]? = nil, changedFilesSource: String? = nil, event: String? = nil,
-                previousCommit: String? = nil) {
+    public init(start: MachineSnapshot? = nil, end: MachineSnapshot? = nil, docker: DockerDiskUsage? = nil, dockerHosts: [DockerDiskUsage]? = nil,
+                dockerRoot: String? = nil, gitHead: String? = nil, changedFiles: [String]? = nil, changedFilesSource: String? = nil,
+                event: String? = nil, previousCommit: String? = nil) {
         self.start = start
         self.end = end
         self.docker = docker
+        self.dockerHosts = dockerHosts
         self.dockerRoot = dockerRoot
         self.gitHead = gitHead
         self.changedFiles = changedFiles
@@ -39,6 +44,11 @@ public struct RunContext: Sendable, Equatable, Codable {
         self.event = event
         self.previousCommit = previousCommit
     }
+}
+
+extension RunContext {
+    /// Each Docker host's `docker system df`: every host the log showed, else the one measured.
+    public var dockerUsages: [DockerDiskUsage] { dockerHosts ?? docker.map { [$0] } ?? [] }
 }
 
 /// Load, cores and free disk at one moment.

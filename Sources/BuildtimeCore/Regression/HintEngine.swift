@@ -23,19 +23,24 @@ public struct HintEngine: Sendable {
     /// The hints the machine's state gives on its own: what `buildtime doctor` reports.
     public func machine(_ context: RunContext?, slowSteps: [String] = []) -> [Hint] {
         var hints: [Hint] = []
-        if let cache = context?.docker?.buildCache {
-            let reclaimable = cache.reclaimable.map { min(max($0, 0), cache.size) } ?? 0
-            if cache.size >= thresholds.buildCacheBytes || (reclaimable >= thresholds.reclaimableBytes && reclaimable >= thresholds.reclaimableShare * cache.size) {
-                hints.append(Hint(.buildCacheLarge, title: "the build cache is large",
-                                  evidence: ["docker system df: build cache \(ByteFormat.string(cache.size)), \(ByteFormat.string(reclaimable)) reclaimable"],
-                                  fix: "docker builder prune --filter until=168h   # drops cache unused for a week, keeps what builds use"))
+        // Each Docker host the log showed has its own cache and images.
+        let usages = context?.dockerUsages ?? []
+        for usage in usages {
+            let on = usages.count > 1 || usage.host != nil ? " on \(usage.host ?? "this machine")" : ""
+            if let cache = usage.buildCache {
+                let reclaimable = cache.reclaimable.map { min(max($0, 0), cache.size) } ?? 0
+                if cache.size >= thresholds.buildCacheBytes || (reclaimable >= thresholds.reclaimableBytes && reclaimable >= thresholds.reclaimableShare * cache.size) {
+                    hints.append(Hint(.buildCacheLarge, title: "the build cache is large" + on,
+                                      evidence: ["docker system df\(on): build cache \(ByteFormat.string(cache.size)), \(ByteFormat.string(reclaimable)) reclaimable"],
+                                      fix: "docker builder prune --filter until=168h   # drops cache unused for a week, keeps what builds use"))
+                }
             }
-        }
-        if let images = context?.docker?.images, let total = images.total, total >= thresholds.images, (images.active ?? 0) * 2 < total {
-            hints.append(Hint(.imagesPilingUp, title: "images are piling up: the cleanup is not running",
-                              evidence: ["docker system df: \(total) images, \(images.active.map(String.init) ?? "?") in use, "
-                                         + "\(ByteFormat.string(images.reclaimable ?? 0)) reclaimable"],
-                              fix: "docker image prune -a --filter until=168h   # and check the deploy's 'keep the 5 newest' step"))
+            if let images = usage.images, let total = images.total, total >= thresholds.images, (images.active ?? 0) * 2 < total {
+                hints.append(Hint(.imagesPilingUp, title: "images are piling up\(on): the cleanup is not running",
+                                  evidence: ["docker system df\(on): \(total) images, \(images.active.map(String.init) ?? "?") in use, "
+                                             + "\(ByteFormat.string(images.reclaimable ?? 0)) reclaimable"],
+                                  fix: "docker image prune -a --filter until=168h   # and check the deploy's 'keep the 5 newest' step"))
+            }
         }
         if let snapshot = context?.end ?? context?.start, let size = snapshot.diskSizeBytes, let free = snapshot.diskFreeBytes, size > 0,
            free < thresholds.diskFreeBytes || free < thresholds.diskFreeShare * size {

@@ -85,11 +85,13 @@ public enum RunRenderer {
                 parts.append("\(ByteFormat.string(free)) of \(ByteFormat.string(size)) free on \(path)")
             }
         }
-        if let cache = context.docker?.buildCache {
-            parts.append("build cache \(ByteFormat.string(cache.size))" + (cache.reclaimable.map { " (\(ByteFormat.string($0)) reclaimable)" } ?? ""))
-        } else if context.docker == nil {
-            parts.append("docker system df not available")
+        let usages = context.dockerUsages
+        for usage in usages {
+            guard let cache = usage.buildCache else { continue }
+            parts.append("build cache \(ByteFormat.string(cache.size))" + (cache.reclaimable.map { " (\(ByteFormat.string($0)) reclaimable)" } ?? "")
+                         + (usages.count > 1 || usage.host != nil ? " on \(usage.host ?? "this machine")" : ""))
         }
+        if usages.isEmpty { parts.append("docker system df not available") }
         return parts.joined(separator: ", ")
     }
 

@@ -45,6 +45,51 @@ import Testing
         #expect(context.changedFiles == ["app/main.py"] && context.changedFilesSource == "CI_PIPELINE_FILES")
     }
 
+    static func table(images: Int, cache: String) -> [String] {
+        ["TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE",
+         "Images          \(images)        2         3.50GB    1.40GB (40%)",
+         "Containers      2         2         28.4MB    0B (0%)",
+         "Local Volumes   0         0         0B        0B",
+         "Build Cache     40        0         \(cache)   \(cache)"]
+    }
+
+    @Test func dockerSystemDfOfSeveralHostsIsKeptPerHost() throws {
+        // A deploy that checks each of its hosts: every table is that host's, none silently taken for the others.
+        let context = try #require(try Self.context(
+            ["+ docker system df"] + Self.table(images: 5, cache: "1.20GB")
+            + ["+ ssh -p 2222 deploy@web-1 docker system df"] + Self.table(images: 61, cache: "48.1GB")
+            + ["+ docker -H ssh://deploy@10.0.0.7:22 system df", ""] + Self.table(images: 7, cache: "2.00GB")
+            + ["+ DOCKER_HOST=tcp://build-2:2376 docker system df"] + Self.table(images: 8, cache: "3.00GB")
+            + ["$ docker --context prod system df"] + Self.table(images: 9, cache: "4.00GB")
+            + ["db-1 | CHANGED | rc=0 >>"] + Self.table(images: 10, cache: "900.0MB")
+            // The machine's own table again at the end: its first stays.
+            + ["+ docker system df"] + Self.table(images: 6, cache: "9.90GB")
+        ))
+        let hosts = try #require(context.dockerHosts)
+        #expect(hosts.map(\.host) == [nil, "web-1", "10.0.0.7", "build-2", "prod", "db-1"])
+        #expect(hosts.map { $0.images?.total } == [5, 61, 7, 8, 9, 10])
+        #expect(context.docker?.host == nil && context.docker?.buildCache?.size == 1.2e9)
+        // Only web-1's cache is large, and the hint says whose it is.
+        let hints = HintEngine().machine(context).filter { $0.kind == .buildCacheLarge || $0.kind == .imagesPilingUp }
+        #expect(hints.map(\.title) == ["the build cache is large on web-1", "images are piling up on web-1: the cleanup is not running"])
+        #expect(RunRenderer.machine(context).contains("build cache 48.1GB (48.1GB reclaimable) on web-1"))
+        #expect(RunRenderer.machine(context).contains("build cache 1.2GB (1.2GB reclaimable) on this machine"))
+    }
+
+    @Test func oneRemoteHostsTableIsLabelledAndATableAfterOtherLinesIsTheMachinesOwn() throws {
+        let remote = try #require(try Self.context(["+ ssh web-1 'docker system df'"] + Self.table(images: 5, cache: "1.20GB")))
+        #expect(remote.docker?.host == "web-1")
+        #expect(remote.dockerHosts == nil)
+        #expect(RunRenderer.machine(remote).contains("on web-1"))
+        // The command's table is the one right after it: a table printed later, after other work, is no host's.
+        let local = try #require(try Self.context(["+ ssh web-1 docker system df", "ssh: connect to host web-1 port 22: Connection refused",
+                                                   "+ ./deploy.sh", "Deploying...", "done", "+ sleep 1", "+ echo checking", "checking"]
+                                                  + Self.table(images: 5, cache: "1.20GB")))
+        #expect(local.docker?.host == nil)
+        #expect(DockerDiskUsage.host(inCommand: "docker -H unix:///var/run/docker.sock system df") == .some(nil))
+        #expect(DockerDiskUsage.host(inCommand: "docker system prune -f") == nil)
+    }
+
     @Test func aLogThatPrintsNoneOfItHasNoContext() throws {
         #expect(try Self.context(["Building Docker images in parallel...", "Images are great", "Filesystem", "TYPE"]) == nil)
     }
