@@ -22,6 +22,11 @@ public struct Baseline: Sendable, Equatable, Codable {
     /// all took the same rounded time would otherwise make any difference infinitely significant.
     public func scaledMAD(floor: Double) -> Double { max(mad * 1.4826, floor) }
 
+    /// The scaled MAD as a share of the median, when the baseline has enough runs to tell it (the minimum history).
+    public var relativeSpread: Double? {
+        runs >= RegressionPolicy.default.minimumHistory && median > 0 ? mad * 1.4826 / median : nil
+    }
+
     /// How many scaled MADs `value` is from the median.
     public func distance(of value: Double, floor: Double) -> Double { (value - median) / scaledMAD(floor: floor) }
 
@@ -40,7 +45,9 @@ public struct RegressionPolicy: Sendable, Equatable {
     public var window = 20
     /// Fewer comparable runs than this give "not enough history", never a guess.
     public var minimumHistory = 5
-    public var deviations = 3.0
+    /// The distance, in robust standard deviations on the log scale, beyond which a run is far from a baseline of
+    /// very many runs; `bar(runs:)` widens it for the baselines a history has.
+    public var deviations = 4.0
     public var relativeMargin = 0.15
     public var absoluteFloor = 8.0
     /// A level shift needs this many runs on each side (and is judged on at most `ChangePointDetector.sideRuns`).
@@ -51,6 +58,15 @@ public struct RegressionPolicy: Sendable, Equatable {
     public init() {}
 
     public static let `default` = RegressionPolicy()
+
+    /// The distance beyond which a run is far from a baseline of `runs` runs: `deviations`, widened by what a median
+    /// and a MAD of so few runs do not know (the median's own error, √(1 + π/2n), and the MAD's, one standard error of
+    /// 1.17/√n). 20 runs: 1.31 × `deviations`; 5 runs (just after a level shift): 1.74 ×. Measured with
+    /// `buildtime-bench stats`.
+    public func bar(runs: Int) -> Double {
+        let n = Double(max(runs, 1))
+        return deviations * (1 + .pi / (2 * n)).squareRoot() * (1 + 1.17 / n.squareRoot())
+    }
 
     /// Whether going from `baseline` to `value` is a practical change (either way).
     public func isPractical(from baseline: Double, to value: Double) -> Bool {

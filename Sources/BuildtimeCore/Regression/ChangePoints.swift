@@ -46,8 +46,13 @@ public struct ChangePointDetector: Sendable {
             // Within that one window, the best split: a wild run near a shift can lift a neighbour's own window.
             let k = ((low + minimum)...(high - minimum)).max { (score($0, low, high), $1) < (score($1, low, high), $0) }!
             guard !accepted.contains(k) else { continue }
-            let before = Baseline.median(Array(values[low..<k]))!, after = Baseline.median(Array(values[k..<high]))!
-            guard policy.isPractical(from: before, to: after), significant(score(k, low, high), window: Array(clipped[low..<high]), minimum: minimum)
+            // Judged on its own window, not the candidate's: at the edge of that, a wild run and two more would pass
+            // for a new level.
+            let from = max(max(0, k - side), accepted.filter { $0 <= k }.max() ?? 0)
+            let to = min(min(values.count, k + side), accepted.filter { $0 > k }.min() ?? values.count)
+            guard k - from >= minimum, to - k >= minimum else { continue }
+            let before = Baseline.median(Array(values[from..<k]))!, after = Baseline.median(Array(values[k..<to]))!
+            guard policy.isPractical(from: before, to: after), significant(score(k, from, to), window: Array(clipped[from..<to]), minimum: minimum)
             else { continue }
             accepted.append(k)
         }

@@ -98,8 +98,13 @@ public struct RegressionAnalyzer: Sendable {
                 assessments[index].note = "not enough history (\(history.count)/\(policy.minimumHistory))"
                 continue
             }
+            // Just after a level shift the new level has few runs, whose MAD can be near nothing: the noise of the
+            // level before, relative to its median, stands as the least (timing noise scales with the time).
+            let earlier: [RunMetrics] = segment > 0 && history.count < policy.window
+                ? (starts[segment - 1]..<start).suffix(policy.window).map { metrics[series[$0]] } : []
             let comparisons = metrics[index].values.keys.sorted().compactMap { metric in
-                compare(metric, of: metrics[index], with: history.map { metrics[$0] })
+                compare(metric, of: metrics[index], with: history.map { metrics[$0] },
+                        relativeSpread: Baseline(earlier.compactMap { $0.values[metric] }).flatMap(\.relativeSpread))
             }
             let alerting = comparisons.filter { $0.metric.raisesAlerts }
             let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression
@@ -132,15 +137,18 @@ public struct RegressionAnalyzer: Sendable {
     }
 
     /// One metric against the runs of `history` that have it.
-    func compare(_ metric: Metric, of run: RunMetrics, with history: [RunMetrics]) -> Comparison? {
+    func compare(_ metric: Metric, of run: RunMetrics, with history: [RunMetrics], relativeSpread: Double? = nil) -> Comparison? {
         guard let value = run.values[metric] else { return nil }
         guard let baseline = Baseline(history.compactMap { $0.values[metric] }), baseline.runs >= policy.minimumHistory else {
             return Comparison(metric: metric, value: value, verdict: .notEnoughHistory)
         }
         // A floor for the spread: a tenth of the practical floor, so identical rounded times do not make every change significant.
-        let deviations = baseline.distance(of: value, floor: policy.absoluteFloor / 10)
+        // Durations vary by factors (a slow disk slows every layer in proportion), so the distance is measured on their
+        // logarithm: 1.5× and 1/1.5× are as far, and the long right tail of timing noise is no alarm.
+        let spread = max(baseline.scaledMAD(floor: policy.absoluteFloor / 10), (relativeSpread ?? 0) * baseline.median)
+        let deviations = baseline.median > 0 && value > 0 ? log(value / baseline.median) / (spread / baseline.median) : (value - baseline.median) / spread
         let change = value - baseline.median
-        let verdict: Verdict = abs(deviations) > policy.deviations && policy.isPractical(from: baseline.median, to: value)
+        let verdict: Verdict = abs(deviations) > policy.bar(runs: baseline.runs) && policy.isPractical(from: baseline.median, to: value)
             ? (change > 0 ? .regression : .improvement) : .normal
         return Comparison(metric: metric, value: value, baseline: baseline, change: change,
                           relative: baseline.median > 0 ? change / baseline.median : nil, deviations: deviations, verdict: verdict)

@@ -7,7 +7,7 @@ public enum HTMLReportRenderer {
     public static func html(_ report: Report, timeline: Run?) -> String {
         var body = "<header><h1>buildtime report</h1>\n<p class=\"summary\">\(escape(ReportRenderer.headline(report)))</p>\n"
         body += "<p class=\"meta\">generated \(escape(DurationFormat.timestamp(report.generatedAt))); baselines: median and MAD of the last "
-            + "\(report.settings.window) runs of the same class; a regression is more than \(format(report.settings.deviations)) MADs, "
+            + "\(report.settings.window) runs of the same class; a regression is more than \(format(report.settings.deviations)) MADs of the ratio (more for short baselines), "
             + "+\(Int(report.settings.relativeMargin * 100))% and +\(format(report.settings.absoluteFloor))s</p></header>\n"
         guard !report.runs.isEmpty else {
             return page(body + "<p>No runs to report. Store some with <code>buildtime ingest LOG…</code> or <code>buildtime record -- COMMAND</code>.</p>\n")

@@ -9,7 +9,8 @@ extension Buildtime {
             abstract: "The regression report: each run against earlier runs of its class, level shifts, budgets and hints.",
             discussion: """
                 Baselines are the median and MAD of the last 20 comparable runs (same class, succeeded); a regression \
-                needs more than 3 scaled MADs and +15% and +8s (the `regressions` settings of .buildtime.yml). \
+                needs more than 4 scaled MADs of the ratio to the median (more for short baselines) and +15% and +8s (the \
+                `regressions` settings of .buildtime.yml). \
                 Exit status: 0, or 3 with --fail-on-regression when the newest run reported regressed.
                 """)
 

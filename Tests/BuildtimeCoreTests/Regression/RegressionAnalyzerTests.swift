@@ -81,6 +81,25 @@ import Testing
         #expect(verdicts[(Self.steady.count + 5)...].allSatisfy { $0 == .normal })
     }
 
+    @Test func durationsAreComparedByTheirRatio() throws {
+        // Timing noise multiplies: twice the median (30.5 s) is as far as half of it, the other way.
+        let slower = try #require(RegressionAnalyzer().analyze(Self.builds(Self.steady + [61])).assessments.last?.comparisons.first { $0.metric == .phase("build") })
+        let faster = try #require(RegressionAnalyzer().analyze(Self.builds(Self.steady + [15.25])).assessments.last?.comparisons.first { $0.metric == .phase("build") })
+        #expect(abs((slower.deviations ?? 0) + (faster.deviations ?? 0)) < 1e-9)
+    }
+
+    @Test func justAfterAShiftTheOldLevelsNoiseStandsForTheNew() throws {
+        // 30 runs at 100 s (±6%), then 200 s: the first five at the new level happen to be nearly equal, so their MAD
+        // is near nothing (they alone would make the sixth, 15% slower, 50 MADs away); against the noise the class has
+        // always had (3%), that is under 5, within what a 5-run baseline can tell.
+        let before: [Double] = [100, 94, 106, 101, 97, 103, 99, 105, 95, 100, 102, 98, 104, 96, 101, 99, 103, 97, 100, 106,
+                                94, 102, 98, 101, 99, 104, 96, 100, 103, 97]
+        let outcome = RegressionAnalyzer().analyze(Self.builds(before + [200, 200.5, 199.5, 200.2, 199.8, 230]))
+        #expect(outcome.shifts.count == 1)
+        #expect(outcome.assessments[30].verdict == .regression)
+        #expect(outcome.assessments.last?.verdict == .normal)
+    }
+
     @Test func budgetsAreCheckedWithoutHistory() {
         let outcome = RegressionAnalyzer().analyze([Self.run(0, build: 70, deploy: 20)])
         let checks = Dictionary(uniqueKeysWithValues: outcome.assessments[0].budget.map { ($0.name, $0.status) })

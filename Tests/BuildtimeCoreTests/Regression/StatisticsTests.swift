@@ -63,6 +63,21 @@ import Testing
         }
     }
 
+    @Test func aShiftIsJudgedOnItsOwnWindowNotItsCandidates() {
+        // From `buildtime-bench stats`: a point's best split inside a neighbour's window left three runs on its right,
+        // a quiet one, a slowish one and a 2× outlier, whose median passed for a new level +15% that never came.
+        let series: [Double] = [196, 201, 193, 205, 198, 190, 202, 199, 195, 203, 197, 194, 200, 196, 198, 202, 202, 194, 190, 210,
+                                195, 199, 197, 183, 206, 192, 207, 228, 210, 461, 200, 199, 198, 198, 203, 196, 211, 202, 198, 212]
+        #expect(ChangePointDetector().changePoints(series).isEmpty)
+    }
+
+    @Test func theBarWidensForShortBaselines() {
+        let policy = RegressionPolicy()
+        #expect(policy.bar(runs: 5) > policy.bar(runs: 20))
+        #expect(policy.bar(runs: 20) > policy.bar(runs: 1000))
+        #expect(abs(policy.bar(runs: 1_000_000) - policy.deviations) < 0.01)
+    }
+
     @Test func aSmallStepIsNotAShift() {
         // Statistically clear, practically not: +2 s on 44 s.
         let series = Array(repeating: 44.0, count: 20) + Array(repeating: 46.0, count: 20)
