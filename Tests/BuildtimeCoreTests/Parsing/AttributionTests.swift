@@ -231,6 +231,35 @@ import Testing
         #expect(web.outcome == .failed)
     }
 
+    @Test func anExportsStatusesGoWithTheDoneTheirTimeTells() throws {
+        // Three exports under one number; the statuses right before a `DONE 19.2s` read as the export shown last
+        // (14 s ago), but the `DONE` can only end the one shown 19 s ago, and an export shows its work before its
+        // `DONE`: the statuses, and the name, were that build's (the sample history's pipeline #222).
+        let trace = try expectOwners("""
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        A 30.00|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        A 30.00|#1 CACHED
+        A 32.10|#2 [2/2] COPY . .
+        A 32.28|#2 DONE 0.2s
+        A 32.29|#3 exporting to image
+        B 35.00|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        B 35.00|#1 CACHED
+        B 37.10|#2 [2/2] COPY . .
+        B 37.31|#2 DONE 0.2s
+        B 37.33|#3 exporting to image
+        A 51.386|#3 exporting layers 10.1s done
+        A 51.443|#3 writing image sha256:2c574ebc2e7dae52ffb4ef92ebf86d265f04106aa14d9749f22976191196c65b done
+        A 51.462|#3 naming to docker.io/library/api:latest done
+        A 51.481|#3 DONE 19.2s
+        B 57.559|#3 exporting layers 10.6s done
+        B 57.616|#3 writing image sha256:333ab9cdd4db32e00f903d2fc768f00be20734215ea19d85f550e25e38c77b0b done
+        B 57.635|#3 naming to docker.io/library/web:latest done
+        B 57.654|#3 DONE 20.3s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
+    }
+
     @Test func aHeaderPrintedAgainAfterItsSwitchAwayStaysWithItsBuild() throws {
         // lcbp3: `#4 ...` then the header again; the other build's #4 is another vertex.
         _ = try expectOwners("""

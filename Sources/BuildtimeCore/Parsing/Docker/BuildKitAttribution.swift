@@ -100,6 +100,7 @@ enum BuildKitAttribution {
         static let unloadedImage = 6.0
         static let statusKind = 4.0
         static let silentExport = 6.0
+        static let exportOrder = 6.0
         /// Two builds within this much of each other are as likely.
         static let margin = 2.0
         /// A line costing this much breaks a fact wherever it goes.
@@ -282,7 +283,10 @@ enum BuildKitAttribution {
         switch first {
         case UInt8(ascii: "n") where text.starts(with: Prefix.namingTo), UInt8(ascii: "w") where text.starts(with: Prefix.writingImage),
              UInt8(ascii: "e") where text.starts(with: Prefix.exportingStatus), UInt8(ascii: "u") where text.starts(with: Prefix.unpackingTo):
-            return kind == .export ? 0 : Cost.statusKind
+            guard kind == .export else { return Cost.statusKind }
+            // An export shows its work once and in order: layers, manifest and config, the image, its names.
+            let stage = exportStage(text)
+            return stage < vertex.exportStage || stage == vertex.exportStage && stage != 2 && stage != 4 ? Cost.exportOrder : 0
         case UInt8(ascii: "t") where text.starts(with: Prefix.transferring):
             return kind == .internal ? 0 : Cost.statusKind
         case UInt8(ascii: "r") where text.starts(with: Prefix.resolve), UInt8(ascii: "e") where text.starts(with: Prefix.extracting):
@@ -290,6 +294,16 @@ enum BuildKitAttribution {
         default:
             return 0
         }
+    }
+
+    /// Where an export's status comes in its work: `exporting layers` 1, `exporting manifest`/`config`/... 2,
+    /// `writing image` 3, `naming to` 4 (once per tag), `unpacking to` 5.
+    static func exportStage(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        if text.starts(with: Prefix.exportingLayers) { return 1 }
+        if text.starts(with: Prefix.exportingStatus) { return 2 }
+        if text.starts(with: Prefix.writingImage) { return 3 }
+        if text.starts(with: Prefix.namingTo) { return 4 }
+        return text.starts(with: Prefix.unpackingTo) ? 5 : 0
     }
 
     /// The hash of the layer digest a status line names, if it names one.

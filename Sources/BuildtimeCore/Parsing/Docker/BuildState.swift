@@ -147,6 +147,8 @@ final class VertexState {
     var priorDuration = 0.0
     /// Whether the printer left it running (`#N ...`): its header is printed again when it comes back.
     var awaitsReprint = false
+    /// How far an export's work has come (see `BuildKitAttribution.exportStage`).
+    var exportStage = 0
     /// Whether it printed a status line (`exporting layers`, `transferring context: ...`).
     var showedStatus = false
     /// Its status before a restart, which stands if the log shows no new end.

@@ -219,6 +219,7 @@ final class DockerBuildParser {
         case .cached:
             set(vertex, .cached, in: build)
         case .done(let seconds):
+            if vertex.kind == .export, !vertex.showedStatus { takeExportStatuses(of: number, to: build, vertex) }
             if vertex.status != .failed { set(vertex, .done, in: build) }
             vertex.duration = seconds.map { vertex.reopenedAt != nil ? max($0, vertex.priorDuration) : $0 }
             if let seconds, let time { vertex.estimateStart(time - seconds) }
@@ -245,7 +246,9 @@ final class DockerBuildParser {
             }
             if vertex.kind == .run { DependencyOutput.note(line.text, in: vertex) }
         case .text:
+            if vertex.kind == .export { rememberExportStatus(line.text, of: vertex, in: build) }
             vertex.showedStatus = true
+            if vertex.kind == .export { vertex.exportStage = max(vertex.exportStage, BuildKitAttribution.exportStage(line.text)) }
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
                 build.digests.insert(digest)
@@ -527,6 +530,44 @@ final class DockerBuildParser {
         let doubt = end.ambiguous ? 1 : 0
         end.to.ambiguousLines += back ? -1 : 1
         end.from.ambiguousLines += back ? doubt : -doubt
+    }
+
+    /// The latest status lines of exports, with what their build and vertex had before each: an export prints its
+    /// statuses and its `DONE` in one go, and when several builds export under one number, the `DONE`'s time tells
+    /// whose they were better than the statuses do.
+    private struct ExportStatus {
+        var text: [UInt8]
+        var line: Int
+        var traceIndex: Int
+        var build: BuildState, vertex: VertexState
+        var name: String?, tag: String?, stage: Int, showed: Bool
+    }
+    private var exportStatuses: [ExportStatus] = []
+
+    private func rememberExportStatus(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState, in build: BuildState) {
+        exportStatuses.removeAll { attributedLines - $0.line > 6 }
+        if exportStatuses.count >= 8 { exportStatuses.removeFirst() }
+        exportStatuses.append(ExportStatus(text: Array(text), line: attributedLines, traceIndex: trace?.count ?? 0, build: build, vertex: vertex,
+                                           name: build.name, tag: build.tag, stage: vertex.exportStage, showed: vertex.showedStatus))
+    }
+
+    /// An export ends having shown no work: the statuses just before it under its number, given to another build's
+    /// export, were its own. They move, with the name they gave.
+    private func takeExportStatuses(of number: Int, to build: BuildState, _ vertex: VertexState) {
+        let moving = exportStatuses.filter { $0.build !== build && $0.vertex.vertex == number && attributedLines - $0.line <= 6 && !$0.vertex.isTerminal }
+        guard let first = moving.first, moving.allSatisfy({ $0.build === first.build }) else { return }
+        (first.build.name, first.build.tag) = (first.name, first.tag)
+        first.vertex.exportStage = first.stage
+        first.vertex.showedStatus = first.showed
+        for status in moving {
+            status.text.withUnsafeBufferPointer { text in
+                self.status(text, of: vertex, in: build)
+                vertex.exportStage = max(vertex.exportStage, BuildKitAttribution.exportStage(text))
+            }
+            if trace != nil, status.traceIndex < trace!.count { trace![status.traceIndex] = builds.firstIndex { $0 === build } ?? -1 }
+        }
+        vertex.showedStatus = true
+        exportStatuses.removeAll { status in moving.contains { $0.line == status.line } }
     }
 
     // MARK: - Failure summaries

@@ -38,6 +38,7 @@ enum Prefix {
     /// `exporting layers 5.9s done`, `exporting manifest sha256:...`: what only an export prints.
     static let exportingStatus = Array("exporting ".utf8)
     static let unpackingTo = Array("unpacking to ".utf8)
+    static let exportingLayers = Array("exporting layers".utf8)
     static let transferring = Array("transferring ".utf8)
     static let resolve = Array("resolve ".utf8)
 }
