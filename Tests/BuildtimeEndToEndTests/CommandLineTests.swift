@@ -37,7 +37,7 @@ import Testing
         #expect(try runner.run(["ingest", "samples/logs/requirements.log"]).status == 0)
         let missingRun = try runner.run(["show", "999"])
         #expect(missingRun.status == 1)
-        #expect(missingRun.stderr == "Error: no run '999' (give a run id from `buildtime runs`, or `latest`)\n")
+        #expect(missingRun.stderr == "Error: no run '999' (give a run id from `buildtime runs`, `#PIPELINE`, a commit prefix, or `latest`)\n")
         let unwritable = try runner.run(["report", "-o", "missing/x.html"], workingDirectory: runner.directory)
         #expect(unwritable.status == 1)
         #expect(unwritable.stderr.hasPrefix("Error: cannot write missing/x.html") && unwritable.stderr.split(separator: "\n").count == 1)

@@ -12,6 +12,10 @@ public protocol RunStore: Sendable {
     func run(id: Int64) throws -> Run?
     /// The runs whose fingerprint starts with `prefix`.
     func runs(fingerprintPrefix prefix: String) throws -> [Run]
+    /// The runs of CI pipeline `number` (of any repository), newest first.
+    func runs(pipeline number: Int) throws -> [Run]
+    /// The runs whose commit starts with `prefix` (lowercase hex), newest first.
+    func runs(commitPrefix prefix: String) throws -> [Run]
     /// Stores a nested step of the run with `step.runKey`, which may not be stored yet.
     func save(_ step: RecordedStep) throws
     /// The steps recorded under `runKey`, in the order they started.

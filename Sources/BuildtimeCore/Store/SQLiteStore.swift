@@ -295,8 +295,20 @@ public struct SQLiteStore: RunStore {
     }
 
     public func runs(fingerprintPrefix prefix: String) throws -> [Run] {
-        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        return try fetchRuns(where: "fingerprint LIKE ? ESCAPE '\\'", arguments: [escaped + "%"], limit: nil)
+        try fetchRuns(where: "fingerprint LIKE ? ESCAPE '\\'", arguments: [Self.likePrefix(prefix)], limit: nil)
+    }
+
+    public func runs(pipeline number: Int) throws -> [Run] {
+        try fetchRuns(where: "pipeline_number = ?", arguments: [number], limit: nil)
+    }
+
+    public func runs(commitPrefix prefix: String) throws -> [Run] {
+        try fetchRuns(where: "commit_sha LIKE ? ESCAPE '\\'", arguments: [Self.likePrefix(prefix.lowercased())], limit: nil)
+    }
+
+    /// A `LIKE` pattern matching what starts with `prefix`, its wildcards escaped.
+    private static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 
     /// Reads runs with their phases, image builds and steps: one query per table for the whole selection, columns

@@ -12,7 +12,7 @@ extension Buildtime {
                 it. An ingested run that is deleted is stored again by the next `ingest` of its log.
                 """)
 
-        @Argument(help: ArgumentHelp("The runs to remove.", valueName: "run"))
+        @Argument(help: ArgumentHelp("The runs to remove: ids, `#PIPELINE`, commit prefixes, `latest`.", valueName: "run"))
         var references: [String] = []
 
         @OptionGroup var store: StoreOptions

@@ -5,7 +5,7 @@ extension Buildtime {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one stored run: its source, metadata and phases.")
 
-        @Argument(help: ArgumentHelp("A run id, `latest`, or a prefix of the run's fingerprint.", valueName: "run"))
+        @Argument(help: ArgumentHelp("A run id, `#PIPELINE`, a commit prefix, `latest`, or a prefix of the run's fingerprint.", valueName: "run"))
         var reference: String = "latest"
 
         @Option(help: "Output format.")
@@ -39,18 +39,18 @@ extension Buildtime {
             }
         }
 
+        /// The run `reference` names, or a one-line failure that says how to name one.
         static func find(_ reference: String, in store: any RunStore) throws -> BuildtimeCore.Run {
-            if reference == "latest" || reference == "last" {
-                guard let run = try store.runs(limit: 1).first else { throw Failure("no runs stored yet") }
-                return run
+            do {
+                return try store.run(named: reference)
+            } catch RunReferenceError.empty {
+                throw Failure("no runs stored yet")
+            } catch RunReferenceError.ambiguous(_, let ids) {
+                let shown = ids.prefix(8).map(String.init).joined(separator: ", ") + (ids.count > 8 ? ", ..." : "")
+                throw Failure("'\(reference)' names \(ids.count) runs (\(shown)); give a run id")
+            } catch RunReferenceError.none {
+                throw Failure("no run '\(reference)' (give a run id from `buildtime runs`, `#PIPELINE`, a commit prefix, or `latest`)")
             }
-            if let id = Int64(reference), let run = try store.run(id: id) { return run }
-            if reference.count >= 4 {
-                let matches = try store.runs(fingerprintPrefix: reference.lowercased())
-                if matches.count == 1 { return matches[0] }
-                if matches.count > 1 { throw Failure("'\(reference)' matches \(matches.count) runs; give more of the fingerprint") }
-            }
-            throw Failure("no run '\(reference)' (give a run id from `buildtime runs`, or `latest`)")
         }
     }
 }

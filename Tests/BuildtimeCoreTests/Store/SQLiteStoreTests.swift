@@ -30,6 +30,31 @@ import Testing
         #expect(try store.runs(fingerprintPrefix: "%").isEmpty)
     }
 
+    @Test func aRunIsNamedByIdPipelineCommitOrFingerprint() throws {
+        let store = try SQLiteStore.inMemory()
+        #expect(throws: RunReferenceError.empty) { try store.run(named: "latest") }
+        func run(_ fingerprint: String, pipeline: Int, commit: String, repo: String, at time: Double) -> Run {
+            var run = makeRun(fingerprint, startedAt: time)
+            run.metadata = RunMetadata(pipelineNumber: pipeline, commit: commit, branch: "main", repo: repo)
+            return run
+        }
+        _ = try store.save(run("0a1b2c3d", pipeline: 240, commit: "19154b5e0c", repo: "acme/web", at: 1_790_000_000))
+        _ = try store.save(run("9f8e7d6c", pipeline: 241, commit: "1915aaaa00", repo: "acme/web", at: 1_790_000_100))
+        _ = try store.save(run("5e5e5e5e", pipeline: 241, commit: "c0ffee1234", repo: "acme/api", at: 1_790_000_200))
+        #expect(try store.run(named: "latest").fingerprint == "5e5e5e5e")
+        #expect(try store.run(named: "1").fingerprint == "0a1b2c3d")
+        #expect(try store.run(named: "#240").fingerprint == "0a1b2c3d")
+        #expect(throws: RunReferenceError.ambiguous("#241", ids: [3, 2])) { try store.run(named: "#241") }
+        #expect(try store.run(named: "19154b5").fingerprint == "0a1b2c3d")
+        #expect(try store.run(named: "C0FFEE").fingerprint == "5e5e5e5e")
+        #expect(try store.run(named: "1915a").fingerprint == "9f8e7d6c")
+        #expect(throws: RunReferenceError.ambiguous("1915", ids: [2, 1])) { try store.run(named: "1915") }
+        // Not a commit of any run: a fingerprint prefix.
+        #expect(try store.run(named: "9f8e").fingerprint == "9f8e7d6c")
+        #expect(throws: RunReferenceError.none("#999")) { try store.run(named: "#999") }
+        #expect(throws: RunReferenceError.none("nope")) { try store.run(named: "nope") }
+    }
+
     @Test func newestFirst() throws {
         let store = try SQLiteStore.inMemory()
         _ = try store.save(makeRun("old", startedAt: 1_700_000_000))
