@@ -162,8 +162,10 @@ public struct RegressionAnalyzer: Sendable {
         func largest<Item>(_ keys: Set<String>, _ group: [Item], _ history: [Item], _ value: (Item, String) -> Double?) -> Cause.Part? {
             keys.compactMap { key -> Cause.Part? in
                 guard let after = Baseline.median(group.compactMap { value($0, key) }),
-                      let before = Baseline.median(history.map { value($0, key) ?? 0 }) else { return nil }
-                return Cause.Part(name: key, seconds: after, baseline: before)
+                      let before = Baseline(history.map { value($0, key) ?? 0 }) else { return nil }
+                // A part that moved within its own noise explains nothing, however much of the total it is.
+                guard beyondNoise(after, before) else { return nil }
+                return Cause.Part(name: key, seconds: after, baseline: before.median)
             }
             .filter { $0.change * direction > 0 }
             .max { ($0.change * direction, $1.name) < ($1.change * direction, $0.name) }
@@ -174,6 +176,13 @@ public struct RegressionAnalyzer: Sendable {
             phase: largest(names("phase:"), now, before) { $0.values[.phase($1)] },
             image: largest(names("image:"), now, before) { $0.values[.image($1)] },
             step: largest(Set(stepsNow.flatMap(\.keys)), stepsNow, stepsBefore) { $0[$1] })
+    }
+
+    /// Whether `value` is far from `baseline` by the bar a run's metric must pass (see `compare`).
+    func beyondNoise(_ value: Double, _ baseline: Baseline) -> Bool {
+        let spread = baseline.scaledMAD(floor: policy.absoluteFloor / 10)
+        let distance = baseline.median > 0 && value > 0 ? log(value / baseline.median) / (spread / baseline.median) : (value - baseline.median) / spread
+        return abs(distance) > policy.bar(runs: baseline.runs)
     }
 
     private static func median(_ metric: Metric, _ runs: [RunMetrics]) -> Double? {

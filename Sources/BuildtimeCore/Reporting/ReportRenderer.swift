@@ -88,6 +88,9 @@ public enum ReportRenderer {
         return cells
     }
 
+    /// When no phase, image or step moved beyond its own noise.
+    static let spread = "the time is spread: no phase, image or step moved beyond its own noise"
+
     /// One run's verdict against its baseline, where the time went, its budget and its hints (for `show`).
     public static func assessment(_ run: RunAssessment) -> String {
         var lines = ["verdict   \(verdictLabel(run))" + (run.note.map { run.verdict == .normal ? " (\($0))" : "" } ?? "")]
@@ -95,7 +98,7 @@ public enum ReportRenderer {
             lines.append("  total \(DurationFormat.string(total.value)) against a median of \(DurationFormat.string(baseline.median)) "
                          + "(\(DurationFormat.percent(total.relative ?? 0)), \(String(format: "%.1f", total.deviations ?? 0)) MADs)")
         }
-        if let cause = run.cause?.summary, !cause.isEmpty { lines.append("  where: " + cause) }
+        if let cause = run.cause { lines.append("  where: " + (cause.summary.nonEmpty ?? Self.spread)) }
         for check in run.budget where check.status != .within {
             lines.append("  \(check.name) \(DurationFormat.string(check.value)) is \(check.status.rawValue) its budget "
                          + "\(DurationFormat.string(check.low))–\(DurationFormat.string(check.high))")
@@ -151,7 +154,7 @@ public enum ReportRenderer {
                     "\(comparison.metric.label) \(DurationFormat.string(comparison.value)) vs \(DurationFormat.string(comparison.baseline?.median)) "
                         + "(\(DurationFormat.percent(comparison.relative ?? 0)), \(String(format: "%.1f", abs(comparison.deviations ?? 0))) MADs)"
                 }
-                var details = ["where: " + (run.cause?.summary.nonEmpty ?? "no single phase, image or step stands out")]
+                var details = ["where: " + (run.cause?.summary.nonEmpty ?? Self.spread)]
                 if run.startsLevelShift { details.append(RunAssessment.shiftNote) }
                 return Section.Item(text: "\(name(run)) \(run.runClass?.rawValue ?? "") \(run.verdict.rawValue): " + what.joined(separator: "; "),
                                     details: details, warning: run.verdict == .regression)
@@ -159,7 +162,7 @@ public enum ReportRenderer {
         }
         if !report.shifts.isEmpty {
             sections.append(Section(title: "Level shifts", items: report.shifts.map { shift in
-                Section.Item(text: shift.sentence, details: shift.cause.map { ["where: " + $0.summary] } ?? [], warning: shift.change > 0)
+                Section.Item(text: shift.sentence, details: ["where: " + (shift.cause?.summary.nonEmpty ?? Self.spread)], warning: shift.change > 0)
             }))
         }
         let breaches = report.runs.flatMap { run in run.budget.filter { $0.status == .over }.map { (run, $0) } }
