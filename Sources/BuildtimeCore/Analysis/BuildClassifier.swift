@@ -33,10 +33,21 @@ struct BuildClassifier {
             ambiguousLines: state.ambiguousLines, startOffset: difference(state.firstTime, origin),
             duration: difference(state.lastTime, state.firstTime), outcome: state.outcome,
             basePulled: state.basePulled ? true : state.order.contains { $0.kind == .from } ? false : nil,
-            dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: state.errorLines, exitCode: state.exitCode)
+            dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: Self.errorLines(of: state), exitCode: state.exitCode)
         let dependencyOutput = image.dependencyStep.map { state.order[$0].dependencyOutput } ?? []
         image.classification = classify(image, dependencyOutput: dependencyOutput)
         return image
+    }
+
+    /// The build's error lines; when the log shows no failure summary of the failing step (BuildKit before 0.9, a
+    /// cut log), one made the same way from the step's last output: ` > [k/N] RUN ...:` and its lines.
+    static func errorLines(of state: BuildState) -> [String] {
+        guard state.outcome == .failed, !state.errorLines.contains(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("> [") }),
+              let failed = state.order.last(where: { $0.status == .failed && ($0.kind == .run || $0.isUnnamed) }) else { return state.errorLines }
+        let output = failed.lastOutputLines
+        guard !output.isEmpty else { return state.errorLines }
+        let position = failed.name.index.map { index in "\(failed.name.prefix.map { $0 + " " } ?? "")\(index)/\(failed.name.total.map(String.init) ?? "?")" }
+        return state.errorLines + ["> [\(position ?? "#\(failed.vertex)")] \(failed.name.instruction):"] + output
     }
 
     /// The index of the step that installs dependencies: a `RUN` matching the configured patterns, else the first

@@ -67,6 +67,30 @@ public struct ImageBuild: Sendable, Equatable, Codable {
         return image
     }
 
+    /// What the failing tool itself said, from the failure summary BuildKit repeats (` > [6/7] RUN ...:` and the
+    /// step's last output lines) or the legacy builder's output: its own error lines when it marks them (`× No
+    /// solution found`, `╰─▶ Because ...`, `ERROR: Could not find a version`, `npm ERR!`, `E: Unable to locate`),
+    /// else the last lines it printed; at most four, without their timestamps.
+    public var failureReason: [String] {
+        guard outcome == .failed else { return [] }
+        var output: [String] = []
+        var inTail = false
+        for line in errorLines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("> [") { inTail = true; continue }
+            if inTail, trimmed.hasPrefix("------") || trimmed.hasPrefix("Dockerfile:") || trimmed.hasPrefix("ERROR: failed to solve") { inTail = false; continue }
+            guard inTail else { continue }
+            // `1.244   × No solution found ...`: BuildKit's seconds, then the tool's line.
+            var text = Substring(trimmed)
+            if let space = text.firstIndex(of: " "), Double(text[..<space]) != nil { text = text[space...].drop { $0 == " " } }
+            if !text.isEmpty { output.append(String(text)) }
+        }
+        let marked = output.filter { line in Self.reasonMarks.contains { line.hasPrefix($0) } }
+        return Array((marked.isEmpty ? output : marked).suffix(4))
+    }
+
+    private static let reasonMarks = ["×", "│", "╰─", "ERROR:", "error:", "Error:", "npm ERR!", "npm error", "E: ", "fatal:", "FAILED"]
+
     /// A short label: the image name. The parser names every build it can (`naming to`, the `docker build` command
     /// line, the Dockerfile's file name); one it cannot is `an unnamed build`, never a position, which would name
     /// another build in the next run.

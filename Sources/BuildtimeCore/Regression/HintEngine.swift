@@ -133,7 +133,9 @@ public struct HintEngine: Sendable {
             let place = step.flatMap { step in step.index.map { "step \($0)/\(step.total.map(String.init) ?? "?") " } } ?? ""
             var evidence = [step.map { "failed at \(place)\($0.instruction)" } ?? "the build failed"]
             if let code = image.exitCode { evidence.append("exit code \(code)") }
-            evidence += image.errorLines.suffix(6)
+            // The tool's own reason, else the failure summary's last lines.
+            let reason = image.failureReason
+            evidence += reason.isEmpty ? Array(image.errorLines.suffix(4)) : reason
             return Hint(.failedBuild, title: "the build of \(image.label(position: position)) failed", evidence: evidence,
                         fix: "docker build --progress=plain .   # run the failing step locally and read its whole output")
         }

@@ -167,6 +167,8 @@ final class VertexState {
     private(set) var isStep: Bool
     /// `[internal] load build definition from ...`: a build loads its definition once, first.
     let isDefinition: Bool
+    /// Declared by a line other than its header (the log is an excerpt): what it is, a failure may tell later.
+    let isUnnamed: Bool
 
     init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
@@ -174,6 +176,7 @@ final class VertexState {
         kind = name.kind
         isStep = name.index != nil
         isDefinition = name.dockerfile != nil
+        isUnnamed = name.instruction.isEmpty
         firstTime = time
         lastTime = time
     }
@@ -188,6 +191,34 @@ final class VertexState {
             kind = name.kind
             isStep = name.index != nil
             return
+        }
+    }
+
+    /// A `RUN` step's last output lines (up to 512 bytes each), a ring of 6 in one buffer: what the tool said last,
+    /// if the step fails.
+    private var lastOutput: [UInt8] = []
+    private var lastOutputLengths: [Int] = []
+    private var nextOutput = 0
+
+    func keepOutput(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let base = text.baseAddress, !text.isEmpty else { return }
+        if lastOutput.isEmpty {
+            lastOutput = [UInt8](repeating: 0, count: 6 * 512)
+            lastOutputLengths = [Int](repeating: 0, count: 6)
+        }
+        let count = min(text.count, 512)
+        lastOutput.withUnsafeMutableBufferPointer { buffer in
+            (buffer.baseAddress! + nextOutput * 512).update(from: base, count: count)
+        }
+        lastOutputLengths[nextOutput] = count
+        nextOutput = (nextOutput + 1) % 6
+    }
+
+    /// Its last output lines, oldest first.
+    var lastOutputLines: [String] {
+        guard !lastOutput.isEmpty else { return [] }
+        return (0..<6).map { (nextOutput + $0) % 6 }.filter { lastOutputLengths[$0] > 0 }.map { slot in
+            String(decoding: lastOutput[(slot * 512)..<(slot * 512 + lastOutputLengths[slot])], as: UTF8.self)
         }
     }
 

@@ -245,6 +245,7 @@ final class DockerBuildParser {
                 if let time { vertex.estimateStart(time - seconds) }
             }
             if vertex.kind == .run { DependencyOutput.note(line.text, in: vertex) }
+            if vertex.kind == .run || vertex.isUnnamed { vertex.keepOutput(line.text) }
         case .text:
             if vertex.kind == .export { rememberExportStatus(line.text, of: vertex, in: build) }
             vertex.showedStatus = true
