@@ -174,12 +174,27 @@ public enum ReportRenderer {
         }
         let hinted = report.runs.filter { !$0.hints.isEmpty }
         if !hinted.isEmpty {
-            sections.append(Section(title: "Hints", items: hinted.flatMap { run in
-                run.hints.map { hint in
-                    Section.Item(text: "\(name(run)) \(hint.title) [\(hint.kind.rawValue)]",
-                                 details: hint.evidence.map { "evidence: " + $0 } + ["fix: " + hint.fix], warning: hint.severity == .warning)
+            // The machine's state persists: one item for every run that showed the same state, with the newest
+            // evidence and the runs it covers.
+            var items: [Section.Item] = []
+            var seen: [String: (item: Int, runs: [String])] = [:]
+            for run in hinted {
+                for hint in run.hints {
+                    let key = hint.kind.rawValue + "\u{0}" + hint.title
+                    if Self.persistentHints.contains(hint.kind), seen[key] != nil {
+                        seen[key]!.runs.append(name(run))
+                        continue
+                    }
+                    if Self.persistentHints.contains(hint.kind) { seen[key] = (items.count, [name(run)]) }
+                    items.append(Section.Item(text: "\(name(run)) \(hint.title) [\(hint.kind.rawValue)]",
+                                              details: hint.evidence.map { "evidence: " + $0 } + ["fix: " + hint.fix], warning: hint.severity == .warning))
                 }
-            }))
+            }
+            for (_, group) in seen where group.runs.count > 1 {
+                let text = items[group.item].text.dropFirst(group.runs[0].count + 1)
+                items[group.item].text = "\(group.runs[0]) and \(group.runs.count - 1) earlier runs since \(group.runs.last!): \(text)"
+            }
+            sections.append(Section(title: "Hints", items: items))
         }
         if !report.suggestions.isEmpty {
             sections.append(Section(title: "Suggestions", items: report.suggestions.map { hint in
@@ -188,6 +203,9 @@ public enum ReportRenderer {
         }
         return sections
     }
+
+    /// Hints about the machine's state, which lasts from run to run until someone acts.
+    static let persistentHints: Set<Hint.Kind> = [.buildCacheLarge, .imagesPilingUp, .diskNearlyFull]
 
     /// `pipeline #240`, else `run 12`.
     static func name(_ run: RunAssessment) -> String {

@@ -100,6 +100,18 @@ import Testing
         #expect(outcome.assessments.last?.verdict == .normal)
     }
 
+    @Test func aMachineStateThatLastsIsOneHintWithTheRunsItCovers() {
+        // The build cache stays large over three runs, and one run's disk is nearly full: two items, not four.
+        let large = RunContext(docker: DockerDiskUsage(buildCache: .init(total: 900, active: 0, size: 60e9, reclaimable: 55e9)))
+        var runs = Self.builds(Self.steady)
+        for index in [8, 10, 11] { runs[index].context = large }
+        runs[9].context = RunContext(start: MachineSnapshot(cores: 4, diskPath: "/", diskSizeBytes: 100e9, diskFreeBytes: 1e9))
+        let text = ReportRenderer.text(Report(history: runs, analyzer: RegressionAnalyzer(), filters: Report.Filters()))
+        let hints = text.components(separatedBy: "\n").filter { $0.contains("[build-cache-large]") || $0.contains("[disk-nearly-full]") }
+        #expect(hints == ["  #111 and 2 earlier runs since #108: the build cache is large [build-cache-large]",
+                          "  #109 the disk holding Docker's data is nearly full [disk-nearly-full]"])
+    }
+
     @Test func budgetsAreCheckedWithoutHistory() {
         let outcome = RegressionAnalyzer().analyze([Self.run(0, build: 70, deploy: 20)])
         let checks = Dictionary(uniqueKeysWithValues: outcome.assessments[0].budget.map { ($0.name, $0.status) })
