@@ -117,10 +117,15 @@ public struct LevelShift: Sendable, Equatable, Codable {
     public var relative: Double { before > 0 ? change / before : 0 }
 
     /// `since run #123 (commit abc1234) code-only builds take 1m12s instead of 46s (+57%)`.
-    public var sentence: String {
-        let reference = runReference(pipeline: pipeline, id: runID)
-        let commitText = commit.map { " (commit \($0.prefix(7)))" } ?? ""
-        return "since \(reference)\(commitText) \(runClass.rawValue) runs take \(DurationFormat.string(after)) instead of "
-            + "\(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"
+    public var sentence: String { "since \(start) \(level)" }
+
+    /// `pipeline #240 (commit 19154b5)`.
+    public var start: String {
+        runReference(pipeline: pipeline, id: runID) + (commit.map { " (commit \($0.prefix(7)))" } ?? "")
+    }
+
+    /// `code-only runs take 1m06s instead of 44.0s (+51%)`.
+    public var level: String {
+        "\(runClass.rawValue) runs take \(DurationFormat.string(after)) instead of \(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"
     }
 }

@@ -162,7 +162,10 @@ public enum ReportRenderer {
         }
         if !report.shifts.isEmpty {
             sections.append(Section(title: "Level shifts", items: report.shifts.map { shift in
-                Section.Item(text: shift.sentence, details: ["where: " + (shift.cause?.summary.nonEmpty ?? Self.spread)], warning: shift.change > 0)
+                // A shift older than the runs reported is the level they are at.
+                let before = report.runs.last?.startedAt.map { oldest in (shift.startedAt ?? .distantFuture) < oldest } ?? false
+                return Section.Item(text: before ? "in effect since \(shift.start), before the runs reported: \(shift.level)" : shift.sentence,
+                                    details: ["where: " + (shift.cause?.summary.nonEmpty ?? Self.spread)], warning: shift.change > 0)
             }))
         }
         let breaches = report.runs.flatMap { run in run.budget.filter { $0.status == .over }.map { (run, $0) } }

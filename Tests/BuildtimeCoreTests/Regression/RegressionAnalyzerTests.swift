@@ -81,6 +81,14 @@ import Testing
         #expect(verdicts[(Self.steady.count + 5)...].allSatisfy { $0 == .normal })
     }
 
+    @Test func aShiftBeforeTheRunsReportedIsTheLevelTheyAreAt() {
+        let runs = Self.builds(Self.steady + Self.steady.map { $0 + 22 })
+        let inside = ReportRenderer.text(Report(history: runs, analyzer: RegressionAnalyzer(), filters: Report.Filters(last: 20)))
+        #expect(inside.contains("  since pipeline #112 (commit c0ffee1) code-only runs take 1m04s instead of 41.5s (+53%)"))
+        let after = ReportRenderer.text(Report(history: runs, analyzer: RegressionAnalyzer(), filters: Report.Filters(last: 3)))
+        #expect(after.contains("  in effect since pipeline #112 (commit c0ffee1), before the runs reported: code-only runs take 1m04s instead of 41.5s (+53%)"))
+    }
+
     @Test func durationsAreComparedByTheirRatio() throws {
         // Timing noise multiplies: twice the median (30.5 s) is as far as half of it, the other way.
         let slower = try #require(RegressionAnalyzer().analyze(Self.builds(Self.steady + [61])).assessments.last?.comparisons.first { $0.metric == .phase("build") })
