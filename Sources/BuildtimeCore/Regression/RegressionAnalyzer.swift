@@ -47,6 +47,14 @@ public struct RegressionAnalyzer: Sendable {
         return Outcome(runs: runs, assessments: assessments, shifts: shifts)
     }
 
+    /// The verdict of one stored run, as the report gives it: against the newest `history` runs of `store` (the run
+    /// itself among them), with its hints.
+    public func assessment(of run: Run, in store: any RunStore, history: Int = 1000) throws -> RunAssessment? {
+        let stored = try store.runs(limit: history)
+        let runs = stored.contains { $0.id == run.id } ? stored : stored + [run]
+        return analyze(runs) { $0.id == run.id }.assessments.first { $0.runID == run.id }
+    }
+
     /// Oldest first, by start time (else the time it was stored), then id.
     public static func chronological(_ runs: [Run]) -> [Run] {
         runs.sorted { ($0.startedAt ?? $0.recordedAt, $0.id ?? 0) < ($1.startedAt ?? $1.recordedAt, $1.id ?? 0) }

@@ -24,10 +24,7 @@ extension Buildtime {
             case .table:
                 Terminal.out(RunRenderer.detail(found))
                 // Its verdict and hints, as the report gives them.
-                let analyzer = RegressionAnalyzer(configuration: try config.load())
-                let history = try database.runs(limit: 1000)
-                let outcome = analyzer.analyze(history.contains { $0.id == found.id } ? history : history + [found]) { $0.id == found.id }
-                if let assessment = outcome.assessments.first(where: { $0.runID == found.id }) {
+                if let assessment = try RegressionAnalyzer(configuration: try config.load()).assessment(of: found, in: database) {
                     Terminal.out("\n" + ReportRenderer.assessment(assessment))
                 }
                 if steps {
