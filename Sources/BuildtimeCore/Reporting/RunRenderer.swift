@@ -100,12 +100,35 @@ public enum RunRenderer {
         try encode(runs.map(RunDocument.init))
     }
 
+    /// The runs as the JSON array `json(_:)` writes, a page at a time: `write` gets the opening bracket, each run's
+    /// object (indented as inside the array) and the closing bracket, so nothing holds the whole listing.
+    public struct JSONArrayWriter {
+        private let write: (String) -> Void
+        private var count = 0
+
+        public init(write: @escaping (String) -> Void) { self.write = write }
+
+        public mutating func add(_ runs: [Run]) throws {
+            var text = ""
+            for run in runs {
+                let object = try encode(RunDocument(run)).dropLast()   // its newline
+                // Indented as the array's elements are; its blank lines (an empty array's) stay blank.
+                let indented = object.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
+                text += (count == 0 ? "[\n" : ",\n") + indented.joined(separator: "\n")
+                count += 1
+            }
+            if !text.isEmpty { write(text) }
+        }
+
+        public func finish() { write(count == 0 ? "[\n\n]\n" : "\n]\n") }
+    }
+
     /// One run as a JSON object.
     public static func json(_ run: Run) throws -> String {
         try encode(RunDocument(run))
     }
 
-    private static func encode<T: Encodable>(_ value: T) throws -> String {
+    fileprivate static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")

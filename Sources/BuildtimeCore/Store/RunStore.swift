@@ -10,6 +10,8 @@ public protocol RunStore: Sendable {
     func runs(limit: Int?) throws -> [Run]
     /// The run with this id.
     func run(id: Int64) throws -> Run?
+    /// The newest `limit` runs stored before `cursor` in the order of `runs(limit:)`: one page of a long listing.
+    func runs(limit: Int, before cursor: RunCursor?) throws -> [Run]
     /// The runs whose fingerprint starts with `prefix`.
     func runs(fingerprintPrefix prefix: String) throws -> [Run]
     /// The runs of CI pipeline `number` (of any repository), newest first.
@@ -29,6 +31,31 @@ public protocol RunStore: Sendable {
 
 extension RunStore {
     public func save(_ runs: [Run]) throws -> [SaveOutcome] { try runs.map { try save($0) } }
+
+    /// The newest runs first, at most `limit` (all without), handed over a page at a time so that a long listing
+    /// never holds more than one page.
+    public func forEachPage(limit: Int?, pageSize: Int = 500, _ body: ([Run]) throws -> Void) throws {
+        var cursor: RunCursor?
+        var left = limit ?? .max
+        while left > 0 {
+            let page = try runs(limit: min(pageSize, left), before: cursor)
+            guard let last = page.last else { return }
+            try body(page)
+            left -= page.count
+            guard page.count == min(pageSize, left + page.count), let id = last.id else { return }
+            cursor = RunCursor(time: (last.startedAt ?? last.recordedAt).timeIntervalSince1970, id: id)
+        }
+    }
+}
+
+/// Where a page of runs ended: the last run's time (its start, else when it was stored) and id.
+public struct RunCursor: Sendable, Equatable {
+    public var time: Double
+    public var id: Int64
+    public init(time: Double, id: Int64) {
+        self.time = time
+        self.id = id
+    }
 }
 
 /// What saving a run did.

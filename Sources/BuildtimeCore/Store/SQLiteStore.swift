@@ -290,6 +290,12 @@ public struct SQLiteStore: RunStore {
         try fetchRuns(where: "1", arguments: [], limit: limit)
     }
 
+    public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] {
+        guard let cursor else { return try fetchRuns(where: "1", arguments: [], limit: limit) }
+        return try fetchRuns(where: "(coalesce(started_at, recorded_at) < ? OR (coalesce(started_at, recorded_at) = ? AND id < ?))",
+                             arguments: [cursor.time, cursor.time, cursor.id], limit: limit)
+    }
+
     public func run(id: Int64) throws -> Run? {
         try fetchRuns(where: "id = ?", arguments: [id], limit: 1).first
     }

@@ -18,10 +18,14 @@ extension Buildtime {
         }
 
         func run() throws {
-            let runs = try store.open(.existing).runs(limit: limit)
+            let database = try store.open(.existing)
             switch format {
-            case .table: Terminal.out(RunRenderer.table(runs))
-            case .json: Terminal.out(try RunRenderer.json(runs))
+            case .table: Terminal.out(RunRenderer.table(try database.runs(limit: limit)))
+            case .json:
+                // Written as read, a page at a time: memory does not grow with --limit.
+                var writer = RunRenderer.JSONArrayWriter(write: Terminal.out)
+                try database.forEachPage(limit: limit) { try writer.add($0) }
+                writer.finish()
             }
         }
     }

@@ -55,6 +55,31 @@ import Testing
         #expect(throws: RunReferenceError.none("nope")) { try store.run(named: "nope") }
     }
 
+    @Test func pagesListEveryRunOnceInOrderAndTheStreamedJSONIsTheArray() throws {
+        let store = try SQLiteStore.inMemory()
+        // Equal start times and runs with none (ordered by when they were stored) across page boundaries.
+        for index in 0..<23 {
+            var run = makeRun("page-\(index)", startedAt: index % 3 == 0 ? nil : 1_790_000_000 + Double(index / 4) * 60)
+            run.recordedAt = Date(timeIntervalSince1970: 1_790_000_000 + Double(index % 5) * 60)
+            _ = try store.save(run)
+        }
+        let all = try store.runs(limit: nil)
+        var paged: [Run] = []
+        try store.forEachPage(limit: nil, pageSize: 4) { paged += $0 }
+        #expect(paged == all)
+        var some: [Run] = []
+        try store.forEachPage(limit: 10, pageSize: 4) { some += $0 }
+        #expect(some == Array(all.prefix(10)))
+        var streamed = ""
+        var writer = RunRenderer.JSONArrayWriter { streamed += $0 }
+        try store.forEachPage(limit: nil, pageSize: 5) { try writer.add($0) }
+        writer.finish()
+        #expect(streamed == (try RunRenderer.json(all)))
+        var empty = ""
+        RunRenderer.JSONArrayWriter { empty += $0 }.finish()
+        #expect(empty == (try RunRenderer.json([])))
+    }
+
     @Test func newestFirst() throws {
         let store = try SQLiteStore.inMemory()
         _ = try store.save(makeRun("old", startedAt: 1_700_000_000))
