@@ -38,6 +38,14 @@ import Testing
         return trace
     }
 
+    /// Checks that the reading found exactly these images, by name, each with these Dockerfile step outcomes.
+    private func expectImages(_ trace: BuildAttributionTrace, _ expected: [String: [StepStatus]], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(Set(trace.images.compactMap(\.name)) == Set(expected.keys), sourceLocation: sourceLocation)
+        for (name, statuses) in expected {
+            #expect(trace.images.first { $0.name == name }?.dockerfileSteps.map(\.status) == statuses, "\(name)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func twoDifferentDockerfilesAreToldApartByTheirNumberingAndTotals() throws {
         // Unstamped, the two preambles are alike: which `#1 DONE` ends which is not told, and nothing depends on it.
         let trace = try expectOwners("""
@@ -71,11 +79,7 @@ import Testing
         B|#6 naming to docker.io/library/web:1 done
         B|#6 DONE 0.1s
         """)
-        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
-        let api = try #require(trace.images.first { $0.name == "api" })
-        #expect(api.dockerfileSteps.map(\.status) == [.cached, .done])
-        let web = try #require(trace.images.first { $0.name == "web" })
-        #expect(web.dockerfileSteps.map(\.status) == [.cached, .done, .done])
+        expectImages(trace, ["api": [.cached, .done], "web": [.cached, .done, .done]])
     }
 
     @Test func anExportShownWithoutItsWorkIsNotEndedByAnotherBuildsDone() throws {
@@ -110,11 +114,7 @@ import Testing
         B|#5 naming to docker.io/library/web:1 done
         B|#5 DONE 0.3s
         """)
-        #expect(Set(trace.images.compactMap(\.name)) == ["api", "web"])
-        let api = try #require(trace.images.first { $0.name == "api" })
-        #expect(api.dockerfileSteps.map(\.status) == [.cached, .done])
-        let web = try #require(trace.images.first { $0.name == "web" })
-        #expect(web.dockerfileSteps.map(\.status) == [.cached, .done, .done])
+        expectImages(trace, ["api": [.cached, .done], "web": [.cached, .done, .done]])
     }
 
     @Test func aSecondBuildDefinitionIsAnotherBuild() throws {
@@ -147,10 +147,7 @@ import Testing
         B|#5 DONE 0.1s
         """)
         #expect(trace.images.count == 2)
-        let api = try #require(trace.images.first { $0.name == "api" })
-        #expect(api.dockerfileSteps.map(\.status) == [.done])
-        let worker = try #require(trace.images.first { $0.name == "worker" })
-        #expect(worker.dockerfileSteps.map(\.status) == [.cached])
+        expectImages(trace, ["api": [.done], "worker": [.cached]])
     }
 
     @Test func aHeaderIsPrintedAgainOnlyAfterItsSwitchAway() throws {
