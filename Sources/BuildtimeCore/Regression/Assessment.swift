@@ -106,12 +106,14 @@ public struct LevelShift: Sendable, Equatable, Codable {
     public var pipeline: Int?
     public var commit: String?
     public var startedAt: Date?
-    /// Median total before and after.
+    /// Median total (or `metric`) before and after.
     public var before: Double
     public var after: Double
     public var runsBefore: Int
     public var runsAfter: Int
     public var cause: Cause?
+    /// The phase whose level changed (`phase:deploy`) when the total's did not; nil for the total.
+    public var metric: String?
 
     public var change: Double { after - before }
     public var relative: Double { before > 0 ? change / before : 0 }
@@ -126,6 +128,7 @@ public struct LevelShift: Sendable, Equatable, Codable {
 
     /// `code-only runs take 1m06s instead of 44.0s (+51%)`.
     public var level: String {
-        "\(runClass.rawValue) runs take \(DurationFormat.string(after)) instead of \(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"
+        let what = metric.map { "the \(Metric($0).label) of \(runClass.rawValue) runs takes" } ?? "\(runClass.rawValue) runs take"
+        return "\(what) \(DurationFormat.string(after)) instead of \(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"
     }
 }

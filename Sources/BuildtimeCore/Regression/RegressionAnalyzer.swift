@@ -75,8 +75,18 @@ public struct RegressionAnalyzer: Sendable {
     /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts.
     private func compare(_ series: [Int], runClass: RunClass, runs: [Run], metrics: [RunMetrics], steps: StepTimes,
                          into assessments: inout [RunAssessment]) -> [LevelShift] {
-        let totals = series.map { metrics[$0].values[.total]! }
-        let starts = [0] + ChangePointDetector(policy: policy).changePoints(totals)
+        // Level shifts of the alerting metrics: the total's, then a phase's that the total does not show (a deploy
+        // 10 s slower in a 7-minute cold build). Every metric's baseline restarts at each.
+        let detector = ChangePointDetector(policy: policy)
+        var shifted: [Int: Metric] = [:]
+        for k in detector.changePoints(series.map { metrics[$0].values[.total]! }) { shifted[k] = .total }
+        let phases = Set(series.flatMap { metrics[$0].values.keys.filter { $0.raisesAlerts && $0 != .total } })
+        for metric in phases.sorted() {
+            let values = series.compactMap { metrics[$0].values[metric] }
+            guard values.count == series.count else { continue }
+            for k in detector.changePoints(values) where !shifted.keys.contains(where: { abs($0 - k) <= 1 }) { shifted[k] = metric }
+        }
+        let starts = [0] + shifted.keys.sorted()
         var flagged = Set<Int>()
         var shifts: [LevelShift] = []
         for (position, index) in series.enumerated() {
@@ -130,11 +140,13 @@ public struct RegressionAnalyzer: Sendable {
             let end = segment + 1 < starts.count ? starts[segment + 1] : series.count
             let after = Array(start..<end).map { series[$0] }
             let first = runs[series[start]]
-            let median = { (indices: [Int]) in Baseline.median(indices.map { metrics[$0].values[.total]! })! }
+            let metric = shifted[start] ?? .total
+            let median = { (indices: [Int]) in Baseline.median(indices.compactMap { metrics[$0].values[metric] }) ?? 0 }
             shifts.append(LevelShift(
                 runClass: runClass, runID: first.id, pipeline: first.metadata.pipelineNumber, commit: first.metadata.commit,
                 startedAt: first.startedAt, before: median(before), after: median(after), runsBefore: before.count, runsAfter: after.count,
-                cause: cause(of: after, against: before, metrics: metrics, steps: steps)))
+                cause: cause(of: after, against: before, metrics: metrics, steps: steps, slower: median(after) > median(before)),
+                metric: metric == .total ? nil : metric.name))
         }
         return shifts
     }

@@ -89,6 +89,20 @@ import Testing
         #expect(after.contains("  in effect since pipeline #112 (commit c0ffee1), before the runs reported: code-only runs take 1m04s instead of 41.5s (+53%)"))
     }
 
+    @Test func aPhasesShiftTheTotalHidesIsFoundAndAlertsOnce() throws {
+        // A 5-minute build; from the 21st run the deploy takes 24 s instead of 11 s: the total moves 4%, no shift of
+        // its own, but the deploy phase's level changed. Its first run alerts; the runs after it are its new level.
+        let builds: [Double] = [301, 296, 305, 299, 303, 298, 300, 304, 297, 302, 300, 299, 301, 303, 296, 302, 298, 300, 305, 299]
+        let runs = (builds + builds).enumerated().map { index, build in Self.run(index, build: build, deploy: index < 20 ? 11 + Double(index % 3) * 0.5 : 24 + Double(index % 3) * 0.5) }
+        let outcome = RegressionAnalyzer().analyze(runs)
+        let shift = try #require(outcome.shifts.first)
+        #expect(outcome.shifts.count == 1)
+        #expect(shift.metric == "phase:deploy" && shift.pipeline == 120)
+        #expect(shift.sentence == "since pipeline #120 (commit c0ffee2) the deploy phase of code-only runs takes 24.5s instead of 11.5s (+113%)")
+        #expect(outcome.assessments[20].verdict == .regression)
+        #expect(outcome.assessments[21...].allSatisfy { $0.verdict != .regression })
+    }
+
     @Test func durationsAreComparedByTheirRatio() throws {
         // Timing noise multiplies: twice the median (30.5 s) is as far as half of it, the other way.
         let slower = try #require(RegressionAnalyzer().analyze(Self.builds(Self.steady + [61])).assessments.last?.comparisons.first { $0.metric == .phase("build") })
