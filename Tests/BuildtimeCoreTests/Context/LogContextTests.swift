@@ -90,6 +90,16 @@ import Testing
         #expect(DockerDiskUsage.host(inCommand: "docker system prune -f") == nil)
     }
 
+    @Test func aContextStoredBeforeHostsWereKeptReadsTheSame() throws {
+        // `run.context` as the previous version stored it: no `dockerHosts`, no `host`.
+        let stored = #"{"docker":{"images":{"total":19,"active":3,"size":6410000000,"reclaimable":4310000000},"buildCache":{"total":90,"active":0,"size":5760000000,"reclaimable":1130000000}},"dockerRoot":"/var/lib/docker"}"#
+        let context = try JSONDecoder().decode(RunContext.self, from: Data(stored.utf8))
+        #expect(context.docker?.images?.total == 19 && context.docker?.host == nil)
+        #expect(context.dockerHosts == nil)
+        #expect(context.dockerUsages.map(\.buildCache?.size) == [5.76e9])
+        #expect(RunRenderer.machine(context) == "build cache 5.8GB (1.1GB reclaimable)")
+    }
+
     @Test func aLogThatPrintsNoneOfItHasNoContext() throws {
         #expect(try Self.context(["Building Docker images in parallel...", "Images are great", "Filesystem", "TYPE"]) == nil)
     }

@@ -247,9 +247,11 @@ final class DockerBuildParser {
             if vertex.kind == .run { DependencyOutput.note(line.text, in: vertex) }
             if vertex.kind == .run || vertex.isUnnamed { vertex.keepOutput(line.text) }
         case .text:
-            if vertex.kind == .export { rememberExportStatus(line.text, of: vertex, in: build) }
+            if vertex.kind == .export {
+                rememberExportStatus(line.text, of: vertex, in: build)
+                vertex.exportStage = max(vertex.exportStage, BuildKitAttribution.exportStage(line.text))
+            }
             vertex.showedStatus = true
-            if vertex.kind == .export { vertex.exportStage = max(vertex.exportStage, BuildKitAttribution.exportStage(line.text)) }
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
                 build.digests.insert(digest)
