@@ -166,7 +166,7 @@ public struct RegressionAnalyzer: Sendable {
         // Durations vary by factors (a slow disk slows every layer in proportion), so the distance is measured on their
         // logarithm: 1.5× and 1/1.5× are as far, and the long right tail of timing noise is no alarm.
         let spread = max(baseline.scaledMAD(floor: policy.absoluteFloor / 10), (relativeSpread ?? 0) * baseline.median)
-        let deviations = baseline.median > 0 && value > 0 ? log(value / baseline.median) / (spread / baseline.median) : (value - baseline.median) / spread
+        let deviations = Self.distance(of: value, from: baseline.median, spread: spread)
         let change = value - baseline.median
         let verdict: Verdict = abs(deviations) > policy.bar(runs: baseline.runs) && policy.isPractical(from: baseline.median, to: value)
             ? (change > 0 ? .regression : .improvement) : .normal
@@ -200,9 +200,13 @@ public struct RegressionAnalyzer: Sendable {
 
     /// Whether `value` is far from `baseline` by the bar a run's metric must pass (see `compare`).
     func beyondNoise(_ value: Double, _ baseline: Baseline) -> Bool {
-        let spread = baseline.scaledMAD(floor: policy.absoluteFloor / 10)
-        let distance = baseline.median > 0 && value > 0 ? log(value / baseline.median) / (spread / baseline.median) : (value - baseline.median) / spread
-        return abs(distance) > policy.bar(runs: baseline.runs)
+        abs(Self.distance(of: value, from: baseline.median, spread: baseline.scaledMAD(floor: policy.absoluteFloor / 10))) > policy.bar(runs: baseline.runs)
+    }
+
+    /// How far `value` is from `median`, in `spread`s, on the log scale: durations vary by factors, so 1.5× and
+    /// 1/1.5× are as far.
+    static func distance(of value: Double, from median: Double, spread: Double) -> Double {
+        median > 0 && value > 0 ? log(value / median) / (spread / median) : (value - median) / spread
     }
 
     private static func median(_ metric: Metric, _ runs: [RunMetrics]) -> Double? {
