@@ -109,16 +109,26 @@ public enum RunRenderer {
         public init(write: @escaping (String) -> Void) { self.write = write }
 
         public mutating func add(_ runs: [Run]) throws {
-            var text = ""
+            var bytes: [UInt8] = []
             for run in runs {
-                let object = try encode(RunDocument(run)).dropLast()   // its newline
+                let object = try encodedData(RunDocument(run))
+                bytes.append(contentsOf: count == 0 ? [UInt8(ascii: "["), newline] : [UInt8(ascii: ","), newline])
                 // Indented as the array's elements are; its blank lines (an empty array's) stay blank.
-                let indented = object.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
-                text += (count == 0 ? "[\n" : ",\n") + indented.joined(separator: "\n")
+                object.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                    var lineStart = true
+                    for byte in raw {
+                        if lineStart, byte != newline { bytes.append(contentsOf: indent) }
+                        bytes.append(byte)
+                        lineStart = byte == newline
+                    }
+                }
                 count += 1
             }
-            if !text.isEmpty { write(text) }
+            if !bytes.isEmpty { write(String(decoding: bytes, as: UTF8.self)) }
         }
+
+        private let newline = UInt8(ascii: "\n")
+        private let indent: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: " ")]
 
         public func finish() { write(count == 0 ? "[\n\n]\n" : "\n]\n") }
     }
@@ -128,11 +138,16 @@ public enum RunRenderer {
         try encode(RunDocument(run))
     }
 
-    fileprivate static func encode<T: Encodable>(_ value: T) throws -> String {
+    private static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encodedData(value), as: UTF8.self) + "\n"
+    }
+
+    /// Pretty-printed, keys sorted, with no newline at the end.
+    fileprivate static func encodedData<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+        return try encoder.encode(value)
     }
 }
