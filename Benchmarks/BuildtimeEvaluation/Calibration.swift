@@ -69,7 +69,7 @@ public struct CalibrationSeries: Sendable {
 
     /// The series `index` of `scenario`, the same for the same seed.
     public init(_ scenario: CalibrationScenario, index: Int, seed: UInt64) {
-        var random = CalibrationRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(index) &* 7919 &+ scenario.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
+        var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ UInt64(index) &* 7919 &+ scenario.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
         var count = Int.random(in: scenario.runs, using: &random)
         switch scenario.event {
         case .none:
@@ -104,7 +104,7 @@ public struct CalibrationSeries: Sendable {
         self.runs = runs
     }
 
-    private static func noise(_ noise: CalibrationScenario.Noise, position: Int, using random: inout CalibrationRandom) -> Double {
+    private static func noise(_ noise: CalibrationScenario.Noise, position: Int, using random: inout SplitMix64) -> Double {
         switch noise {
         case .lognormal(let cv):
             return lognormal(cv: cv, using: &random)
@@ -116,7 +116,7 @@ public struct CalibrationSeries: Sendable {
     }
 
     /// A lognormal factor with median 1 and the given coefficient of variation.
-    static func lognormal(cv: Double, using random: inout CalibrationRandom) -> Double {
+    static func lognormal(cv: Double, using random: inout SplitMix64) -> Double {
         let sigma = (log(1 + cv * cv)).squareRoot()
         // Box–Muller.
         let u = Double.random(in: Double.ulpOfOne..<1, using: &random), v = Double.random(in: 0..<1, using: &random)
@@ -213,18 +213,5 @@ public struct CalibrationScore: Sendable {
         sum.shiftsFoundNear += b.shiftsFoundNear; sum.locationError += b.locationError; sum.repeatAlerts += b.repeatAlerts
         sum.runsUntilFound += b.runsUntilFound; sum.foundOnline += b.foundOnline
         return sum
-    }
-}
-
-/// SplitMix64, seeded: the same seed gives the same series on every machine.
-public struct CalibrationRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

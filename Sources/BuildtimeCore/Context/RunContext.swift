@@ -49,6 +49,11 @@ public struct RunContext: Sendable, Equatable, Codable {
 extension RunContext {
     /// Each Docker host's `docker system df`: every host the log showed, else the one measured.
     public var dockerUsages: [DockerDiskUsage] { dockerHosts ?? docker.map { [$0] } ?? [] }
+
+    /// Whose `docker system df` `usage` is, when that needs saying: its host, or `this machine` beside other hosts.
+    public func host(of usage: DockerDiskUsage) -> String? {
+        usage.host ?? (dockerUsages.count > 1 ? "this machine" : nil)
+    }
 }
 
 /// Load, cores and free disk at one moment.

@@ -22,9 +22,9 @@ public struct Baseline: Sendable, Equatable, Codable {
     /// all took the same rounded time would otherwise make any difference infinitely significant.
     public func scaledMAD(floor: Double) -> Double { max(mad * 1.4826, floor) }
 
-    /// The scaled MAD as a share of the median, when the baseline has enough runs to tell it (the minimum history).
-    public var relativeSpread: Double? {
-        runs >= RegressionPolicy.default.minimumHistory && median > 0 ? mad * 1.4826 / median : nil
+    /// The scaled MAD as a share of the median, when the baseline has at least `minimum` runs to tell it.
+    public func relativeSpread(minimum: Int) -> Double? {
+        runs >= minimum && median > 0 ? mad * 1.4826 / median : nil
     }
 
     /// How many scaled MADs `value` is from the median.

@@ -26,7 +26,7 @@ public struct HintEngine: Sendable {
         // Each Docker host the log showed has its own cache and images.
         let usages = context?.dockerUsages ?? []
         for usage in usages {
-            let on = usages.count > 1 || usage.host != nil ? " on \(usage.host ?? "this machine")" : ""
+            let on = context?.host(of: usage).map { " on \($0)" } ?? ""
             if let cache = usage.buildCache {
                 let reclaimable = cache.reclaimable.map { min(max($0, 0), cache.size) } ?? 0
                 if cache.size >= thresholds.buildCacheBytes || (reclaimable >= thresholds.reclaimableBytes && reclaimable >= thresholds.reclaimableShare * cache.size) {

@@ -122,7 +122,7 @@ public struct RegressionAnalyzer: Sendable {
                 ? (starts[segment - 1]..<start).suffix(policy.window).map { metrics[series[$0]] } : []
             let comparisons = metrics[index].values.keys.sorted().compactMap { metric in
                 compare(metric, of: metrics[index], with: history.map { metrics[$0] },
-                        relativeSpread: Baseline(earlier.compactMap { $0.values[metric] }).flatMap(\.relativeSpread))
+                        relativeSpread: Baseline(earlier.compactMap { $0.values[metric] })?.relativeSpread(minimum: policy.minimumHistory))
             }
             let alerting = comparisons.filter { $0.metric.raisesAlerts }
             let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression

@@ -89,7 +89,7 @@ public enum RunRenderer {
         for usage in usages {
             guard let cache = usage.buildCache else { continue }
             parts.append("build cache \(ByteFormat.string(cache.size))" + (cache.reclaimable.map { " (\(ByteFormat.string($0)) reclaimable)" } ?? "")
-                         + (usages.count > 1 || usage.host != nil ? " on \(usage.host ?? "this machine")" : ""))
+                         + (context.host(of: usage).map { " on \($0)" } ?? ""))
         }
         if usages.isEmpty { parts.append("docker system df not available") }
         return parts.joined(separator: ", ")

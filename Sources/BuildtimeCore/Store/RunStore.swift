@@ -38,11 +38,13 @@ extension RunStore {
         var cursor: RunCursor?
         var left = limit ?? .max
         while left > 0 {
-            let page = try runs(limit: min(pageSize, left), before: cursor)
+            let wanted = min(pageSize, left)
+            let page = try runs(limit: wanted, before: cursor)
             guard let last = page.last else { return }
             try body(page)
             left -= page.count
-            guard page.count == min(pageSize, left + page.count), let id = last.id else { return }
+            // A short page is the last one.
+            guard page.count == wanted, let id = last.id else { return }
             cursor = RunCursor(time: (last.startedAt ?? last.recordedAt).timeIntervalSince1970, id: id)
         }
     }
