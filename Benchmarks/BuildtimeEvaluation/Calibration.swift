@@ -104,6 +104,21 @@ public struct CalibrationSeries: Sendable {
         self.runs = runs
     }
 
+    /// How change points (indices where a new level starts) stand against the truth: those that are no planted
+    /// event, whether one sits on the outlier (its run or the next), and how far the nearest is from the shift.
+    public func read(points: [Int], event: CalibrationScenario.Event) -> (false: Int, onOutlier: Bool, shiftDistance: Int?) {
+        guard let at = eventIndex else { return (points.count, false, nil) }
+        switch event {
+        case .none:
+            return (points.count, false, nil)
+        case .outlier:
+            let on = points.filter { $0 == at || $0 == at + 1 }
+            return (points.count - on.count, !on.isEmpty, nil)
+        case .shift:
+            return (points.filter { abs($0 - at) > 3 }.count, false, points.map { abs($0 - at) }.min())
+        }
+    }
+
     private static func noise(_ noise: CalibrationScenario.Noise, position: Int, using random: inout SplitMix64) -> Double {
         switch noise {
         case .lognormal(let cv):
@@ -165,30 +180,26 @@ public struct CalibrationScore: Sendable {
                 if assessment.verdict == .regression { falseRegressions += 1 } else { falseImprovements += 1 }
             }
         }
+        let points = series.read(points: shiftStarts, event: event)
+        falseAlarms += points.false
+        falseShifts += points.false
         switch event {
         case .none:
-            falseAlarms += shiftStarts.count
-            falseShifts += shiftStarts.count
+            break
         case .outlier:
             outliers += 1
-            let at = series.eventIndex!
-            if outcome.assessments[at].verdict == .regression { outliersFlagged += 1 }
-            let shiftAtOutlier = shiftStarts.contains { $0 == at || $0 == at + 1 }
-            if shiftAtOutlier { outliersTakenForShift += 1 }
-            if shiftAtOutlier && outcome.assessments[at].verdict == .regression { outliersFlaggedTwice += 1 }
-            falseAlarms += shiftStarts.filter { $0 != at && $0 != at + 1 }.count
-            falseShifts += shiftStarts.filter { $0 != at && $0 != at + 1 }.count
+            let flagged = outcome.assessments[series.eventIndex!].verdict == .regression
+            if flagged { outliersFlagged += 1 }
+            if points.onOutlier { outliersTakenForShift += 1 }
+            if points.onOutlier && flagged { outliersFlaggedTwice += 1 }
         case .shift:
             shifts += 1
             let at = series.eventIndex!
-            let nearest = shiftStarts.min { abs($0 - at) < abs($1 - at) }
-            if let nearest, abs(nearest - at) <= 1 { shiftsFound += 1 }
-            if let nearest, abs(nearest - at) <= 3 {
+            if let distance = points.shiftDistance, distance <= 1 { shiftsFound += 1 }
+            if let distance = points.shiftDistance, distance <= 3 {
                 shiftsFoundNear += 1
-                locationError += abs(nearest - at)
+                locationError += distance
             }
-            falseAlarms += shiftStarts.filter { abs($0 - at) > 3 }.count
-            falseShifts += shiftStarts.filter { abs($0 - at) > 3 }.count
             // Online: the history as it grows after the shift.
             for after in 3...(series.runs.count - at) {
                 let prefix = Array(series.runs.prefix(at + after))

@@ -98,22 +98,17 @@ struct OtavaDriver {
         let points = try String(decoding: output, as: UTF8.self).split(separator: "\n").map { try JSONDecoder().decode([Int].self, from: Data($0.utf8)) }
         var score = OtavaScore()
         for (one, found) in zip(series, points) {
+            let reading = one.read(points: found, event: event)
+            score.noiseRuns += one.totals.count - (one.eventIndex == nil ? 0 : 1)
+            score.falseAlarms += reading.false
             switch event {
-            case .none:
-                score.noiseRuns += one.totals.count
-                score.falseAlarms += found.count
+            case .none: break
             case .outlier:
-                let at = one.eventIndex!
-                score.noiseRuns += one.totals.count - 1
                 score.outliers += 1
-                if found.contains(where: { $0 == at || $0 == at + 1 }) { score.outliersTakenForShift += 1 }
-                score.falseAlarms += found.filter { $0 != at && $0 != at + 1 }.count
+                if reading.onOutlier { score.outliersTakenForShift += 1 }
             case .shift:
-                let at = one.eventIndex!
-                score.noiseRuns += one.totals.count - 1
                 score.shifts += 1
-                if found.contains(where: { abs($0 - at) <= 1 }) { score.shiftsFound += 1 }
-                score.falseAlarms += found.filter { abs($0 - at) > 3 }.count
+                if let distance = reading.shiftDistance, distance <= 1 { score.shiftsFound += 1 }
             }
         }
         return score
