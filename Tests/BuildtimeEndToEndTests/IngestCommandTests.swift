@@ -156,6 +156,8 @@ import Testing
         #expect(classification["class"] as? String == "requirements")
         #expect(classification["source"] as? String == "changes")
         #expect((classification["evidence"] as? [String])?.first == "requirement files changed: requirements.txt")
+        let fact = try #require((classification["facts"] as? [[String: Any]])?.first)
+        #expect(fact["kind"] as? String == "requirement-files-changed" && fact["files"] as? [String] == ["requirements.txt"])
 
         let byDuration = try runner.run(["classify", log])
         #expect(byDuration.stdout.contains("code-only (low confidence, from the duration)"))

@@ -25,7 +25,7 @@ import Testing
 
         let json = try runner.run(["report", "--last", "64", "--format", "json"])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(document["schemaVersion"] as? Int == 1)
+        #expect(document["schemaVersion"] as? Int == 2)
         let summary = try #require(document["summary"] as? [String: Any])
         #expect(summary["regressions"] as? Int == 5)
         #expect(summary["newestRegressed"] as? Bool == false)
@@ -35,6 +35,17 @@ import Testing
         let shifted = try #require(runs.first { $0["pipeline"] as? Int == 240 })
         #expect(shifted["verdict"] as? String == "regression")
         #expect((shifted["cause"] as? [String: Any])?["phase"] != nil)
+        #expect((shifted["note"] as? [String: Any])?["kind"] as? String == "starts-level-shift")
+        // Hints are facts, with the sentences made of them for display.
+        let hinted = try #require(runs.first { $0["pipeline"] as? Int == 226 }?["hints"] as? [[String: Any]])
+        let cache = try #require(hinted.first { $0["kind"] as? String == "build-cache-large" })
+        let fact = try #require((cache["facts"] as? [[String: Any]])?.first)
+        #expect(fact["kind"] as? String == "build-cache" && (fact["bytes"] as? Double ?? 0) > 20e9 && fact["host"] == nil)
+        #expect(cache["title"] as? String == "the build cache is large")
+        #expect((cache["evidence"] as? [String])?.first?.hasPrefix("docker system df: build cache ") == true)
+        #expect(Set(cache.keys) == ["kind", "severity", "facts", "title", "evidence", "fix"])
+        let baseline = try #require(runs.first { ($0["note"] as? [String: Any])?["kind"] as? String == "baseline" }?["note"] as? [String: Any])
+        #expect(baseline["count"] as? Int ?? 0 >= 5 && baseline["runClass"] is String)
         #expect(Set(shifted.keys) == ["runID", "pipeline", "commit", "branch", "startedAt", "runClass", "status", "total", "phases", "verdict",
                                       "note", "comparisons", "cause", "budget", "hints"])
 

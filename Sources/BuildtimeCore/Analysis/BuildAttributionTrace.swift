@@ -21,7 +21,7 @@ public struct BuildAttributionTrace: Sendable {
     }
 
     /// The run's class, when read from a path.
-    public var classification = Classification.unknown("not classified")
+    public var classification = Classification.unknown([Fact(.notClassified)])
 
     /// The lines read, when read from a path.
     public var texts: [String] = []

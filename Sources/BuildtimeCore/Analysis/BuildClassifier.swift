@@ -88,76 +88,66 @@ struct BuildClassifier {
     /// The class of one image build, from its cached and executed steps.
     func classify(_ image: ImageBuild, dependencyOutput: [String] = []) -> Classification {
         let steps = image.dockerfileSteps
-        let label = image.name.map { "\($0): " } ?? ""
-        guard !steps.isEmpty else {
-            return .unknown("\(label)no Dockerfile steps in the build output")
-        }
+        let name = image.name
+        func fact(_ kind: Fact.Kind, _ set: (inout Fact) -> Void = { _ in }) -> Fact { Fact(kind) { $0.image = name; set(&$0) } }
+        guard !steps.isEmpty else { return .unknown([fact(.noDockerfileSteps)]) }
         let cached = steps.filter { $0.status == .cached }
         let ran = steps.filter(\.ran)
         let unseen = steps.count - cached.count - ran.count
-        var evidence = ["\(label)\(cached.count)/\(steps.count) steps cached" + (unseen > 0 ? ", \(unseen) with no outcome in the log" : "")]
-        if image.basePulled == true { evidence.append("base image pulled") }
+        var evidence = [fact(.stepsCached) { $0.count = cached.count; $0.total = steps.count; $0.unseen = unseen > 0 ? unseen : nil }]
+        if image.basePulled == true { evidence.append(fact(.basePulled)) }
         var confidence: Confidence = image.attribution == .exact && unseen == 0 && image.outcome != .unfinished ? .high : .medium
-        if image.attribution == .inferred { evidence.append("\(image.ambiguousLines) lines shared with parallel builds") }
+        if image.attribution == .inferred { evidence.append(fact(.sharedLines) { $0.count = image.ambiguousLines }) }
 
         // An excerpt, or a log cut short, may hold only some of the steps: what it holds cannot speak for the rest.
         let partial = Self.missingSteps(steps)
         let runClass: RunClass
         if ran.isEmpty {
-            guard !cached.isEmpty else { return .unknown("\(label)no step outcome in the build output") }
+            guard !cached.isEmpty else { return .unknown([fact(.noStepOutcome)]) }
             if let partial, image.outcome != .succeeded {
-                return .unknown("\(label)\(cached.count) steps cached, but \(partial) and the build's end is not in the log")
+                return .unknown([fact(.partialLogUnfinished) { $0.count = cached.count; $0.shown = partial.shown; $0.total = partial.total }])
             }
             if unseen > 0 { confidence = .medium }
             runClass = .noChange
         } else if cached.isEmpty {
             if let partial, image.basePulled != true {
-                return .unknown("\(label)nothing cached among the steps shown, but \(partial)")
+                return .unknown([fact(.partialLogNothingCached) { $0.shown = partial.shown; $0.total = partial.total }])
             }
             runClass = .cold
             if image.basePulled != true {
-                evidence.append(image.basePulled == false ? "nothing cached, though the base image was already there" : "the base image's pull is not in the log")
+                evidence.append(fact(image.basePulled == false ? .nothingCachedBasePresent : .basePullNotInLog))
                 confidence = min(confidence, .medium)
             }
         } else if let step = image.dependency, step.ran || step.status == .cached {
-            let summary = dependencyOutput.first { $0.hasPrefix("Installed ") || $0.hasPrefix("Successfully installed") }.map { " (\($0))" } ?? ""
-            evidence.append("\(Self.short(step.instruction)) \(step.ran ? "ran" : "cached")\(summary)")
-            if step.ran {
-                runClass = .requirements
-            } else {
-                runClass = .codeOnly
-            }
+            let summary = dependencyOutput.first { $0.hasPrefix("Installed ") || $0.hasPrefix("Successfully installed") }
+            evidence.append(fact(.dependencyInstall) { $0.instruction = step.instruction; $0.ran = step.ran; $0.lines = summary.map { [$0] } })
+            runClass = step.ran ? .requirements : .codeOnly
         } else {
             // No dependency step known: what ran first tells.
             let first = steps.first(where: \.ran)!
             runClass = [.copy, .add].contains(first.kind) && copiesRequirementFile(first.instruction) ? .requirements : .codeOnly
-            evidence.append("no dependency-install step recognised")
+            evidence.append(fact(.noDependencyStep))
         }
-        if let first = steps.first(where: \.ran), runClass != .cold { evidence.append("\(Self.short(first.instruction)) ran first") }
-        if image.outcome == .failed { evidence.append("the build failed") }
-        return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: [evidence.joined(separator: "; ")])
+        if let first = steps.first(where: \.ran), runClass != .cold { evidence.append(fact(.ranFirst) { $0.instruction = first.instruction }) }
+        if image.outcome == .failed { evidence.append(fact(.buildFailed)) }
+        return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: evidence)
     }
 
-    /// Says which steps are not in the log (`only steps 5–6 of 8 are in the log`), or nil when every step from the
-    /// first after `FROM` to the last is there (a total of `?` counts as complete).
-    static func missingSteps(_ steps: [BuildStep]) -> String? {
+    /// How many of its steps a stage shows when the log does not hold them all (from the first after `FROM` to the
+    /// last; a total of `?` counts as complete), else nil.
+    static func missingSteps(_ steps: [BuildStep]) -> (shown: Int, total: Int)? {
         let byStage = Dictionary(grouping: steps, by: { $0.stage ?? "" })
-        for (_, stageSteps) in byStage {
+        for (_, stageSteps) in byStage.sorted(by: { $0.key < $1.key }) {
             let indices = Set(stageSteps.compactMap(\.index))
             guard let low = indices.min(), let high = indices.max() else { continue }
             // The most common total: a vertex shared with a parallel build can carry that build's `[k/N]`.
             let totals = Dictionary(grouping: stageSteps.compactMap(\.total), by: { $0 }).mapValues(\.count)
             let total = totals.max { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key }?.key ?? high
             if low > 2 || high < total || indices.count < high - low + 1 {
-                return "the log shows \(indices.count) of its \(total) steps"
+                return (indices.count, total)
             }
         }
         return nil
-    }
-
-    /// An instruction cut for evidence lines.
-    static func short(_ instruction: String) -> String {
-        instruction.count <= 48 ? instruction : String(instruction.prefix(45)) + "..."
     }
 
     // MARK: - Runs
@@ -172,14 +162,12 @@ struct BuildClassifier {
             return x != y ? x < y : (a.element.duration ?? 0) < (b.element.duration ?? 0)
         }) {
             let runClass = heaviest.element.classification.runClass!
-            var evidence = known.count > 1 ? ["heaviest image: \(heaviest.element.label(position: heaviest.offset))"] : []
+            var evidence = known.count > 1 ? [Fact(.heaviestImage) { $0.image = heaviest.element.label(position: heaviest.offset) }] : []
             evidence += known.flatMap(\.element.classification.evidence)
             let confidence = known.filter { $0.element.classification.runClass == runClass }.compactMap(\.element.classification.confidence).max() ?? .medium
             if let fromChanges, let expected = fromChanges.runClass {
-                if expected < runClass {
-                    evidence.append("disagreement: the changed files explain a \(expected.rawValue) run, but the build did \(runClass.rawValue) work (cache lost?)")
-                } else if expected > runClass {
-                    evidence.append("the changed files suggested \(expected.rawValue), but the build cache covered it")
+                if expected != runClass {
+                    evidence.append(Fact(expected < runClass ? .changesDisagree : .cacheCovered) { $0.runClass = runClass; $0.expected = expected })
                 }
             }
             return Classification(runClass: runClass, confidence: confidence, source: .build, evidence: evidence)
@@ -187,24 +175,20 @@ struct BuildClassifier {
         if let fromChanges, fromChanges.runClass != nil { return fromChanges }
         if let fromDuration = classify(phases: phases, total: total) { return fromDuration }
         let reasons = images.flatMap(\.classification.evidence)
-        return .unknown(reasons.isEmpty ? "no Docker build output, no changed files and no measured duration" : reasons.joined(separator: "; "))
+        return .unknown(reasons.isEmpty ? [Fact(.nothingToClassify)] : reasons)
     }
 
     /// The class the changed files explain.
     func classify(changedFiles files: [String]) -> Classification {
         let requirements = files.filter(isRequirementFile)
         let buildFiles = files.filter(isBuildFile)
-        let list: ([String]) -> String = { $0.prefix(3).joined(separator: ", ") + ($0.count > 3 ? " and \($0.count - 3) more" : "") }
-        if files.isEmpty {
-            return Classification(runClass: .noChange, confidence: .medium, source: .changes, evidence: ["no files changed since the previous run"])
-        }
-        if !buildFiles.isEmpty {
-            return Classification(runClass: .cold, confidence: .low, source: .changes, evidence: ["build files changed: \(list(buildFiles))"])
-        }
-        if !requirements.isEmpty {
-            return Classification(runClass: .requirements, confidence: .medium, source: .changes, evidence: ["requirement files changed: \(list(requirements))"])
-        }
-        return Classification(runClass: .codeOnly, confidence: .medium, source: .changes, evidence: ["only code changed: \(list(files))"])
+        let (runClass, kind, named, confidence): (RunClass, Fact.Kind, [String], Confidence) =
+            files.isEmpty ? (.noChange, .noFilesChanged, [], .medium)
+            : !buildFiles.isEmpty ? (.cold, .buildFilesChanged, buildFiles, .low)
+            : !requirements.isEmpty ? (.requirements, .requirementFilesChanged, requirements, .medium)
+            : (.codeOnly, .codeChanged, files, .medium)
+        return Classification(runClass: runClass, confidence: confidence, source: .changes,
+                              evidence: [Fact(kind) { $0.files = named.isEmpty ? nil : named }])
     }
 
     /// The class whose budget band holds the build phase (else the total), when the log says nothing else.
@@ -215,15 +199,12 @@ struct BuildClassifier {
         for (name, seconds) in measured {
             let bands = configuration.budgets.compactMap { runClass, bands in bands[name].map { (runClass, $0) } }.sorted { $0.0 < $1.0 }
             guard !bands.isEmpty else { continue }
-            let describe = { (band: ClosedRange<Double>) in "\(DurationFormat.string(band.lowerBound))–\(DurationFormat.string(band.upperBound))" }
-            if let (runClass, band) = bands.first(where: { $0.1.contains(seconds) }) {
-                return Classification(runClass: runClass, confidence: .low, source: .duration,
-                                      evidence: ["\(name) \(DurationFormat.string(seconds)) is within the \(runClass.rawValue) budget (\(describe(band)))"])
-            }
             let distance = { (band: ClosedRange<Double>) in seconds < band.lowerBound ? band.lowerBound - seconds : seconds - band.upperBound }
-            let (runClass, band) = bands.min { distance($0.1) < distance($1.1) }!
-            return Classification(runClass: runClass, confidence: .low, source: .duration,
-                                  evidence: ["\(name) \(DurationFormat.string(seconds)) is nearest the \(runClass.rawValue) budget (\(describe(band)))"])
+            let within = bands.first { $0.1.contains(seconds) }
+            let (runClass, band) = within ?? bands.min { distance($0.1) < distance($1.1) }!
+            return Classification(runClass: runClass, confidence: .low, source: .duration, evidence: [Fact(within != nil ? .withinBudget : .nearestBudget) {
+                $0.metric = name; $0.seconds = seconds; $0.runClass = runClass; $0.low = band.lowerBound; $0.high = band.upperBound
+            }])
         }
         return nil
     }

@@ -138,7 +138,7 @@ public final class LogAnalyzer: LogLineConsumer {
         var classification = classifier.classifyRun(
             images: summary.images, changedFiles: changedFiles ?? summary.changedFiles, phases: summary.phases, total: summary.totalSeconds)
         if summary.droppedImages > 0 {
-            classification.evidence.append("\(summary.droppedImages) more builds in the log were read but not kept (at most \(BuildRegistry.maxBuilds) are)")
+            classification.evidence.append(Fact(.buildsDropped) { $0.count = summary.droppedImages; $0.total = BuildRegistry.maxBuilds })
         }
         return classification
     }

@@ -34,13 +34,14 @@ public enum ClassSource: String, Sendable, Codable {
 }
 
 /// A class with the evidence a person can check; `runClass` is nil when it is unknown, and `evidence` then says why.
+/// The evidence is facts; `FactText` makes them sentences.
 public struct Classification: Sendable, Equatable, Codable {
     public var runClass: RunClass?
     public var confidence: Confidence?
     public var source: ClassSource?
-    public var evidence: [String]
+    public var evidence: [Fact]
 
-    public init(runClass: RunClass?, confidence: Confidence?, source: ClassSource?, evidence: [String]) {
+    public init(runClass: RunClass?, confidence: Confidence?, source: ClassSource?, evidence: [Fact]) {
         self.runClass = runClass
         self.confidence = confidence
         self.source = source
@@ -48,9 +49,33 @@ public struct Classification: Sendable, Equatable, Codable {
     }
 
     /// Unknown, with the reason.
-    public static func unknown(_ reason: String) -> Classification {
-        Classification(runClass: nil, confidence: nil, source: nil, evidence: [reason])
+    public static func unknown(_ reasons: [Fact]) -> Classification {
+        Classification(runClass: nil, confidence: nil, source: nil, evidence: reasons)
     }
+
+    private enum CodingKeys: String, CodingKey { case runClass, confidence, source, evidence }
+
+    /// Reads evidence as facts, and as the sentences versions before facts wrote (a recorded step's stored images).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        runClass = try container.decodeIfPresent(RunClass.self, forKey: .runClass)
+        confidence = try container.decodeIfPresent(Confidence.self, forKey: .confidence)
+        source = try container.decodeIfPresent(ClassSource.self, forKey: .source)
+        var items = try container.nestedUnkeyedContainer(forKey: .evidence)
+        evidence = []
+        while !items.isAtEnd {
+            if let sentence = try? items.decode(String.self) {
+                evidence.append(.text(sentence))
+            } else if let fact = try? items.decode(Fact.self) {
+                evidence.append(fact)
+            } else {
+                _ = try items.decode(Skipped.self)
+            }
+        }
+    }
+
+    /// Any JSON value, read past.
+    private struct Skipped: Decodable {}
 
     /// `code-only`, or `unknown`.
     public var label: String { runClass?.rawValue ?? "unknown" }

@@ -35,7 +35,7 @@ public struct ImageBuild: Sendable, Equatable, Codable {
     public init(name: String? = nil, tag: String? = nil, builder: BuilderKind, attribution: Attribution = .exact, ambiguousLines: Int = 0,
                 startOffset: Double? = nil, duration: Double? = nil, outcome: BuildOutcome = .unfinished, basePulled: Bool? = false,
                 dependencyStep: Int? = nil, steps: [BuildStep] = [], errorLines: [String] = [], exitCode: Int? = nil,
-                classification: Classification = .unknown("not classified")) {
+                classification: Classification = .unknown([Fact(.notClassified)])) {
         self.name = name
         self.tag = tag
         self.builder = builder

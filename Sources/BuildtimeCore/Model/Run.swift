@@ -41,7 +41,7 @@ public struct Run: Sendable, Equatable, Codable {
         id: Int64? = nil, fingerprint: String, source: String, format: LogFormat, metadata: RunMetadata,
         startedAt: Date?, status: RunStatus, exitCode: Int? = nil, totalSeconds: Double?, lineCount: Int,
         timeResolution: Double?, phases: [PhaseTiming], images: [ImageBuild] = [],
-        classification: Classification = .unknown("not classified"), context: RunContext? = nil, runKey: String? = nil, recordedAt: Date
+        classification: Classification = .unknown([Fact(.notClassified)]), context: RunContext? = nil, runKey: String? = nil, recordedAt: Date
     ) {
         self.id = id
         self.fingerprint = fingerprint

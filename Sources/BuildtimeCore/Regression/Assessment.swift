@@ -42,13 +42,6 @@ public struct Cause: Sendable, Equatable, Codable {
     public var phase: Part?
     public var image: Part?
     public var step: Part?
-
-    /// `build phase +18s, image trading-dashboard +17s, step trading-dashboard › COPY . . +12s`.
-    public var summary: String {
-        [phase.map { "\($0.name) phase \(DurationFormat.signed($0.change))" },
-         image.map { "image \($0.name) \(DurationFormat.signed($0.change))" },
-         step.map { "step \($0.name) \(DurationFormat.signed($0.change))" }].compactMap { $0 }.joined(separator: ", ")
-    }
 }
 
 /// A run's duration against its class's promised band.
@@ -76,7 +69,7 @@ public struct RunAssessment: Sendable, Equatable, Codable {
     public var phases: [String: Double]
     public var verdict: Verdict
     /// Why it was not compared, how much history there was, or which level shift it starts or follows.
-    public var note: String?
+    public var note: Fact?
     public var comparisons: [Comparison]
     /// For a regression or an improvement: where the time went.
     public var cause: Cause?
@@ -86,16 +79,8 @@ public struct RunAssessment: Sendable, Equatable, Codable {
     /// Over its budget band anywhere.
     public var overBudget: Bool { budget.contains { $0.status == .over } }
 
-    /// The note of the first run at a new level.
-    static let shiftNote = "starts a level shift"
-
     /// Whether this run is the first at a new level of its class (its regression or improvement is the shift's).
-    public var startsLevelShift: Bool { note == Self.shiftNote }
-}
-
-/// `pipeline #123`, else `run 45`.
-func runReference(pipeline: Int?, id: Int64?) -> String {
-    pipeline.map { "pipeline #\($0)" } ?? id.map { "run \($0)" } ?? "a run"
+    public var startsLevelShift: Bool { note?.kind == .startsLevelShift }
 }
 
 /// Where a class's runs changed level, and by how much.
@@ -117,18 +102,4 @@ public struct LevelShift: Sendable, Equatable, Codable {
 
     public var change: Double { after - before }
     public var relative: Double { before > 0 ? change / before : 0 }
-
-    /// `since run #123 (commit abc1234) code-only builds take 1m12s instead of 46s (+57%)`.
-    public var sentence: String { "since \(start) \(level)" }
-
-    /// `pipeline #240 (commit 19154b5)`.
-    public var start: String {
-        runReference(pipeline: pipeline, id: runID) + (commit.map { " (commit \($0.prefix(7)))" } ?? "")
-    }
-
-    /// `code-only runs take 1m06s instead of 44.0s (+51%)`.
-    public var level: String {
-        let what = metric.map { "the \(Metric($0).label) of \(runClass.rawValue) runs takes" } ?? "\(runClass.rawValue) runs take"
-        return "\(what) \(DurationFormat.string(after)) instead of \(DurationFormat.string(before)) (\(DurationFormat.percent(relative)))"
-    }
 }

@@ -1,4 +1,5 @@
-/// A troubleshooting hint: what looks wrong, the evidence a person can check, and the command that fixes it.
+/// A troubleshooting hint: what looks wrong, from facts a person can check; its title and the command that fixes it
+/// follow from its kind (`FactText`).
 public struct Hint: Sendable, Equatable, Codable {
     /// What the hint is about, as a stable name.
     public enum Kind: String, Sendable, Codable, CaseIterable {
@@ -26,17 +27,23 @@ public struct Hint: Sendable, Equatable, Codable {
 
     public var kind: Kind
     public var severity: Severity
-    public var title: String
-    public var evidence: [String]
-    /// The command (or change) that fixes it.
-    public var fix: String
+    /// What the hint rests on, as facts a person can check; `FactText` says the title, the evidence and the fix.
+    public var facts: [Fact]
 
-    public init(_ kind: Kind, _ severity: Severity = .warning, title: String, evidence: [String], fix: String) {
+    public init(_ kind: Kind, _ severity: Severity = .warning, facts: [Fact]) {
         self.kind = kind
         self.severity = severity
-        self.title = title
-        self.evidence = evidence
-        self.fix = fix
+        self.facts = facts
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, severity, facts, title, evidence, fix }
+
+    /// Reads what `encode(to:)` writes; the sentences are made again from the facts.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        severity = try container.decode(Severity.self, forKey: .severity)
+        facts = try container.decode([Fact].self, forKey: .facts)
     }
 }
 

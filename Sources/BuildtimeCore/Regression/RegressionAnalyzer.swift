@@ -65,10 +65,10 @@ public struct RegressionAnalyzer: Sendable {
         run.status == .succeeded && run.totalSeconds != nil && run.classification.runClass != nil
     }
 
-    private static func whyNotCompared(_ run: Run) -> String? {
-        if run.classification.runClass == nil { return "class unknown" }
-        if run.status != .succeeded { return "\(run.status.rawValue): not compared" }
-        if run.totalSeconds == nil { return "no timestamps: not compared" }
+    private static func whyNotCompared(_ run: Run) -> Fact? {
+        if run.classification.runClass == nil { return Fact(.classUnknown) }
+        if run.status != .succeeded { return Fact(.notSucceeded) { $0.status = run.status.rawValue } }
+        if run.totalSeconds == nil { return Fact(.noTimestamps) }
         return nil
     }
 
@@ -93,13 +93,14 @@ public struct RegressionAnalyzer: Sendable {
             let segment = starts.lastIndex { $0 <= position }!
             let start = starts[segment]
             let candidates: Range<Int>
-            var note: String?
+            var note: Fact?
             if position == start, segment > 0 {
                 candidates = starts[segment - 1]..<start
-                note = RunAssessment.shiftNote
+                note = Fact(.startsLevelShift)
             } else if segment > 0, position - start < policy.minimumHistory {
+                let first = runs[series[start]]
                 assessments[index].verdict = .followsShift
-                assessments[index].note = "follows the level shift of \(Self.name(runs[series[start]]))"
+                assessments[index].note = Fact(.followsShift) { $0.pipeline = first.metadata.pipelineNumber; $0.run = first.id }
                 continue
             } else {
                 candidates = start..<position
@@ -113,7 +114,7 @@ public struct RegressionAnalyzer: Sendable {
             history.reverse()
             guard history.count >= policy.minimumHistory else {
                 assessments[index].verdict = .notEnoughHistory
-                assessments[index].note = "not enough history (\(history.count)/\(policy.minimumHistory))"
+                assessments[index].note = Fact(.notEnoughHistory) { $0.count = history.count; $0.total = policy.minimumHistory }
                 continue
             }
             // Just after a level shift the new level has few runs, whose MAD can be near nothing: the noise of the
@@ -129,7 +130,7 @@ public struct RegressionAnalyzer: Sendable {
                 : alerting.contains { $0.verdict == .improvement } ? .improvement : .normal
             assessments[index].verdict = verdict
             assessments[index].comparisons = comparisons
-            assessments[index].note = note ?? "baseline of \(history.count) \(runClass.rawValue) runs"
+            assessments[index].note = note ?? Fact(.baseline) { $0.count = history.count; $0.runClass = runClass }
             if verdict != .normal {
                 assessments[index].cause = cause(of: [index], against: history, metrics: metrics, steps: steps, slower: verdict == .regression)
                 if note == nil { flagged.insert(position) }
@@ -149,11 +150,6 @@ public struct RegressionAnalyzer: Sendable {
                 metric: metric == .total ? nil : metric.name))
         }
         return shifts
-    }
-
-    /// `pipeline #123`, else `run 45`.
-    static func name(_ run: Run) -> String {
-        runReference(pipeline: run.metadata.pipelineNumber, id: run.id)
     }
 
     /// One metric against the runs of `history` that have it.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The regression report: the selected runs, each against its baseline, with the level shifts, budget breaches and
-/// hints. Its JSON form is the documented schema (`schemaVersion` 1).
+/// hints. Its JSON form is the documented schema (`schemaVersion` 2).
 public struct Report: Sendable, Equatable, Codable {
     public struct Filters: Sendable, Equatable, Codable {
         public var last: Int?
@@ -36,7 +36,7 @@ public struct Report: Sendable, Equatable, Codable {
         public var newestRegressed: Bool
     }
 
-    public var schemaVersion = 1
+    public var schemaVersion = 2
     public var generatedAt: Date
     public var filters: Filters
     public var settings: Settings

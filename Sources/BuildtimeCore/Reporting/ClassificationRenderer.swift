@@ -8,7 +8,7 @@ public enum ClassificationRenderer {
         if let confidence = classification.confidence, let source = classification.source {
             head += " (\(confidence.rawValue) confidence, from \(source.description))"
         }
-        return [head] + classification.evidence.map { "  - " + SafeText.escaped($0) }
+        return [head] + FactText.lines(classification.evidence).map { "  - " + SafeText.escaped($0) }
     }
 
     /// One line per image build, then its failing step and error lines when it failed.

@@ -27,8 +27,8 @@ public enum DoctorRenderer {
         } else {
             lines.append("")
             for hint in hints {
-                lines.append("\(hint.severity == .warning ? "warning" : "note"): \(hint.title) [\(hint.kind.rawValue)]")
-                lines += hint.evidence.map { "    evidence: " + SafeText.escaped($0) } + ["    fix: " + SafeText.escaped(hint.fix)]
+                lines.append("\(hint.severity == .warning ? "warning" : "note"): \(FactText.title(hint)) [\(hint.kind.rawValue)]")
+                lines += FactText.evidence(hint).map { "    evidence: " + SafeText.escaped($0) } + ["    fix: " + SafeText.escaped(FactText.fix(hint))]
             }
         }
         return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)

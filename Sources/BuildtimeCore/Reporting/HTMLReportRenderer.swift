@@ -18,7 +18,7 @@ public enum HTMLReportRenderer {
         }
         body += section("phases", "Phase breakdown per run", phaseChart(report))
         if let timeline {
-            body += section("timeline", "Image builds of \(RegressionAnalyzer.name(timeline))", ganttChart(timeline))
+            body += section("timeline", "Image builds of \(FactText.runReference(pipeline: timeline.metadata.pipelineNumber, id: timeline.id))", ganttChart(timeline))
         }
         body += section("runs", "Runs", runTable(report))
         return page(body)
@@ -152,7 +152,7 @@ public enum HTMLReportRenderer {
         for shift in report.shifts {
             guard let index = runs.firstIndex(where: { $0.runID == shift.runID && $0.runID != nil }) else { continue }
             let x = format(plot.x(Double(index)))
-            out += "<line x1=\"\(x)\" y1=\"\(format(plot.top))\" x2=\"\(x)\" y2=\"\(format(plot.height - plot.bottom))\" stroke=\"\(regressionColor)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>\(escape(shift.sentence))</title></line>"
+            out += "<line x1=\"\(x)\" y1=\"\(format(plot.top))\" x2=\"\(x)\" y2=\"\(format(plot.height - plot.bottom))\" stroke=\"\(regressionColor)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>\(escape(FactText.sentence(shift)))</title></line>"
             out += "<text x=\"\(x)\" y=\"\(format(plot.top + 12))\" dx=\"4\" fill=\"\(regressionColor)\">level shift \(escape(shift.runClass.rawValue)) \(escape(DurationFormat.percent(shift.relative)))</text>\n"
         }
         for runClass in RunClass.allCases {

@@ -88,24 +88,21 @@ public enum ReportRenderer {
         return cells
     }
 
-    /// When no phase, image or step moved beyond its own noise.
-    static let spread = "the time is spread: no phase, image or step moved beyond its own noise"
-
     /// One run's verdict against its baseline, where the time went, its budget and its hints (for `show`).
     public static func assessment(_ run: RunAssessment) -> String {
-        var lines = ["verdict   \(verdictLabel(run))" + (run.note.map { run.verdict == .normal ? " (\($0))" : "" } ?? "")]
+        var lines = ["verdict   \(verdictLabel(run))" + (run.note.map { run.verdict == .normal ? " (\(FactText.sentence($0)))" : "" } ?? "")]
         if let total = run.comparisons.first(where: { $0.metric == .total }), let baseline = total.baseline {
             lines.append("  total \(DurationFormat.string(total.value)) against a median of \(DurationFormat.string(baseline.median)) "
                          + "(\(DurationFormat.percent(total.relative ?? 0)), \(String(format: "%.1f", total.deviations ?? 0)) MADs)")
         }
-        if let cause = run.cause { lines.append("  where: " + (cause.summary.nonEmpty ?? Self.spread)) }
+        if let cause = run.cause { lines.append("  where: " + FactText.whereTime(cause)) }
         for check in run.budget where check.status != .within {
             lines.append("  \(check.name) \(DurationFormat.string(check.value)) is \(check.status.rawValue) its budget "
                          + "\(DurationFormat.string(check.low))–\(DurationFormat.string(check.high))")
         }
         for hint in run.hints {
-            lines.append("hint      \(hint.title) [\(hint.kind.rawValue)]")
-            lines += hint.evidence.map { "  evidence: " + SafeText.escaped($0) } + ["  fix: " + SafeText.escaped(hint.fix)]
+            lines.append("hint      \(FactText.title(hint)) [\(hint.kind.rawValue)]")
+            lines += FactText.evidence(hint).map { "  evidence: " + SafeText.escaped($0) } + ["  fix: " + SafeText.escaped(FactText.fix(hint))]
         }
         return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
     }
@@ -126,7 +123,7 @@ public enum ReportRenderer {
         case .regression, .improvement:
             return run.verdict.rawValue + (run.startsLevelShift ? " (level shift)" : "")
         case .notEnoughHistory, .followsShift, .notCompared:
-            return run.note ?? run.verdict.rawValue
+            return run.note.map(FactText.sentence) ?? run.verdict.rawValue
         case .normal:
             return "normal"
         }
@@ -154,8 +151,8 @@ public enum ReportRenderer {
                     "\(comparison.metric.label) \(DurationFormat.string(comparison.value)) vs \(DurationFormat.string(comparison.baseline?.median)) "
                         + "(\(DurationFormat.percent(comparison.relative ?? 0)), \(String(format: "%.1f", abs(comparison.deviations ?? 0))) MADs)"
                 }
-                var details = ["where: " + (run.cause?.summary.nonEmpty ?? Self.spread)]
-                if run.startsLevelShift { details.append(RunAssessment.shiftNote) }
+                var details = ["where: " + FactText.whereTime(run.cause)]
+                if let note = run.note, run.startsLevelShift { details.append(FactText.sentence(note)) }
                 return Section.Item(text: "\(name(run)) \(run.runClass?.rawValue ?? "") \(run.verdict.rawValue): " + what.joined(separator: "; "),
                                     details: details, warning: run.verdict == .regression)
             }))
@@ -164,8 +161,8 @@ public enum ReportRenderer {
             sections.append(Section(title: "Level shifts", items: report.shifts.map { shift in
                 // A shift older than the runs reported is the level they are at.
                 let before = report.runs.last?.startedAt.map { oldest in (shift.startedAt ?? .distantFuture) < oldest } ?? false
-                return Section.Item(text: before ? "in effect since \(shift.start), before the runs reported: \(shift.level)" : shift.sentence,
-                                    details: ["where: " + (shift.cause?.summary.nonEmpty ?? Self.spread)], warning: shift.change > 0)
+                return Section.Item(text: before ? "in effect since \(FactText.start(shift)), before the runs reported: \(FactText.level(shift))" : FactText.sentence(shift),
+                                    details: ["where: " + FactText.whereTime(shift.cause)], warning: shift.change > 0)
             }))
         }
         let breaches = report.runs.flatMap { run in run.budget.filter { $0.status == .over }.map { (run, $0) } }
@@ -183,14 +180,16 @@ public enum ReportRenderer {
             var seen: [String: (item: Int, runs: [String])] = [:]
             for run in hinted {
                 for hint in run.hints {
-                    let key = hint.kind.rawValue + "\u{0}" + hint.title
+                    let title = FactText.title(hint)
+                    let key = hint.kind.rawValue + "\u{0}" + title
                     if Self.persistentHints.contains(hint.kind), seen[key] != nil {
                         seen[key]!.runs.append(name(run))
                         continue
                     }
                     if Self.persistentHints.contains(hint.kind) { seen[key] = (items.count, [name(run)]) }
-                    items.append(Section.Item(text: "\(name(run)) \(hint.title) [\(hint.kind.rawValue)]",
-                                              details: hint.evidence.map { "evidence: " + $0 } + ["fix: " + hint.fix], warning: hint.severity == .warning))
+                    items.append(Section.Item(text: "\(name(run)) \(title) [\(hint.kind.rawValue)]",
+                                              details: FactText.evidence(hint).map { "evidence: " + $0 } + ["fix: " + FactText.fix(hint)],
+                                              warning: hint.severity == .warning))
                 }
             }
             for (_, group) in seen where group.runs.count > 1 {
@@ -201,7 +200,8 @@ public enum ReportRenderer {
         }
         if !report.suggestions.isEmpty {
             sections.append(Section(title: "Suggestions", items: report.suggestions.map { hint in
-                Section.Item(text: "\(hint.title) [\(hint.kind.rawValue)]", details: hint.evidence.map { "evidence: " + $0 } + ["try: " + hint.fix])
+                Section.Item(text: "\(FactText.title(hint)) [\(hint.kind.rawValue)]",
+                             details: FactText.evidence(hint).map { "evidence: " + $0 } + ["try: " + FactText.fix(hint)])
             }))
         }
         return sections
@@ -226,10 +226,6 @@ public enum ReportRenderer {
         }
         return out
     }
-}
-
-private extension String {
-    var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 extension ReportRenderer {

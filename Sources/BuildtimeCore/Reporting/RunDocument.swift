@@ -76,13 +76,16 @@ struct ClassificationDocument: Encodable {
     var `class`: String?
     var confidence: String?
     var source: String?
+    /// The evidence as sentences, and as the facts they say.
     var evidence: [String]
+    var facts: [Fact]
 
     init(_ classification: Classification) {
         `class` = classification.runClass?.rawValue
         confidence = classification.confidence?.rawValue
         source = classification.source?.rawValue
-        evidence = classification.evidence
+        evidence = FactText.lines(classification.evidence)
+        facts = classification.evidence
     }
 }
 

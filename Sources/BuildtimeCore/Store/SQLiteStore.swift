@@ -157,7 +157,7 @@ public struct SQLiteStore: RunStore {
             sql: """
                 INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
                     started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                    class, class_confidence, class_source, class_evidence, context, run_key, configuration_error)
+                    class, class_confidence, class_source, class_facts, context, run_key, configuration_error)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
@@ -165,7 +165,7 @@ public struct SQLiteStore: RunStore {
                 run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
                 run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
                 run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
-                run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(run.classification.evidence),
+                run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(facts: run.classification.evidence),
                 run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
                 run.configurationError,
             ])
@@ -236,14 +236,14 @@ public struct SQLiteStore: RunStore {
         try db.execute(
             sql: """
                 INSERT INTO image_build (run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration,
-                    outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence)
+                    outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_facts)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 runID, position, image.name, image.tag, image.builder.rawValue, image.attribution.rawValue, image.ambiguousLines,
                 image.startOffset, image.duration, image.outcome.rawValue, image.basePulled.map { $0 ? 1 : 0 } ?? -1, image.dependencyStep,
                 json(image.errorLines), image.exitCode, classification.runClass?.rawValue, classification.confidence?.rawValue,
-                classification.source?.rawValue, json(classification.evidence),
+                classification.source?.rawValue, json(facts: classification.evidence),
             ])
         for (index, step) in image.steps.enumerated() {
             try db.execute(
@@ -267,13 +267,28 @@ public struct SQLiteStore: RunStore {
         return StringArrayJSON.decode(json) ?? (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
-    /// The class, confidence, source and evidence in four columns from `first`.
-    private static func classification(_ row: StoredRow, from first: Int) -> Classification {
+    /// A JSON array of facts.
+    private static func json(facts: [Fact]) -> String {
+        (try? String(decoding: JSONEncoder().encode(facts), as: UTF8.self)) ?? "[]"
+    }
+
+    /// The facts `json(facts:)` wrote; one this version cannot read (a kind from a newer one) is left out, not the rest.
+    private static func facts(_ json: String) -> [Fact] {
+        struct Lenient: Decodable {
+            var fact: Fact?
+            init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
+        }
+        return ((try? JSONDecoder().decode([Lenient].self, from: Data(json.utf8))) ?? []).compactMap(\.fact)
+    }
+
+    /// The class, confidence, source and evidence in four columns from `first`, and its facts in column `facts`: the
+    /// facts when the row has them (migration 0007), else the sentences an older version stored.
+    private static func classification(_ row: StoredRow, from first: Int, facts column: Int) -> Classification {
         Classification(
             runClass: (row[first] as String?).flatMap(RunClass.init(rawValue:)),
             confidence: (row[first + 1] as String?).flatMap(Confidence.init(rawValue:)),
             source: (row[first + 2] as String?).flatMap(ClassSource.init(rawValue:)),
-            evidence: strings(row[first + 3]))
+            evidence: (row[column] as String?).map(facts) ?? strings(row[first + 3]).map(Fact.text))
     }
 
     /// The commit of the newest run that has one, on `branch` when given.
@@ -354,7 +369,7 @@ public struct SQLiteStore: RunStore {
             var images = [Int64: [ImageBuild]]()
             let imageSQL = """
                 SELECT run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration, outcome, base_pulled,
-                    dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence
+                    dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence, class_facts
                 FROM image_build WHERE \(selected) ORDER BY run_id, position
                 """
             let imageRows = try Row.fetchCursor(db, sql: imageSQL, arguments: arguments)
@@ -365,7 +380,7 @@ public struct SQLiteStore: RunStore {
                     attribution: (row[5] as String?).flatMap(Attribution.init(rawValue:)) ?? .exact, ambiguousLines: row[6] ?? 0,
                     startOffset: row[7], duration: row[8], outcome: (row[9] as String?).flatMap(BuildOutcome.init(rawValue:)) ?? .unfinished,
                     basePulled: Self.basePulled(row[10]), dependencyStep: row[11], steps: steps[runID]?[position] ?? [],
-                    errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14)))
+                    errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14, facts: 18)))
             }
             for index in runs.indices {
                 runs[index].phases = phases[runs[index].id!] ?? []
@@ -379,7 +394,7 @@ public struct SQLiteStore: RunStore {
     private static let runColumns = """
         id, fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name, started_at, status, exit_code,
         total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at,
-        configuration_error
+        configuration_error, class_facts
         """
 
     /// A run from the `runColumns` of its row.
@@ -390,7 +405,7 @@ public struct SQLiteStore: RunStore {
             startedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
             status: (row[10] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, exitCode: row[11],
             totalSeconds: row[12], lineCount: row[13] ?? 0, timeResolution: row[14],
-            phases: [], classification: classification(row, from: 15),
+            phases: [], classification: classification(row, from: 15, facts: 23),
             context: (row[19] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
             runKey: row[20], recordedAt: Date(timeIntervalSince1970: row[21] ?? 0)
         )

@@ -71,7 +71,9 @@ import Testing
         #expect(context.docker?.host == nil && context.docker?.buildCache?.size == 1.2e9)
         // Only web-1's cache is large, and the hint says whose it is.
         let hints = HintEngine().machine(context).filter { $0.kind == .buildCacheLarge || $0.kind == .imagesPilingUp }
-        #expect(hints.map(\.title) == ["the build cache is large on web-1", "images are piling up on web-1: the cleanup is not running"])
+        #expect(hints.map { $0.facts.first?.host } == ["web-1", "web-1"])
+        #expect(hints.first?.facts.first?.bytes == 48.1e9)
+        #expect(hints.map(FactText.title) == ["the build cache is large on web-1", "images are piling up on web-1: the cleanup is not running"])
         #expect(RunRenderer.machine(context).contains("build cache 48.1GB (48.1GB reclaimable) on web-1"))
         #expect(RunRenderer.machine(context).contains("build cache 1.2GB (1.2GB reclaimable) on this machine"))
     }

@@ -56,7 +56,8 @@ struct RealWorldBuildTests {
         #expect(image.basePulled == nil)
         // One step of eight, none cached: too little to call it cold.
         #expect(run.classification.runClass == nil)
-        #expect(run.classification.evidence.first?.contains("1 of its 8 steps") == true)
+        let reason = try #require(run.classification.evidence.first)
+        #expect(reason.kind == .partialLogNothingCached && reason.shown == 1 && reason.total == 8)
     }
 
     @Test func layerDownloadsWithTimestampPrefixes() throws {

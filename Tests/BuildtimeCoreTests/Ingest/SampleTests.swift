@@ -91,8 +91,12 @@ struct SampleExpectation: Decodable, Sendable, CustomTestStringConvertible {
         let order: (SampleExpectation.ImageFacts, SampleExpectation.ImageFacts) -> Bool = { ($0.name ?? "") < ($1.name ?? "") }
         #expect(facts.sorted(by: order) == expected.images.sorted(by: order))
         if let attribution = expected.attribution { #expect(run.images.allSatisfy { $0.attribution.rawValue == attribution }) }
-        // Every image's evidence names what it saw.
-        for image in run.images { #expect(image.classification.evidence.first?.contains("steps cached") == true) }
+        // Every image's evidence counts the steps it saw cached, of those it saw.
+        for image in run.images {
+            let steps = image.dockerfileSteps
+            let cached = image.classification.evidence.first { $0.kind == .stepsCached }
+            #expect(cached?.count == steps.filter { $0.status == .cached }.count && cached?.total == steps.count && cached?.image == image.name)
+        }
     }
 
     @Test(arguments: SampleExpectation.all)

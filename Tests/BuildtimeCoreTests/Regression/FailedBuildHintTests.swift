@@ -11,12 +11,16 @@ import Testing
 
     @Test func theResolversOwnReasonIsTheEvidence() throws {
         let hint = try #require(try Self.hint(Fixtures.samples.appending(path: "logs/team-failed-flask.log")))
-        #expect(hint.title == "the build of trading-dashboard-flask failed")
-        #expect(hint.evidence.first == "failed at step 6/8 RUN uv pip install --system -r requirements.txt")
-        #expect(hint.evidence.contains("exit code 1"))
-        #expect(hint.evidence.contains("× No solution found when resolving dependencies:"))
+        let step = try #require(hint.facts.first)
+        #expect(step.kind == .failedStep && step.image == "trading-dashboard-flask" && step.index == 6 && step.total == 8)
+        #expect(step.instruction == "RUN uv pip install --system -r requirements.txt")
+        #expect(hint.facts.contains { $0.kind == .exitCode && $0.code == 1 })
+        let output = try #require(hint.facts.first { $0.kind == .toolOutput }?.lines)
+        #expect(output.contains("× No solution found when resolving dependencies:"))
         // Not the Dockerfile excerpt BuildKit prints after it.
-        #expect(!hint.evidence.contains { $0.contains(">>>") || $0.hasPrefix("Dockerfile:") })
+        #expect(!output.contains { $0.contains(">>>") || $0.hasPrefix("Dockerfile:") })
+        #expect(FactText.title(hint) == "the build of trading-dashboard-flask failed")
+        #expect(FactText.evidence(hint).prefix(2) == ["failed at step 6/8 RUN uv pip install --system -r requirements.txt", "exit code 1"])
     }
 
     @Test(arguments: ["buildkit-plain-failed-pip-oldformat.log", "buildkit-plain-failed-uv-compose.log"])
@@ -26,6 +30,6 @@ import Testing
         let hint = try #require(try Self.hint(url))
         let image = try #require(try Ingester(configuration: .default).run(fromPath: url.path).images.first { $0.outcome == .failed })
         #expect(!image.failureReason.isEmpty, "\(image.errorLines)")
-        #expect(hint.evidence.suffix(image.failureReason.count) == ArraySlice(image.failureReason))
+        #expect(hint.facts.last?.kind == .toolOutput && hint.facts.last?.lines == image.failureReason)
     }
 }

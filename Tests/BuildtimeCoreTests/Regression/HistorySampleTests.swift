@@ -63,7 +63,7 @@ import Testing
     @Test func regressionsAreExactlyThePlantedOnes() {
         for (file, run) in Self.expected.runs {
             guard let regression = run.regression, let assessment = Self.report.byPipeline[run.pipeline] else { continue }
-            #expect((assessment.verdict == .regression) == regression, "\(file): \(assessment.verdict) \(assessment.note ?? "")")
+            #expect((assessment.verdict == .regression) == regression, "\(file): \(assessment.verdict) \(assessment.note.map(FactText.sentence) ?? "")")
             guard assessment.verdict == .regression else { continue }
             // The phase that moved is named; an image or a step only when its own time moved beyond its noise: not
             // for a deploy that restarted containers one at a time, nor for builds that ran one after another
@@ -105,6 +105,7 @@ import Testing
     @Test func theBuildDocumentsNextOptimisationsAreSuggested() {
         let report = Report(Self.report.outcome, analyzer: RegressionAnalyzer(), filters: .init())
         #expect(report.suggestions.map(\.kind) == [.cacheMount, .externalCache])
-        #expect(report.suggestions[0].fix.contains("--mount=type=cache,target=/root/.cache/uv"))
+        #expect(report.suggestions[0].facts.first?.tool == "uv")
+        #expect(FactText.fix(report.suggestions[0]).contains("--mount=type=cache,target=/root/.cache/uv"))
     }
 }

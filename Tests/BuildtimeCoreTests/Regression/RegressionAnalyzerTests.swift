@@ -22,7 +22,8 @@ import Testing
     @Test func fewerThanFiveComparableRunsGiveNoVerdict() {
         let outcome = RegressionAnalyzer().analyze(Self.builds([30, 31, 29, 90]))
         #expect(outcome.assessments.map(\.verdict) == Array(repeating: .notEnoughHistory, count: 4))
-        #expect(outcome.assessments.last?.note == "not enough history (3/5)")
+        #expect(outcome.assessments.last?.note == Fact(.notEnoughHistory) { $0.count = 3; $0.total = 5 })
+        #expect(outcome.assessments.last.map(ReportRenderer.verdictLabel) == "not enough history (3/5)")
     }
 
     @Test func aSlowRunIsARegressionWithItsCause() throws {
@@ -45,7 +46,7 @@ import Testing
         runs.append(Self.run(runs.count, .cold, build: 200))
         let outcome = RegressionAnalyzer().analyze(runs)
         #expect(outcome.assessments.last?.verdict == .notEnoughHistory)
-        #expect(outcome.assessments.last?.note == "not enough history (0/5)")
+        #expect(outcome.assessments.last?.note == Fact(.notEnoughHistory) { $0.count = 0; $0.total = 5 })
     }
 
     @Test func failedRunsAreNotComparedNorInBaselines() {
@@ -74,7 +75,7 @@ import Testing
         #expect(outcome.shifts.count == 1)
         #expect(shift.pipeline == 100 + Self.steady.count)
         #expect(shift.before == 41.5 && shift.after == 63.5)
-        #expect(shift.sentence == "since pipeline #112 (commit c0ffee1) code-only runs take 1m04s instead of 41.5s (+53%)")
+        #expect(FactText.sentence(shift) == "since pipeline #112 (commit c0ffee1) code-only runs take 1m04s instead of 41.5s (+53%)")
         let verdicts = outcome.assessments.map(\.verdict)
         #expect(verdicts[Self.steady.count] == .regression)
         #expect(verdicts[(Self.steady.count + 1)...(Self.steady.count + 4)].allSatisfy { $0 == .followsShift })
@@ -98,7 +99,7 @@ import Testing
         let shift = try #require(outcome.shifts.first)
         #expect(outcome.shifts.count == 1)
         #expect(shift.metric == "phase:deploy" && shift.pipeline == 120)
-        #expect(shift.sentence == "since pipeline #120 (commit c0ffee2) the deploy phase of code-only runs takes 24.5s instead of 11.5s (+113%)")
+        #expect(FactText.sentence(shift) == "since pipeline #120 (commit c0ffee2) the deploy phase of code-only runs takes 24.5s instead of 11.5s (+113%)")
         #expect(outcome.assessments[20].verdict == .regression)
         #expect(outcome.assessments[21...].allSatisfy { $0.verdict != .regression })
     }

@@ -235,3 +235,54 @@ import Testing
         #expect(try store.runs(fingerprintPrefix: "new").first?.configurationError == ".buildtime.yml:2: unknown phase setting 'nam'")
     }
 }
+
+/// A database a binary before migration 0007 wrote keeps its classes' evidence as sentences: they read as `text`
+/// facts and show as they were, on the run, on its image builds and on the images of its recorded steps; a run stored
+/// after it keeps its facts.
+@Suite struct ClassFactsMigrationTests {
+    @Test func sentencesStoredBefore0007ReadAsTextFacts() throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-0007-\(UUID().uuidString)/db.sqlite").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            var migrator = DatabaseMigrator()
+            for migration in Migrations.all where migration.name < "0007" {
+                migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+            }
+            try migrator.migrate(queue)
+            // A recorded step's images as that binary encoded them: the evidence an array of strings.
+            let stepImages = #"[{"name":"web","builder":"buildkit","attribution":"exact","ambiguousLines":0,"outcome":"succeeded","steps":[],"errorLines":[],"#
+                + #""classification":{"runClass":"no-change","confidence":"high","source":"build","evidence":["web: 8/8 steps cached"]}}]"#
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO run (fingerprint, source, format, status, total_seconds, line_count, recorded_at, class, class_confidence,
+                        class_source, class_evidence, run_key)
+                    VALUES ('old-run', 'deploy.log', 'text', 'succeeded', 80, 120, 1800000000, 'code-only', 'high', 'build',
+                        '["web: 5/8 steps cached; COPY . . ran first"]', 'key-1');
+                    INSERT INTO image_build (run_id, position, name, builder, attribution, ambiguous_lines, outcome, base_pulled, class,
+                        class_evidence)
+                    VALUES (1, 0, 'web', 'buildkit', 'exact', 0, 'succeeded', 0, 'code-only', '["web: 5/8 steps cached; COPY . . ran first"]');
+                    """)
+                try db.execute(sql: "INSERT INTO step (run_key, name, started_at, duration, status, line_count, images) VALUES ('key-1', 'build', 1800000000, 5, 'succeeded', 3, ?)",
+                               arguments: [stepImages])
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations() == Migrations.all.map(\.name))
+        let run = try #require(try store.runs(limit: nil).first)
+        #expect(run.classification.evidence == [.text("web: 5/8 steps cached; COPY . . ran first")])
+        #expect(run.images.first?.classification.evidence == [.text("web: 5/8 steps cached; COPY . . ran first")])
+        #expect(run.steps.first?.images.first?.classification.evidence == [.text("web: 8/8 steps cached")])
+        #expect(ClassificationRenderer.summary(run.classification).last == "  - web: 5/8 steps cached; COPY . . ran first")
+        // A run stored now keeps facts, not sentences.
+        var new = run
+        new.fingerprint = "new-run"
+        new.classification.evidence = [Fact(.stepsCached) { $0.image = "web"; $0.count = 5; $0.total = 8 }, Fact(.ranFirst) { $0.image = "web"; $0.instruction = "COPY . ." }]
+        _ = try store.save(new)
+        #expect(try store.runs(fingerprintPrefix: "new").first?.classification.evidence == new.classification.evidence)
+        #expect(FactText.lines(new.classification.evidence) == ["web: 5/8 steps cached; COPY . . ran first"])
+        let stored = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT class_evidence FROM run ORDER BY id") }
+        #expect(stored == ["[\"web: 5/8 steps cached; COPY . . ran first\"]", "[]"])
+    }
+}
