@@ -9,6 +9,10 @@ import Foundation
 /// their sum. An outlier or a shift multiplies both, so the total moves by the factor named.
 public struct CalibrationScenario: Sendable {
     public enum Noise: Sendable {
+        var drift: Double? {
+            if case .drift(_, let perRun) = self { perRun } else { nil }
+        }
+
         /// Lognormal with this coefficient of variation.
         case lognormal(cv: Double)
         /// Two runner kinds: a quarter of the runs are `slower` times the rest, each mode with `cv`.
@@ -63,6 +67,8 @@ public struct CalibrationScenario: Sendable {
 /// One simulated history: its totals and runs, and where its event is.
 public struct CalibrationSeries: Sendable {
     public var totals: [Double]
+    /// Each run's total without its noise: the level it is at.
+    public var levels: [Double]
     public var runs: [Run]
     /// The outlier's run, or the first run at the new level.
     public var eventIndex: Int?
@@ -80,7 +86,7 @@ public struct CalibrationSeries: Sendable {
             eventIndex = Int.random(in: 10...40, using: &random)
             count = eventIndex! + after
         }
-        var totals: [Double] = [], runs: [Run] = []
+        var totals: [Double] = [], levels: [Double] = [], runs: [Run] = []
         for position in 0..<count {
             var factor = 1.0
             switch scenario.event {
@@ -93,6 +99,7 @@ public struct CalibrationSeries: Sendable {
             }
             let total = phases.reduce(0) { $0 + $1.duration! }
             totals.append(total)
+            levels.append(200 * factor * (scenario.noise.drift.map { pow(1 + $0, Double(position)) } ?? 1))
             let start = Date(timeIntervalSince1970: 1_780_000_000 + Double(position) * 3600)
             runs.append(Run(id: Int64(position + 1), fingerprint: "calibration-\(index)-\(position)", source: "simulated", format: .text,
                             metadata: RunMetadata(pipelineNumber: position + 1), startedAt: start, status: .succeeded, totalSeconds: total,
@@ -101,6 +108,7 @@ public struct CalibrationSeries: Sendable {
                             recordedAt: start))
         }
         self.totals = totals
+        self.levels = levels
         self.runs = runs
     }
 
@@ -151,7 +159,8 @@ public struct CalibrationScore: Sendable {
     /// after it too), taken for a shift.
     public var outliers = 0, outliersFlagged = 0, outliersFlaggedTwice = 0, outliersTakenForShift = 0
     /// Series with a shift: found within ±1 run, the sum of the location errors of those found within ±3, and
-    /// alerts in the shift's direction after it was found (repeats).
+    /// alerts in the shift's direction after it was found against a baseline still nearer the old level than the new
+    /// (repeats: the shift alerting again). An alert against a baseline at the new level is a false alarm like any other.
     public var shifts = 0, shiftsFound = 0, shiftsFoundNear = 0, locationError = 0, repeatAlerts = 0
     /// Runs after the shift until the analysis first found it within ±1 run (online, growing history), summed over
     /// the shifts found so, and how many were.
@@ -172,7 +181,9 @@ public struct CalibrationScore: Sendable {
                 // An alert on the first run of a shift found is the shift's, not noise.
                 if case .shift = event, let at = series.eventIndex, abs(position - at) <= 1, shiftStarts.contains(position) { continue }
                 if case .shift(let factor, _) = event, let at = series.eventIndex, position > at,
-                   (assessment.verdict == .regression) == (factor > 1), shiftStarts.contains(where: { abs($0 - at) <= 1 }) {
+                   (assessment.verdict == .regression) == (factor > 1), shiftStarts.contains(where: { abs($0 - at) <= 1 }),
+                   let baseline = assessment.comparisons.first(where: { $0.metric == .total })?.baseline?.median,
+                   abs(log(baseline / series.levels[at - 1])) < abs(log(baseline / series.levels[position])) {
                     repeatAlerts += 1
                     continue
                 }

@@ -30,7 +30,7 @@ func statsBenchmark(count: Int, seed: Int, root: URL) throws {
     false/100: alerts on runs that are not the planted event, per 100; flagged/twice/shift: share of outliers flagged
     at their run, also taken for a shift, taken for a shift; ±1, ±3: shifts found that close; err: mean location error
     of those within ±3; online: mean runs after the shift until a growing history found it; repeats: alerts after a
-    found shift, per shift.
+    found shift against a baseline still nearer the old level, per shift (one against the new level is a false alarm).
     """)
 }
 
