@@ -15,44 +15,79 @@ public struct RegressionAnalyzer: Sendable {
 
     /// The outcome for a history of runs.
     public struct Outcome: Sendable {
-        /// One assessment per run, oldest first (the order of `runs`).
-        public var runs: [Run]
+        /// The runs analysed, oldest first.
+        public var points: [RunPoint]
+        /// One assessment per point, in the same order.
         public var assessments: [RunAssessment]
         public var shifts: [LevelShift]
+        /// The whole runs the analysis read, by index into `points`: the detailed ones, and those a cause compared.
+        public var runs: [Int: Run]
     }
 
-    /// Assesses `history` (any order; sorted by start time here). Hints are worked out for the runs `hinted` accepts.
+    /// Assesses `history` (any order; sorted by start time here). Hints and causes are worked out for the runs
+    /// `hinted` accepts.
     public func analyze(_ history: [Run], hinted: (Run) -> Bool = { _ in true }) -> Outcome {
         let runs = Self.chronological(history)
-        let metrics = runs.map(RunMetrics.init)
-        let steps = StepTimes(runs)
-        var assessments = runs.indices.map { index in
-            let run = runs[index]
-            return RunAssessment(
-                runID: run.id, pipeline: run.metadata.pipelineNumber, commit: run.metadata.commit, branch: run.metadata.branch,
-                startedAt: run.startedAt, runClass: run.classification.runClass, status: run.status, total: run.totalSeconds,
-                phases: Dictionary(run.phases.compactMap { phase in phase.duration.map { (phase.name, $0) } }, uniquingKeysWith: { first, _ in first }),
-                verdict: .notCompared, note: Self.whyNotCompared(run), comparisons: [], cause: nil,
-                budget: budget(of: run, metrics: metrics[index]), hints: [])
+        let byFingerprint = Dictionary(runs.map { ($0.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
+        return analyze(runs.map(RunPoint.init), detailed: { byFingerprint[$0.fingerprint].map(hinted) ?? false }) { byFingerprint[$0.fingerprint] }
+    }
+
+    /// Assesses the runs of `history` (any order; sorted by time here) from their metrics alone. Hints and causes are
+    /// worked out for the points `detailed` accepts, and for the level shifts a report of those shows (see
+    /// `shownShifts`), with the whole runs `details` loads: those points, and the runs a cause compares them with.
+    public func analyze(_ history: [RunPoint], detailed: (RunPoint) -> Bool, details: @escaping (RunPoint) -> Run?) -> Outcome {
+        let points = history.sorted { ($0.time, $0.id ?? 0) < ($1.time, $1.id ?? 0) }
+        let loaded = Details(points, details)
+        var assessments = points.map { point in
+            RunAssessment(
+                runID: point.id, pipeline: point.pipeline, commit: point.commit, branch: point.branch, startedAt: point.startedAt,
+                runClass: point.runClass, status: point.status, total: point.total,
+                phases: Dictionary(uniqueKeysWithValues: point.metrics.compactMap { metric, value in metric.suffix("phase:").map { ($0, value) } }),
+                verdict: .notCompared, note: Self.whyNotCompared(point), comparisons: [], cause: nil, budget: budget(of: point), hints: [])
         }
+        let chosen = points.indices.filter { detailed(points[$0]) }
+        let wanted = Set(chosen)
         var shifts: [LevelShift] = []
+        var groups: [(after: [Int], before: [Int])] = []
         for runClass in RunClass.allCases {
-            let series = runs.indices.filter { runs[$0].classification.runClass == runClass && Self.isComparable(runs[$0]) }
-            shifts += compare(series, runClass: runClass, runs: runs, metrics: metrics, steps: steps, into: &assessments)
+            let series = points.indices.filter { points[$0].runClass == runClass && Self.isComparable(points[$0]) }
+            let found = compare(series, runClass: runClass, points: points, detailed: wanted, details: loaded, into: &assessments)
+            shifts += found.map(\.shift)
+            groups += found.map { ($0.after, $0.before) }
+        }
+        // Each shift's cause, for those a report of the detailed runs shows: finding one reads whole runs.
+        let oldest = chosen.first.map { points[$0].time }
+        let shown = Set(Self.shownShifts(shifts, oldest: oldest).map { $0.runID })
+        for index in shifts.indices where shown.contains(shifts[index].runID) {
+            let (after, before) = groups[index]
+            shifts[index].cause = cause(of: after, against: before, points: points, details: loaded, slower: shifts[index].after > shifts[index].before)
         }
         let hints = HintEngine(configuration: configuration, policy: policy, thresholds: thresholds)
-        for index in runs.indices where hinted(runs[index]) {
-            assessments[index].hints = hints.hints(for: runs[index], assessment: assessments[index])
+        for index in chosen {
+            guard let run = loaded.run(index) else { continue }
+            assessments[index].hints = hints.hints(for: run, assessment: assessments[index])
         }
-        return Outcome(runs: runs, assessments: assessments, shifts: shifts)
+        return Outcome(points: points, assessments: assessments, shifts: shifts, runs: loaded.cache.compactMapValues { $0 })
+    }
+
+    /// The level shifts a report whose oldest run is at `oldest` shows (`shifts` oldest first): those inside the
+    /// period, and for each class the latest before it, the level its runs are at.
+    public static func shownShifts(_ shifts: [LevelShift], oldest: Date?) -> [LevelShift] {
+        shifts.enumerated().filter { index, shift in
+            let inside = oldest == nil || (shift.startedAt ?? .distantFuture) >= oldest!
+            return inside || !shifts[(index + 1)...].contains { $0.runClass == shift.runClass }
+        }.map(\.element)
     }
 
     /// The verdict of one stored run, as the report gives it: against the newest `history` runs of `store` (the run
     /// itself among them), with its hints.
     public func assessment(of run: Run, in store: any RunStore, history: Int = 1000) throws -> RunAssessment? {
-        let stored = try store.runs(limit: history)
-        let runs = stored.contains { $0.id == run.id } ? stored : stored + [run]
-        return analyze(runs) { $0.id == run.id }.assessments.first { $0.runID == run.id }
+        var points = try store.points(limit: history)
+        if !points.contains(where: { $0.id == run.id }) { points.append(RunPoint(run)) }
+        let outcome = analyze(points, detailed: { $0.id == run.id }) { point in
+            point.id == run.id ? run : point.id.flatMap { try? store.run(id: $0) }
+        }
+        return outcome.assessments.first { $0.runID == run.id }
     }
 
     /// Oldest first, by start time (else the time it was stored), then id.
@@ -61,34 +96,37 @@ public struct RegressionAnalyzer: Sendable {
     }
 
     /// A succeeded run with a measured total, whose class is known.
-    static func isComparable(_ run: Run) -> Bool {
-        run.status == .succeeded && run.totalSeconds != nil && run.classification.runClass != nil
+    static func isComparable(_ point: RunPoint) -> Bool {
+        point.status == .succeeded && point.total != nil && point.runClass != nil
     }
 
-    private static func whyNotCompared(_ run: Run) -> Fact? {
-        if run.classification.runClass == nil { return Fact(.classUnknown) }
-        if run.status != .succeeded { return Fact(.notSucceeded) { $0.status = run.status.rawValue } }
-        if run.totalSeconds == nil { return Fact(.noTimestamps) }
+    private static func whyNotCompared(_ point: RunPoint) -> Fact? {
+        if point.runClass == nil { return Fact(.classUnknown) }
+        if point.status != .succeeded { return Fact(.notSucceeded) { $0.status = point.status.rawValue } }
+        if point.total == nil { return Fact(.noTimestamps) }
         return nil
     }
 
-    /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts.
-    private func compare(_ series: [Int], runClass: RunClass, runs: [Run], metrics: [RunMetrics], steps: StepTimes,
-                         into assessments: inout [RunAssessment]) -> [LevelShift] {
+    /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts, each with the runs its
+    /// cause would compare (the first `window` at the new level against the last `window` before). A cause is found
+    /// for the `detailed` runs that regressed or improved.
+    private func compare(_ series: [Int], runClass: RunClass, points: [RunPoint], detailed: Set<Int>, details: Details,
+                         into assessments: inout [RunAssessment]) -> [(shift: LevelShift, after: [Int], before: [Int])] {
+        let metrics = points.map(\.metrics)
         // Level shifts of the alerting metrics: the total's, then a phase's that the total does not show (a deploy
         // 10 s slower in a 7-minute cold build). Every metric's baseline restarts at each.
         let detector = ChangePointDetector(policy: policy)
         var shifted: [Int: Metric] = [:]
-        for k in detector.changePoints(series.map { metrics[$0].values[.total]! }) { shifted[k] = .total }
-        let phases = Set(series.flatMap { metrics[$0].values.keys.filter { $0.raisesAlerts && $0 != .total } })
+        for k in detector.changePoints(series.map { metrics[$0][.total]! }) { shifted[k] = .total }
+        let phases = Set(series.flatMap { metrics[$0].keys.filter { $0.raisesAlerts && $0 != .total } })
         for metric in phases.sorted() {
-            let values = series.compactMap { metrics[$0].values[metric] }
+            let values = series.compactMap { metrics[$0][metric] }
             guard values.count == series.count else { continue }
             for k in detector.changePoints(values) where !shifted.keys.contains(where: { abs($0 - k) <= 1 }) { shifted[k] = metric }
         }
         let starts = [0] + shifted.keys.sorted()
         var flagged = Set<Int>()
-        var shifts: [LevelShift] = []
+        var shifts: [(shift: LevelShift, after: [Int], before: [Int])] = []
         for (position, index) in series.enumerated() {
             let segment = starts.lastIndex { $0 <= position }!
             let start = starts[segment]
@@ -98,9 +136,9 @@ public struct RegressionAnalyzer: Sendable {
                 candidates = starts[segment - 1]..<start
                 note = Fact(.startsLevelShift)
             } else if segment > 0, position - start < policy.minimumHistory {
-                let first = runs[series[start]]
+                let first = points[series[start]]
                 assessments[index].verdict = .followsShift
-                assessments[index].note = Fact(.followsShift) { $0.pipeline = first.metadata.pipelineNumber; $0.run = first.id }
+                assessments[index].note = Fact(.followsShift) { $0.pipeline = first.pipeline; $0.run = first.id }
                 continue
             } else {
                 candidates = start..<position
@@ -119,11 +157,11 @@ public struct RegressionAnalyzer: Sendable {
             }
             // Just after a level shift the new level has few runs, whose MAD can be near nothing: the noise of the
             // level before, relative to its median, stands as the least (timing noise scales with the time).
-            let earlier: [RunMetrics] = segment > 0 && history.count < policy.window
+            let earlier: [[Metric: Double]] = segment > 0 && history.count < policy.window
                 ? (starts[segment - 1]..<start).suffix(policy.window).map { metrics[series[$0]] } : []
-            let comparisons = metrics[index].values.keys.sorted().compactMap { metric in
+            let comparisons = metrics[index].keys.sorted().compactMap { metric in
                 compare(metric, of: metrics[index], with: history.map { metrics[$0] },
-                        relativeSpread: Baseline(earlier.compactMap { $0.values[metric] })?.relativeSpread(minimum: policy.minimumHistory))
+                        relativeSpread: Baseline(earlier.compactMap { $0[metric] })?.relativeSpread(minimum: policy.minimumHistory))
             }
             let alerting = comparisons.filter { $0.metric.raisesAlerts }
             let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression
@@ -132,7 +170,9 @@ public struct RegressionAnalyzer: Sendable {
             assessments[index].comparisons = comparisons
             assessments[index].note = note ?? Fact(.baseline) { $0.count = history.count; $0.runClass = runClass }
             if verdict != .normal {
-                assessments[index].cause = cause(of: [index], against: history, metrics: metrics, steps: steps, slower: verdict == .regression)
+                if detailed.contains(index) {
+                    assessments[index].cause = cause(of: [index], against: history, points: points, details: details, slower: verdict == .regression)
+                }
                 if note == nil { flagged.insert(position) }
             }
         }
@@ -140,22 +180,21 @@ public struct RegressionAnalyzer: Sendable {
             let before = Array(starts[segment - 1]..<start).suffix(policy.window).map { series[$0] }
             let end = segment + 1 < starts.count ? starts[segment + 1] : series.count
             let after = Array(start..<end).map { series[$0] }
-            let first = runs[series[start]]
+            let first = points[series[start]]
             let metric = shifted[start] ?? .total
-            let median = { (indices: [Int]) in Baseline.median(indices.compactMap { metrics[$0].values[metric] }) ?? 0 }
-            shifts.append(LevelShift(
-                runClass: runClass, runID: first.id, pipeline: first.metadata.pipelineNumber, commit: first.metadata.commit,
+            let median = { (indices: [Int]) in Baseline.median(indices.compactMap { metrics[$0][metric] }) ?? 0 }
+            shifts.append((LevelShift(
+                runClass: runClass, runID: first.id, pipeline: first.pipeline, commit: first.commit,
                 startedAt: first.startedAt, before: median(before), after: median(after), runsBefore: before.count, runsAfter: after.count,
-                cause: cause(of: after, against: before, metrics: metrics, steps: steps, slower: median(after) > median(before)),
-                metric: metric == .total ? nil : metric.name))
+                cause: nil, metric: metric == .total ? nil : metric.name), Array(after.prefix(policy.window)), before))
         }
         return shifts
     }
 
     /// One metric against the runs of `history` that have it.
-    func compare(_ metric: Metric, of run: RunMetrics, with history: [RunMetrics], relativeSpread: Double? = nil) -> Comparison? {
-        guard let value = run.values[metric] else { return nil }
-        guard let baseline = Baseline(history.compactMap { $0.values[metric] }), baseline.runs >= policy.minimumHistory else {
+    func compare(_ metric: Metric, of run: [Metric: Double], with history: [[Metric: Double]], relativeSpread: Double? = nil) -> Comparison? {
+        guard let value = run[metric] else { return nil }
+        guard let baseline = Baseline(history.compactMap { $0[metric] }), baseline.runs >= policy.minimumHistory else {
             return Comparison(metric: metric, value: value, verdict: .notEnoughHistory)
         }
         // A floor for the spread: a tenth of the practical floor, so identical rounded times do not make every change significant.
@@ -172,8 +211,8 @@ public struct RegressionAnalyzer: Sendable {
 
     /// The phase, image and build step whose time moved most from the medians of the `history` runs to the medians of
     /// the `group` (one regressed run, or the runs after a level shift), in the direction asked (else that of the total).
-    func cause(of group: [Int], against history: [Int], metrics: [RunMetrics], steps: StepTimes, slower: Bool? = nil) -> Cause {
-        let now = group.map { metrics[$0] }, before = history.map { metrics[$0] }
+    func cause(of group: [Int], against history: [Int], points: [RunPoint], details: Details, slower: Bool? = nil) -> Cause {
+        let now = group.map { points[$0].metrics }, before = history.map { points[$0].metrics }
         let direction: Double = (slower ?? (Self.median(.total, now) ?? 0 >= Self.median(.total, before) ?? 0)) ? 1 : -1
         func largest<Item>(_ keys: Set<String>, _ group: [Item], _ history: [Item], _ value: (Item, String) -> Double?) -> Cause.Part? {
             keys.compactMap { key -> Cause.Part? in
@@ -186,11 +225,11 @@ public struct RegressionAnalyzer: Sendable {
             .filter { $0.change * direction > 0 }
             .max { ($0.change * direction, $1.name) < ($1.change * direction, $0.name) }
         }
-        let names = { (prefix: String) in Set(now.flatMap { $0.values.keys.compactMap { $0.suffix(prefix) } }) }
-        let stepsNow = group.map(steps.of), stepsBefore = history.map(steps.of)
+        let names = { (prefix: String) in Set(now.flatMap { $0.keys.compactMap { $0.suffix(prefix) } }) }
+        let stepsNow = group.map(details.steps), stepsBefore = history.map(details.steps)
         return Cause(
-            phase: largest(names("phase:"), now, before) { $0.values[.phase($1)] },
-            image: largest(names("image:"), now, before) { $0.values[.image($1)] },
+            phase: largest(names("phase:"), now, before) { $0[.phase($1)] },
+            image: largest(names("image:"), now, before) { $0[.image($1)] },
             step: largest(Set(stepsNow.flatMap(\.keys)), stepsNow, stepsBefore) { $0[$1] })
     }
 
@@ -205,34 +244,48 @@ public struct RegressionAnalyzer: Sendable {
         median > 0 && value > 0 ? log(value / median) / (spread / median) : (value - median) / spread
     }
 
-    private static func median(_ metric: Metric, _ runs: [RunMetrics]) -> Double? {
-        Baseline.median(runs.compactMap { $0.values[metric] })
+    private static func median(_ metric: Metric, _ runs: [[Metric: Double]]) -> Double? {
+        Baseline.median(runs.compactMap { $0[metric] })
     }
 
     /// The run against its class's budget bands.
-    func budget(of run: Run, metrics: RunMetrics) -> [BudgetCheck] {
+    func budget(of point: RunPoint) -> [BudgetCheck] {
         // A failed or cut-short run's durations are partial: they say nothing about the budget.
-        guard run.status == .succeeded, let runClass = run.classification.runClass, let bands = configuration.budgets[runClass] else { return [] }
+        guard point.status == .succeeded, let runClass = point.runClass, let bands = configuration.budgets[runClass] else { return [] }
         return bands.keys.sorted().compactMap { name in
             let band = bands[name]!
-            guard let value = metrics.values[name == "total" ? .total : .phase(name)] else { return nil }
+            guard let value = point.metrics[name == "total" ? .total : .phase(name)] else { return nil }
             let status: BudgetCheck.Status = value > band.upperBound ? .over : value < band.lowerBound ? .under : .within
             return BudgetCheck(name: name, value: value, low: band.lowerBound, high: band.upperBound, status: status)
         }
     }
 }
 
-/// The step times of runs, worked out the first time a cause asks for a run's: most runs never need them.
-final class StepTimes {
-    private let runs: [Run]
-    private var cache: [Int: [String: Double]] = [:]
+/// The whole runs behind points, each loaded the first time it is asked for, and their step times: most runs never
+/// need either.
+final class Details {
+    private let points: [RunPoint]
+    private let load: (RunPoint) -> Run?
+    private(set) var cache: [Int: Run?] = [:]
+    private var stepTimes: [Int: [String: Double]] = [:]
 
-    init(_ runs: [Run]) { self.runs = runs }
+    init(_ points: [RunPoint], _ load: @escaping (RunPoint) -> Run?) {
+        self.points = points
+        self.load = load
+    }
 
-    func of(_ index: Int) -> [String: Double] {
+    func run(_ index: Int) -> Run? {
         if let known = cache[index] { return known }
-        let steps = RunMetrics.steps(of: runs[index])
-        cache[index] = steps
+        let run = load(points[index])
+        cache[index] = run
+        return run
+    }
+
+    /// Seconds per build step of the run at `index` (`RunMetrics.steps`); none when it cannot be loaded.
+    func steps(_ index: Int) -> [String: Double] {
+        if let known = stepTimes[index] { return known }
+        let steps = run(index).map(RunMetrics.steps) ?? [:]
+        stepTimes[index] = steps
         return steps
     }
 }

@@ -53,9 +53,18 @@ public struct Report: Sendable, Equatable, Codable {
 
     /// Analyses `history` and reports the runs the filters select; hints are worked out for those runs only.
     public init(history: [Run], analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
-        let runs = RegressionAnalyzer.chronological(history)
-        let chosen = Set(Self.select(runs, filters).map { runs[$0].fingerprint })
-        self.init(analyzer.analyze(runs) { chosen.contains($0.fingerprint) }, analyzer: analyzer, filters: filters, generatedAt: generatedAt)
+        let byFingerprint = Dictionary(history.map { ($0.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(points: history.map(RunPoint.init), analyzer: analyzer, filters: filters, generatedAt: generatedAt) { byFingerprint[$0.fingerprint] }
+    }
+
+    /// Analyses the runs of `history` from their metrics and reports those the filters select: their hints, causes
+    /// and phases are worked out from the whole runs `details` loads, for those runs (and the few a cause compares).
+    public init(points history: [RunPoint], analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date(),
+                details: @escaping (RunPoint) -> Run?) {
+        let points = history.sorted { ($0.time, $0.id ?? 0) < ($1.time, $1.id ?? 0) }
+        let chosen = Set(Self.select(points, filters).map { points[$0].fingerprint })
+        self.init(analyzer.analyze(points, detailed: { chosen.contains($0.fingerprint) }, details: details),
+                  analyzer: analyzer, filters: filters, generatedAt: generatedAt)
     }
 
     /// The phases `runs` (oldest first) have, ordered as `configured` names them and then as first seen; the
@@ -68,11 +77,11 @@ public struct Report: Sendable, Equatable, Codable {
     }
 
     /// The indices of the runs (oldest first) that the filters select, newest first.
-    static func select(_ runs: [Run], _ filters: Filters) -> [Int] {
-        let selected = runs.indices.reversed().filter { index in
-            let run = runs[index]
-            if let runClass = filters.runClass, run.classification.runClass != runClass { return false }
-            if let since = filters.since, (run.startedAt ?? run.recordedAt) < since { return false }
+    static func select(_ points: [RunPoint], _ filters: Filters) -> [Int] {
+        let selected = points.indices.reversed().filter { index in
+            let point = points[index]
+            if let runClass = filters.runClass, point.runClass != runClass { return false }
+            if let since = filters.since, point.time < since { return false }
             return true
         }
         return filters.last.map { Array(selected.prefix(max(0, $0))) } ?? selected
@@ -80,24 +89,20 @@ public struct Report: Sendable, Equatable, Codable {
 
     /// Selects the runs the filters ask for from an analysed history and sums them up.
     public init(_ outcome: RegressionAnalyzer.Outcome, analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date()) {
-        let selected = Self.select(outcome.runs, filters)
+        let selected = Self.select(outcome.points, filters)
         let runs = selected.map { outcome.assessments[$0] }
-        let oldest = runs.last.flatMap { $0.startedAt }
+        let oldest = selected.last.map { outcome.points[$0].time }
         self.generatedAt = generatedAt
         self.filters = filters
         let policy = analyzer.policy
         settings = Settings(window: policy.window, minimumHistory: policy.minimumHistory, deviations: policy.deviations,
-                            relativeMargin: policy.relativeMargin, absoluteFloor: policy.absoluteFloor, historyRuns: outcome.runs.count)
+                            relativeMargin: policy.relativeMargin, absoluteFloor: policy.absoluteFloor, historyRuns: outcome.points.count)
         self.runs = runs
         // The shifts inside the reported period, and for each class the latest before it: the level its runs are at.
-        let classes = outcome.shifts.filter { filters.runClass == nil || $0.runClass == filters.runClass }
-        shifts = classes.enumerated().filter { index, shift in
-            let inside = oldest == nil || (shift.startedAt ?? .distantFuture) >= oldest!
-            return inside || !classes[(index + 1)...].contains { $0.runClass == shift.runClass }
-        }.map(\.element)
-        suggestions = HintEngine(configuration: analyzer.configuration, policy: policy, thresholds: analyzer.thresholds)
-            .suggestions(for: selected.reversed().map { outcome.runs[$0] })
-        phases = Self.phaseNames(of: selected.reversed().map { outcome.runs[$0] }, configured: analyzer.configuration.phases.map(\.name))
+        shifts = RegressionAnalyzer.shownShifts(outcome.shifts.filter { filters.runClass == nil || $0.runClass == filters.runClass }, oldest: oldest)
+        let shown = selected.reversed().compactMap { outcome.runs[$0] }
+        suggestions = HintEngine(configuration: analyzer.configuration, policy: policy, thresholds: analyzer.thresholds).suggestions(for: shown)
+        phases = Self.phaseNames(of: shown, configured: analyzer.configuration.phases.map(\.name))
         summary = Summary(
             runs: runs.count, regressions: runs.filter { $0.verdict == .regression }.count,
             improvements: runs.filter { $0.verdict == .improvement }.count, overBudget: runs.filter(\.overBudget).count,

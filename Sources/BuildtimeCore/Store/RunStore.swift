@@ -12,6 +12,15 @@ public protocol RunStore: Sendable {
     func run(id: Int64) throws -> Run?
     /// The newest `limit` runs stored before `cursor` in the order of `runs(limit:)`: one page of a long listing.
     func runs(limit: Int, before cursor: RunCursor?) throws -> [Run]
+    /// The newest `limit` runs (all without) as the verdicts read them, oldest first: who each is, its class, status
+    /// and metrics, from the metric table. Runs stored by a version before it get their metric rows first
+    /// (`backfillMetrics`).
+    func points(limit: Int?) throws -> [RunPoint]
+    /// Writes the metric rows of runs stored before the metric table, `batch` runs per transaction (a writer waits for
+    /// one batch at most), calling `progress` with the runs done and the runs there were to do after each; returns
+    /// how many it wrote. Interrupted, it goes on where it stopped the next time.
+    @discardableResult
+    func backfillMetrics(batch: Int, progress: (_ done: Int, _ of: Int) -> Void) throws -> Int
     /// The runs whose fingerprint starts with `prefix`.
     func runs(fingerprintPrefix prefix: String) throws -> [Run]
     /// The runs of CI pipeline `number` (of any repository), newest first.

@@ -157,8 +157,8 @@ public struct SQLiteStore: RunStore {
             sql: """
                 INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
                     started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                    class, class_confidence, class_source, class_facts, context, run_key, configuration_error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    class, class_confidence, class_source, class_facts, context, run_key, configuration_error, metrics_written)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                 """,
             arguments: [
                 run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
@@ -181,7 +181,76 @@ public struct SQLiteStore: RunStore {
         for (position, image) in run.images.enumerated() {
             try Self.insert(image, position: position, runID: id, db: db)
         }
+        try insertMetrics(of: run, id: id, db: db)
         return .inserted(id: id)
+    }
+
+    /// The run's metric rows (migration 0008), with its class, status, repository and time.
+    private static func insertMetrics(of run: Run, id: Int64, db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO metric (run_id, name, value, class, status, repo, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        let at = (run.startedAt ?? run.recordedAt).timeIntervalSince1970
+        for (metric, value) in RunMetrics(run).values.sorted(by: { $0.key < $1.key }) where value.isFinite {
+            try statement.execute(arguments: [id, metric.name, value, run.classification.runClass?.rawValue, run.status.rawValue, run.metadata.repo, at])
+        }
+    }
+
+    public func backfillMetrics(batch: Int = 500, progress: (_ done: Int, _ of: Int) -> Void = { _, _ in }) throws -> Int {
+        let pending = "SELECT id FROM run WHERE metrics_written = 0 ORDER BY id LIMIT \(max(1, batch))"
+        guard let total = try writer.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM run WHERE metrics_written = 0") }), total > 0 else { return 0 }
+        var done = 0
+        while true {
+            let runs = try fetchRuns(where: "id IN (\(pending))", arguments: [], limit: nil)
+            guard !runs.isEmpty else { break }
+            // Another process may be at the same work: writing a run's rows twice writes the same rows.
+            try writer.write { db in
+                for run in runs {
+                    guard let id = run.id else { continue }
+                    try Self.insertMetrics(of: run, id: id, db: db)
+                    try db.execute(sql: "UPDATE run SET metrics_written = 1 WHERE id = ?", arguments: [id])
+                }
+            }
+            done += runs.count
+            progress(min(done, total), total)
+        }
+        return done
+    }
+
+    public func points(limit: Int?) throws -> [RunPoint] {
+        try backfillMetrics()
+        return try writer.read { db in
+            let order = "ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+            let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM run") ?? 0
+            let all = limit.map { stored <= $0 } ?? true
+            let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
+            var points: [RunPoint] = []
+            var position: [Int64: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT id, fingerprint, pipeline_number, commit_sha, branch, repo, started_at, recorded_at, class, status
+                FROM run \(order)\(limited)
+                """)
+            while let row = try rows.next().map(StoredRow.init) {
+                guard let id: Int64 = row[0] else { continue }
+                position[id] = points.count
+                points.append(RunPoint(
+                    id: id, fingerprint: row[1] ?? "", pipeline: row[2], commit: row[3], branch: row[4], repo: row[5],
+                    startedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)), recordedAt: Date(timeIntervalSince1970: row[7] ?? 0),
+                    runClass: (row[8] as String?).flatMap(RunClass.init(rawValue:)),
+                    status: (row[9] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, metrics: [:]))
+            }
+            // Every run's metrics at once when all are wanted; else those of the runs selected.
+            let selection = all ? "" : " WHERE run_id IN (SELECT id FROM run \(order)\(limited))"
+            var names: [String: Metric] = [:]
+            let metrics = try Row.fetchCursor(db, sql: "SELECT run_id, name, value FROM metric\(selection)")
+            while let row = try metrics.next().map(StoredRow.init) {
+                guard let id: Int64 = row[0], let index = position[id], let name: String = row[1], let value: Double = row[2] else { continue }
+                let metric = names[name] ?? Metric(name)
+                names[name] = metric
+                points[index].metrics[metric] = value
+            }
+            return points.reversed()
+        }
     }
 
     public func delete(runIDs: [Int64]) throws -> [Int64] {

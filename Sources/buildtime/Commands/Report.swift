@@ -52,9 +52,13 @@ extension Buildtime {
         func run() throws {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
             let database = try store.open(.existing)
-            let runs = try database.runs(limit: max(history, last))
+            try Progress.backfillMetrics(of: database)
+            let points = try database.points(limit: max(history, last))
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
-            let report = BuildtimeCore.Report(history: runs, analyzer: analyzer, filters: filters)
+            // Whole runs only for those shown and the few their causes compare them with.
+            let report = BuildtimeCore.Report(points: points, analyzer: analyzer, filters: filters) { point in
+                point.id.flatMap { try? database.run(id: $0) }
+            }
             let text: String
             switch format {
             case .table: text = ReportRenderer.text(report, color: output == nil && Terminal.stdoutUsesColor)
@@ -62,7 +66,7 @@ extension Buildtime {
             case .json: text = try ReportRenderer.json(report)
             case .html:
                 let timeline = try timelineRun.map { try Show.find($0, in: database) } ?? report.runs.lazy.compactMap { assessment in
-                    runs.first { $0.id == assessment.runID && $0.images.contains { $0.duration != nil } }
+                    assessment.runID.flatMap { try? database.run(id: $0) }.flatMap { run in run.images.contains { $0.duration != nil } ? run : nil }
                 }.first
                 text = HTMLReportRenderer.html(report, timeline: timeline)
             }

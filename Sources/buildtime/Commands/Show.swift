@@ -24,6 +24,7 @@ extension Buildtime {
             case .table:
                 Terminal.out(RunRenderer.detail(found))
                 // Its verdict and hints, as the report gives them.
+                try Progress.backfillMetrics(of: database)
                 if let assessment = try RegressionAnalyzer(configuration: try config.load()).assessment(of: found, in: database) {
                     Terminal.out("\n" + ReportRenderer.assessment(assessment))
                 }

@@ -85,6 +85,6 @@ import Testing
 
     static func sampleHistory() throws -> (RegressionAnalyzer.Outcome, [Run]) {
         let outcome = HistorySampleTests.report.outcome
-        return (outcome, outcome.runs)
+        return (outcome, outcome.points.indices.compactMap { outcome.runs[$0] })
     }
 }

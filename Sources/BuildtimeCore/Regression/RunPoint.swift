@@ -1,0 +1,45 @@
+import Foundation
+
+/// A run as the verdicts read it: who it is, its class and status, and its metrics. A store keeps these in its metric
+/// table, so a report over a year of runs reads series, not whole runs; the run itself is loaded only to be shown.
+public struct RunPoint: Sendable, Equatable {
+    public var id: Int64?
+    public var fingerprint: String
+    public var pipeline: Int?
+    public var commit: String?
+    public var branch: String?
+    public var repo: String?
+    public var startedAt: Date?
+    public var recordedAt: Date
+    public var runClass: RunClass?
+    public var status: RunStatus
+    public var metrics: [Metric: Double]
+
+    public init(id: Int64?, fingerprint: String, pipeline: Int?, commit: String?, branch: String?, repo: String?, startedAt: Date?,
+                recordedAt: Date, runClass: RunClass?, status: RunStatus, metrics: [Metric: Double]) {
+        self.id = id
+        self.fingerprint = fingerprint
+        self.pipeline = pipeline
+        self.commit = commit
+        self.branch = branch
+        self.repo = repo
+        self.startedAt = startedAt
+        self.recordedAt = recordedAt
+        self.runClass = runClass
+        self.status = status
+        self.metrics = metrics
+    }
+
+    /// The point of a whole run, its metrics worked out from its phases and builds.
+    public init(_ run: Run) {
+        self.init(id: run.id, fingerprint: run.fingerprint, pipeline: run.metadata.pipelineNumber, commit: run.metadata.commit,
+                  branch: run.metadata.branch, repo: run.metadata.repo, startedAt: run.startedAt, recordedAt: run.recordedAt,
+                  runClass: run.classification.runClass, status: run.status, metrics: RunMetrics(run).values)
+    }
+
+    /// Seconds from the first to the last timestamped line, when known.
+    public var total: Double? { metrics[.total] }
+
+    /// When it ran: its start, else when it was stored.
+    public var time: Date { startedAt ?? recordedAt }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import Testing
+@testable import BuildtimeCore
+
+/// The metric table (migration 0008): one row per run and metric, written with the run; older databases backfilled;
+/// the report read from it is the report read from whole runs.
+@Suite struct MetricTableTests {
+    /// The sample history in a store file of its own.
+    static func historyStore() throws -> (SQLiteStore, path: String, runs: [Run]) {
+        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-metrics-\(UUID().uuidString)/db.sqlite").path
+        let store = try SQLiteStore(path: path)
+        let directory = Fixtures.samples.appending(path: "history")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log.gz") }.sorted()
+        for file in files { _ = try Ingester(configuration: .default).ingest(path: directory.appending(path: file).path, into: store) }
+        return (store, path, try store.runs(limit: nil))
+    }
+
+    static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+
+    @Test func eachRunsMetricsAreWrittenWithItAndReadBackAsItsPoint() throws {
+        let (store, path, runs) = try Self.historyStore()
+        defer { Self.remove(path) }
+        #expect(runs.count >= 60)
+        let points = try store.points(limit: nil)
+        #expect(points == RegressionAnalyzer.chronological(runs).map(RunPoint.init))
+        // The rows carry the run's class, status, repository and time.
+        let rows = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT m.class IS r.class AND m.status = r.status AND m.repo IS r.repo AND m.at = coalesce(r.started_at, r.recorded_at) AS same FROM metric m JOIN run r ON r.id = m.run_id")
+        }
+        #expect(rows.count == points.reduce(0) { $0 + $1.metrics.count })
+        #expect(rows.allSatisfy { $0["same"] == true })
+        // A limit takes the newest.
+        #expect(try store.points(limit: 10) == Array(points.suffix(10)))
+        // Deleting a run deletes its rows.
+        _ = try store.delete(runIDs: [points[0].id!])
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metric WHERE run_id = ?", arguments: [points[0].id!]) } == 0)
+    }
+
+    @Test func theReportFromTheMetricTableIsTheReportFromWholeRuns() throws {
+        let (store, path, runs) = try Self.historyStore()
+        defer { Self.remove(path) }
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        var loads = 0
+        for filters in [Report.Filters(last: 20), Report.Filters(last: 64), Report.Filters(last: 5, runClass: .codeOnly)] {
+            let whole = Report(history: runs, analyzer: RegressionAnalyzer(), filters: filters, generatedAt: date)
+            let series = Report(points: try store.points(limit: nil), analyzer: RegressionAnalyzer(), filters: filters, generatedAt: date) { point in
+                loads += 1
+                return try? store.run(id: point.id!)
+            }
+            #expect(series == whole)
+            #expect(!whole.runs.isEmpty)
+        }
+        // Whole runs are read for the runs shown and the few their causes compare, not for the whole history.
+        #expect(loads < 3 * runs.count)
+    }
+
+    /// What an older binary leaves: no metric table, no column, no record of the migration.
+    static func makeOld(_ path: String) throws {
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                DROP INDEX run_metrics_pending; DROP TABLE metric; ALTER TABLE run DROP COLUMN metrics_written;
+                DELETE FROM grdb_migrations WHERE identifier = '0008_metrics';
+                """)
+        }
+    }
+
+    @Test func anOlderDatabaseIsBackfilledOnceInBatchesAndAnInterruptedBackfillGoesOn() throws {
+        let (store, path, runs) = try Self.historyStore()
+        defer { Self.remove(path) }
+        let expected = try store.points(limit: nil)
+        try Self.makeOld(path)
+        let reopened = try SQLiteStore(path: path)
+        #expect(try reopened.appliedMigrations().last == "0008_metrics")
+        // Interrupted after some batches: those runs are done, the rest is not.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE run SET metrics_written = 1 WHERE id <= 20")
+        }
+        var calls: [(Int, Int)] = []
+        let written = try reopened.backfillMetrics(batch: 16) { calls.append(($0, $1)) }
+        #expect(written == runs.count - 20)
+        #expect(calls.map(\.1).allSatisfy { $0 == runs.count - 20 } && calls.last?.0 == runs.count - 20 && calls.count == (runs.count - 20 + 15) / 16)
+        #expect(try reopened.backfillMetrics(batch: 16) { _, _ in } == 0)
+        // The first 20 were marked done without their rows here: a real interruption leaves rows with each mark.
+        let points = try reopened.points(limit: nil)
+        #expect(Array(points.filter { $0.id! > 20 }) == expected.filter { $0.id! > 20 })
+
+        // Reading points backfills by itself.
+        try Self.makeOld(path)
+        let again = try SQLiteStore(path: path)
+        #expect(try again.points(limit: nil) == expected)
+    }
+}
