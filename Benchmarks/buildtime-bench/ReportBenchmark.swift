@@ -32,31 +32,50 @@ func reportBenchmark(runs count: Int, directory: String, samples: URL, keep: Boo
     }
     print(reuse ? "reusing \(path)" : String(format: "stored %d runs (%d sample logs repeated) in %.1f s: %@", count, templates.count, fill, path))
 
+    // A database an older buildtime wrote gets its metric rows once (timed on its own).
+    var backfilled = 0
+    let backfill = try seconds { backfilled = try store.backfillMetrics() }
+    if backfilled > 0 { print(String(format: "backfilled the metrics of %d runs in %.1f s (once per database)", backfilled, backfill)) }
+
     let analyzer = RegressionAnalyzer()
     for history in Set([1000, count]).sorted() {
-        var loaded: [Run] = []
+        var points: [RunPoint] = []
         var report: Report?
-        let load = try best(of: 3) { loaded = try store.runs(limit: history) }
-        let analyse = best(of: 3) { report = Report(history: loaded, analyzer: analyzer, filters: .init(last: 20)) }
+        let load = try best(of: 3) { points = try store.points(limit: history) }
+        let analyse = best(of: 3) {
+            report = Report(points: points, analyzer: analyzer, filters: .init(last: 20)) { point in point.id.flatMap { try? store.run(id: $0) } }
+        }
         let render = best(of: 3) { _ = ReportRenderer.text(report!) }
         let total = load + analyse + render
         print(String(format: "report of the last 20, baselines from %6d runs: load %.3f s + analyse %.3f s + render %.3f s = %.3f s  (%.2f of the 1 s target)",
                      history, load, analyse, render, total, total))
     }
 
-    // The binary as a user runs it: process start, opening the database, the default report.
+    // The binary as a user runs it: process start, opening the database, the report; its peak memory.
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "buildtime")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         print("(build the buildtime binary in the same configuration to time it: swift build -c release)")
         return
     }
-    let wall = try best(of: 3) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["report", "--db", path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        process.waitUntilExit()
+    for arguments in [["report", "--db", path], ["report", "--db", path, "--history", String(count)]] {
+        var peak = 0
+        let wall = try best(of: 3) {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            process.waitUntilExit()
+            peak = max(peak, childPeakKilobytes())
+        }
+        print(String(format: "buildtime %@ (%d runs stored): %.3f s wall (%.2f of the 1 s target), peak RSS %.0f MB",
+                     arguments.filter { $0 != path && $0 != "--db" }.joined(separator: " "), count, wall, wall, Double(peak) / 1024))
     }
-    print(String(format: "buildtime report --db (%d runs stored): %.3f s wall  (%.2f of the 1 s target)", count, wall, wall))
+}
+
+/// The largest resident set of any child that has ended, in kilobytes.
+private func childPeakKilobytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    return usage.ru_maxrss
 }

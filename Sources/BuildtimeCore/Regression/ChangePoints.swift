@@ -37,26 +37,39 @@ public struct ChangePointDetector: Sendable {
         let candidates = (minimum...(values.count - minimum)).map { k in
             (k: k, score: score(k, max(0, k - side), min(values.count, k + side)))
         }.sorted { ($0.score, $1.k) > ($1.score, $0.k) }
+        // The points taken, in order: a window's neighbours are found by bisection, not by a pass over all of them.
         var accepted: [Int] = []
+        /// The first position in `accepted` whose point is after `k`.
+        func after(_ k: Int) -> Int {
+            var (low, high) = (0, accepted.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if accepted[middle] <= k { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        /// The window around `k`, cut at the points already taken on either side.
+        func window(_ k: Int) -> (Int, Int) {
+            let next = after(k)
+            return (max(max(0, k - side), next > 0 ? accepted[next - 1] : 0), min(min(values.count, k + side), next < accepted.count ? accepted[next] : values.count))
+        }
         for candidate in candidates {
-            // The window, cut at the points already taken on either side.
-            let low = max(max(0, candidate.k - side), accepted.filter { $0 <= candidate.k }.max() ?? 0)
-            let high = min(min(values.count, candidate.k + side), accepted.filter { $0 > candidate.k }.min() ?? values.count)
+            let (low, high) = window(candidate.k)
             guard high - low >= 2 * minimum else { continue }
             // Within that one window, the best split: a wild run near a shift can lift a neighbour's own window.
             let k = ((low + minimum)...(high - minimum)).max { (score($0, low, high), $1) < (score($1, low, high), $0) }!
-            guard !accepted.contains(k) else { continue }
+            let position = after(k)
+            guard position == 0 || accepted[position - 1] != k else { continue }
             // Judged on its own window, not the candidate's: at the edge of that, a wild run and two more would pass
             // for a new level.
-            let from = max(max(0, k - side), accepted.filter { $0 <= k }.max() ?? 0)
-            let to = min(min(values.count, k + side), accepted.filter { $0 > k }.min() ?? values.count)
+            let (from, to) = window(k)
             guard k - from >= minimum, to - k >= minimum else { continue }
             let before = Baseline.median(Array(values[from..<k]))!, after = Baseline.median(Array(values[k..<to]))!
             guard policy.isPractical(from: before, to: after), significant(score(k, from, to), window: Array(clipped[from..<to]), minimum: minimum)
             else { continue }
-            accepted.append(k)
+            accepted.insert(k, at: position)
         }
-        return accepted.sorted()
+        return accepted
     }
 
     /// Whether noise rarely gives a split of `window` as strong as `observed`. A t beyond `certain` needs no shuffles.

@@ -32,21 +32,25 @@ public struct RegressionAnalyzer: Sendable {
         return analyze(runs.map(RunPoint.init), detailed: { byFingerprint[$0.fingerprint].map(hinted) ?? false }) { byFingerprint[$0.fingerprint] }
     }
 
-    /// Assesses the runs of `history` (any order; sorted by time here) from their metrics alone. Hints and causes are
-    /// worked out for the points `detailed` accepts, and for the level shifts a report of those shows (see
-    /// `shownShifts`), with the whole runs `details` loads: those points, and the runs a cause compares them with.
+    /// Assesses the runs of `history` (any order; sorted by time here) from their metrics alone. The points `detailed`
+    /// accepts get everything a report shows: every metric's comparison, phases, budget, cause and hints (from the
+    /// whole runs `details` loads: those points, and the runs a cause compares them with); the others their verdict,
+    /// note and the alerting comparisons that decide it. Level shifts get their cause when a report of the detailed
+    /// runs shows them (`shownShifts`).
     public func analyze(_ history: [RunPoint], detailed: (RunPoint) -> Bool, details: @escaping (RunPoint) -> Run?) -> Outcome {
         let points = history.sorted { ($0.time, $0.id ?? 0) < ($1.time, $1.id ?? 0) }
         let loaded = Details(points, details)
-        var assessments = points.map { point in
-            RunAssessment(
-                runID: point.id, pipeline: point.pipeline, commit: point.commit, branch: point.branch, startedAt: point.startedAt,
-                runClass: point.runClass, status: point.status, total: point.total,
-                phases: Dictionary(uniqueKeysWithValues: point.metrics.compactMap { metric, value in metric.suffix("phase:").map { ($0, value) } }),
-                verdict: .notCompared, note: Self.whyNotCompared(point), comparisons: [], cause: nil, budget: budget(of: point), hints: [])
-        }
         let chosen = points.indices.filter { detailed(points[$0]) }
         let wanted = Set(chosen)
+        // A run not detailed gets its verdict and what decides it; its phases and budget are for showing it.
+        var assessments = points.indices.map { index in
+            let point = points[index], shown = wanted.contains(index)
+            return RunAssessment(
+                runID: point.id, pipeline: point.pipeline, commit: point.commit, branch: point.branch, startedAt: point.startedAt,
+                runClass: point.runClass, status: point.status, total: point.total,
+                phases: shown ? Dictionary(uniqueKeysWithValues: point.metrics.compactMap { metric, value in metric.suffix("phase:").map { ($0, value) } }) : [:],
+                verdict: .notCompared, note: Self.whyNotCompared(point), comparisons: [], cause: nil, budget: shown ? budget(of: point) : [], hints: [])
+        }
         var shifts: [LevelShift] = []
         var groups: [(after: [Int], before: [Int])] = []
         for runClass in RunClass.allCases {
@@ -109,7 +113,8 @@ public struct RegressionAnalyzer: Sendable {
 
     /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts, each with the runs its
     /// cause would compare (the first `window` at the new level against the last `window` before). A cause is found
-    /// for the `detailed` runs that regressed or improved.
+    /// for the `detailed` runs that regressed or improved. `points` may carry only their alerting metrics: the others are
+    /// read from whole runs (`details`) where a detailed run or a cause needs them.
     private func compare(_ series: [Int], runClass: RunClass, points: [RunPoint], detailed: Set<Int>, details: Details,
                          into assessments: inout [RunAssessment]) -> [(shift: LevelShift, after: [Int], before: [Int])] {
         let metrics = points.map(\.metrics)
@@ -127,8 +132,9 @@ public struct RegressionAnalyzer: Sendable {
         let starts = [0] + shifted.keys.sorted()
         var flagged = Set<Int>()
         var shifts: [(shift: LevelShift, after: [Int], before: [Int])] = []
+        var segment = 0
         for (position, index) in series.enumerated() {
-            let segment = starts.lastIndex { $0 <= position }!
+            while segment + 1 < starts.count, starts[segment + 1] <= position { segment += 1 }
             let start = starts[segment]
             let candidates: Range<Int>
             var note: Fact?
@@ -158,9 +164,15 @@ public struct RegressionAnalyzer: Sendable {
             // Just after a level shift the new level has few runs, whose MAD can be near nothing: the noise of the
             // level before, relative to its median, stands as the least (timing noise scales with the time).
             let earlier: [[Metric: Double]] = segment > 0 && history.count < policy.window
-                ? (starts[segment - 1]..<start).suffix(policy.window).map { metrics[series[$0]] } : []
-            let comparisons = metrics[index].keys.sorted().compactMap { metric in
-                compare(metric, of: metrics[index], with: history.map { metrics[$0] },
+                ? (starts[segment - 1]..<start).suffix(policy.window).map { detailed.contains(index) ? details.metrics(series[$0]) : metrics[series[$0]] } : []
+            // Every metric for a detailed run, from the whole runs (its hints and cause read them); the alerting ones,
+            // which decide, for the rest.
+            let full = detailed.contains(index)
+            let values = full ? details.metrics(index) : metrics[index]
+            let baselines = full ? history.map(details.metrics) : history.map { metrics[$0] }
+            let compared = full ? Array(values.keys) : values.keys.filter(\.raisesAlerts)
+            let comparisons = compared.sorted().compactMap { metric in
+                compare(metric, of: values, with: baselines,
                         relativeSpread: Baseline(earlier.compactMap { $0[metric] })?.relativeSpread(minimum: policy.minimumHistory))
             }
             let alerting = comparisons.filter { $0.metric.raisesAlerts }
@@ -212,7 +224,7 @@ public struct RegressionAnalyzer: Sendable {
     /// The phase, image and build step whose time moved most from the medians of the `history` runs to the medians of
     /// the `group` (one regressed run, or the runs after a level shift), in the direction asked (else that of the total).
     func cause(of group: [Int], against history: [Int], points: [RunPoint], details: Details, slower: Bool? = nil) -> Cause {
-        let now = group.map { points[$0].metrics }, before = history.map { points[$0].metrics }
+        let now = group.map(details.metrics), before = history.map(details.metrics)
         let direction: Double = (slower ?? (Self.median(.total, now) ?? 0 >= Self.median(.total, before) ?? 0)) ? 1 : -1
         func largest<Item>(_ keys: Set<String>, _ group: [Item], _ history: [Item], _ value: (Item, String) -> Double?) -> Cause.Part? {
             keys.compactMap { key -> Cause.Part? in
@@ -268,6 +280,7 @@ final class Details {
     private let load: (RunPoint) -> Run?
     private(set) var cache: [Int: Run?] = [:]
     private var stepTimes: [Int: [String: Double]] = [:]
+    private var fullMetrics: [Int: [Metric: Double]] = [:]
 
     init(_ points: [RunPoint], _ load: @escaping (RunPoint) -> Run?) {
         self.points = points
@@ -279,6 +292,15 @@ final class Details {
         let run = load(points[index])
         cache[index] = run
         return run
+    }
+
+    /// Every metric of the run at `index`, from the whole run (a point may carry only its alerting metrics), else the
+    /// point's.
+    func metrics(_ index: Int) -> [Metric: Double] {
+        if let known = fullMetrics[index] { return known }
+        let metrics = run(index).map { RunMetrics($0).values } ?? points[index].metrics
+        fullMetrics[index] = metrics
+        return metrics
     }
 
     /// Seconds per build step of the run at `index` (`RunMetrics.steps`); none when it cannot be loaded.

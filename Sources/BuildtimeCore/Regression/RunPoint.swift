@@ -1,7 +1,8 @@
 import Foundation
 
-/// A run as the verdicts read it: who it is, its class and status, and its metrics. A store keeps these in its metric
-/// table, so a report over a year of runs reads series, not whole runs; the run itself is loaded only to be shown.
+/// A run as the verdicts read it: who it is, its class and status, and its metrics (from a store, only the alerting
+/// ones, which decide). A store keeps these in its metric table, so a report over a year of runs reads series, not
+/// whole runs; the run itself is loaded only to be shown, or for a cause.
 public struct RunPoint: Sendable, Equatable {
     public var id: Int64?
     public var fingerprint: String
@@ -35,6 +36,13 @@ public struct RunPoint: Sendable, Equatable {
         self.init(id: run.id, fingerprint: run.fingerprint, pipeline: run.metadata.pipelineNumber, commit: run.metadata.commit,
                   branch: run.metadata.branch, repo: run.metadata.repo, startedAt: run.startedAt, recordedAt: run.recordedAt,
                   runClass: run.classification.runClass, status: run.status, metrics: RunMetrics(run).values)
+    }
+
+    /// The point with only the metrics that raise alerts (total and phases), as a store gives it.
+    public var alerting: RunPoint {
+        var point = self
+        point.metrics = metrics.filter { $0.key.raisesAlerts }
+        return point
     }
 
     /// Seconds from the first to the last timestamped line, when known.

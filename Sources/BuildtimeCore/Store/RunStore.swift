@@ -13,8 +13,8 @@ public protocol RunStore: Sendable {
     /// The newest `limit` runs stored before `cursor` in the order of `runs(limit:)`: one page of a long listing.
     func runs(limit: Int, before cursor: RunCursor?) throws -> [Run]
     /// The newest `limit` runs (all without) as the verdicts read them, oldest first: who each is, its class, status
-    /// and metrics, from the metric table. Runs stored by a version before it get their metric rows first
-    /// (`backfillMetrics`).
+    /// and alerting metrics (total and phases), from the metric table. Runs stored by a version before it get their
+    /// metric rows first (`backfillMetrics`).
     func points(limit: Int?) throws -> [RunPoint]
     /// Writes the metric rows of runs stored before the metric table, `batch` runs per transaction (a writer waits for
     /// one batch at most), calling `progress` with the runs done and the runs there were to do after each; returns

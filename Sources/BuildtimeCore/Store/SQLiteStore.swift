@@ -218,7 +218,7 @@ public struct SQLiteStore: RunStore {
     }
 
     public func points(limit: Int?) throws -> [RunPoint] {
-        try backfillMetrics()
+        _ = try backfillMetrics()
         return try writer.read { db in
             let order = "ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM run") ?? 0
@@ -239,8 +239,10 @@ public struct SQLiteStore: RunStore {
                     runClass: (row[8] as String?).flatMap(RunClass.init(rawValue:)),
                     status: (row[9] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, metrics: [:]))
             }
-            // Every run's metrics at once when all are wanted; else those of the runs selected.
-            let selection = all ? "" : " WHERE run_id IN (SELECT id FROM run \(order)\(limited))"
+            // The alerting metrics (total and phases), which the verdicts and change points read; the analysis reads
+            // the others from the whole runs it shows. Every run's at once when all are wanted, else the selection's.
+            let alerting = "(name = 'total' OR name GLOB 'phase:*')"
+            let selection = all ? " WHERE \(alerting)" : " WHERE \(alerting) AND run_id IN (SELECT id FROM run \(order)\(limited))"
             var names: [String: Metric] = [:]
             let metrics = try Row.fetchCursor(db, sql: "SELECT run_id, name, value FROM metric\(selection)")
             while let row = try metrics.next().map(StoredRow.init) {

@@ -22,14 +22,23 @@ import Testing
         let (store, path, runs) = try Self.historyStore()
         defer { Self.remove(path) }
         #expect(runs.count >= 60)
+        let whole = RegressionAnalyzer.chronological(runs).map(RunPoint.init)
         let points = try store.points(limit: nil)
-        #expect(points == RegressionAnalyzer.chronological(runs).map(RunPoint.init))
-        // The rows carry the run's class, status, repository and time.
-        let rows = try DatabaseQueue(path: path).read { db in
+        #expect(points == whole.map(\.alerting))
+        #expect(points.contains { $0.metrics.keys.contains(.phase("deploy")) })
+        // The rows hold every metric, with the run's class, status, repository and time.
+        let queue = try DatabaseQueue(path: path)
+        let rows = try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT m.class IS r.class AND m.status = r.status AND m.repo IS r.repo AND m.at = coalesce(r.started_at, r.recorded_at) AS same FROM metric m JOIN run r ON r.id = m.run_id")
         }
-        #expect(rows.count == points.reduce(0) { $0 + $1.metrics.count })
+        #expect(rows.count == whole.reduce(0) { $0 + $1.metrics.count })
         #expect(rows.allSatisfy { $0["same"] == true })
+        for point in whole.prefix(8) {
+            let stored = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT name, value FROM metric WHERE run_id = ?", arguments: [point.id!]).map { (Metric($0["name"]), $0["value"] as Double) }
+            }
+            #expect(Dictionary(uniqueKeysWithValues: stored) == point.metrics)
+        }
         // A limit takes the newest.
         #expect(try store.points(limit: 10) == Array(points.suffix(10)))
         // Deleting a run deletes its rows.
