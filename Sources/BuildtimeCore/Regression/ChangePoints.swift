@@ -74,15 +74,15 @@ public struct ChangePointDetector: Sendable {
 
     /// Whether noise rarely gives a split of `window` as strong as `observed`. A t beyond `certain` needs no shuffles.
     private func significant(_ observed: Double, window: [Double], minimum: Int) -> Bool {
-        guard observed < Self.certain else { return true }
+        guard observed < Self.certain, window.count >= 2 * minimum else { return true }
         var generator = SplitMix64(seed: UInt64(window.count &* 7919) &+ UInt64(observed.bitPattern & 0xFFFF))
         var shuffled = window
-        var scratch = Scratch(count: window.count)
+        let test = SplitTest(count: window.count, minimum: minimum, total: window.reduce(0, +), squares: window.reduce(0) { $0 + $1 * $1 })
         let allowed = Int(policy.shiftSignificance * Double(permutations + 1)) - 1
         var asStrong = 0
         for _ in 0..<permutations where asStrong <= allowed {
             shuffled.shuffle(using: &generator)
-            if let split = Self.bestSplit(shuffled, minimum: minimum, scratch: &scratch), split.score >= observed { asStrong += 1 }
+            if test.anySplit(of: shuffled, asStrongAs: observed) { asStrong += 1 }
         }
         return asStrong <= allowed
     }
@@ -90,36 +90,42 @@ public struct ChangePointDetector: Sendable {
     /// The t above which a split is taken without permutations.
     static let certain = 8.0
 
-    /// Prefix sums, allocated once per segment.
-    struct Scratch {
-        var sum: [Double]
-        var squares: [Double]
+    /// The two-sample t of every split of a shuffled window, each side at least `minimum` long. A shuffle keeps the
+    /// window's sum and sum of squares, so a split's t needs only the sum on its left: t² = d² / (s² (1/L + 1/R)),
+    /// with d the difference of the means and s² = (Q − S_L²/L − S_R²/R) / (n − 2).
+    struct SplitTest {
+        let count: Int, minimum: Int
+        let total: Double, squares: Double
+        /// 1/L, 1/R and their sum for each split.
+        let inverses: [(left: Double, right: Double, both: Double)]
 
-        init(count: Int) {
-            sum = [Double](repeating: 0, count: count + 1)
-            squares = [Double](repeating: 0, count: count + 1)
+        init(count: Int, minimum: Int, total: Double, squares: Double) {
+            self.count = count
+            self.minimum = minimum
+            self.total = total
+            self.squares = squares
+            inverses = (minimum...(count - minimum)).map { k in
+                let left = 1 / Double(k), right = 1 / Double(count - k)
+                return (left, right, left + right)
+            }
         }
-    }
 
-    /// The split (first index of the right side) with the largest two-sample t, each side at least `minimum` long.
-    static func bestSplit(_ x: [Double], minimum: Int, scratch: inout Scratch) -> (index: Int, score: Double)? {
-        let n = x.count
-        guard n >= 2 * minimum else { return nil }
-        for i in 0..<n {
-            scratch.sum[i + 1] = scratch.sum[i] + x[i]
-            scratch.squares[i + 1] = scratch.squares[i] + x[i] * x[i]
+        /// Whether some split of `x` (a shuffle of the window) has a t of at least `observed`.
+        func anySplit(of x: [Double], asStrongAs observed: Double) -> Bool {
+            let bar = observed * observed, degrees = 1 / Double(count - 2)
+            return x.withUnsafeBufferPointer { x in
+                var left = 0.0
+                for i in 0..<minimum { left += x[i] }
+                for (offset, inverse) in inverses.enumerated() {
+                    let right = total - left
+                    let difference = left * inverse.left - right * inverse.right
+                    let variance = max((squares - left * left * inverse.left - right * right * inverse.right) * degrees, 1e-9)
+                    if difference * difference >= bar * variance * inverse.both { return true }
+                    left += x[minimum + offset]
+                }
+                return false
+            }
         }
-        let sum = scratch.sum, squares = scratch.squares
-        var best: (index: Int, score: Double)?
-        for k in minimum...(n - minimum) {
-            let left = Double(k), right = Double(n - k)
-            let meanLeft = sum[k] / left, meanRight = (sum[n] - sum[k]) / right
-            let within = (squares[k] - left * meanLeft * meanLeft) + (squares[n] - squares[k] - right * meanRight * meanRight)
-            let variance = max(within / Double(n - 2), 1e-9)
-            let score = abs(meanLeft - meanRight) / (variance * (1 / left + 1 / right)).squareRoot()
-            if best == nil || score > best!.score { best = (k, score) }
-        }
-        return best
     }
 
     /// The values limited to the median ± 5 scaled MADs (winsorized).

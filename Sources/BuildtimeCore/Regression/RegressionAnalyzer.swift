@@ -51,14 +51,23 @@ public struct RegressionAnalyzer: Sendable {
                 phases: shown ? Dictionary(uniqueKeysWithValues: point.metrics.compactMap { metric, value in metric.suffix("phase:").map { ($0, value) } }) : [:],
                 verdict: .notCompared, note: Self.whyNotCompared(point), comparisons: [], cause: nil, budget: shown ? budget(of: point) : [], hints: [])
         }
-        var shifts: [LevelShift] = []
-        var groups: [(after: [Int], before: [Int])] = []
-        for runClass in RunClass.allCases {
-            let series = points.indices.filter { points[$0].runClass == runClass && Self.isComparable(points[$0]) }
-            let found = compare(series, runClass: runClass, points: points, detailed: wanted, details: loaded, into: &assessments)
-            shifts += found.map(\.shift)
-            groups += found.map { ($0.after, $0.before) }
+        // The classes are independent series: each is assessed on a core of its own, writing only its own runs'
+        // assessments.
+        let classes = RunClass.allCases
+        var found = [[(shift: LevelShift, after: [Int], before: [Int])]](repeating: [], count: classes.count)
+        assessments.withUnsafeMutableBufferPointer { buffer in
+            let assessments = UnsafeMutableAssessments(buffer)
+            found.withUnsafeMutableBufferPointer { found in
+                let found = UnsafeMutableShifts(found)
+                DispatchQueue.concurrentPerform(iterations: classes.count) { c in
+                    let series = points.indices.filter { points[$0].runClass == classes[c] && Self.isComparable(points[$0]) }
+                    found.buffer[c] = compare(series, runClass: classes[c], points: points, detailed: wanted, details: loaded, into: assessments)
+                }
+            }
         }
+        let classShifts = found.flatMap { $0 }
+        var shifts = classShifts.map(\.shift)
+        let groups = classShifts.map { (after: $0.after, before: $0.before) }
         // Each shift's cause, for those a report of the detailed runs shows: finding one reads whole runs.
         let oldest = chosen.first.map { points[$0].time }
         let shown = Set(Self.shownShifts(shifts, oldest: oldest).map { $0.runID })
@@ -71,7 +80,7 @@ public struct RegressionAnalyzer: Sendable {
             guard let run = loaded.run(index) else { continue }
             assessments[index].hints = hints.hints(for: run, assessment: assessments[index])
         }
-        return Outcome(points: points, assessments: assessments, shifts: shifts, runs: loaded.cache.compactMapValues { $0 })
+        return Outcome(points: points, assessments: assessments, shifts: shifts, runs: loaded.loaded)
     }
 
     /// The level shifts a report whose oldest run is at `oldest` shows (`shifts` oldest first): those inside the
@@ -116,7 +125,8 @@ public struct RegressionAnalyzer: Sendable {
     /// for the `detailed` runs that regressed or improved. `points` may carry only their alerting metrics: the others are
     /// read from whole runs (`details`) where a detailed run or a cause needs them.
     private func compare(_ series: [Int], runClass: RunClass, points: [RunPoint], detailed: Set<Int>, details: Details,
-                         into assessments: inout [RunAssessment]) -> [(shift: LevelShift, after: [Int], before: [Int])] {
+                         into shared: UnsafeMutableAssessments) -> [(shift: LevelShift, after: [Int], before: [Int])] {
+        let assessments = shared.buffer
         let metrics = points.map(\.metrics)
         // Level shifts of the alerting metrics: the total's, then a phase's that the total does not show (a deploy
         // 10 s slower in a 7-minute cold build). Every metric's baseline restarts at each.
@@ -273,12 +283,33 @@ public struct RegressionAnalyzer: Sendable {
     }
 }
 
+/// Assessments that the classes' analyses write at once, each only those of its own runs.
+struct UnsafeMutableAssessments: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<RunAssessment>
+    init(_ buffer: UnsafeMutableBufferPointer<RunAssessment>) { self.buffer = buffer }
+}
+
+/// Each class's level shifts, written by its own analysis.
+struct UnsafeMutableShifts: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<[(shift: LevelShift, after: [Int], before: [Int])]>
+    init(_ buffer: UnsafeMutableBufferPointer<[(shift: LevelShift, after: [Int], before: [Int])]>) { self.buffer = buffer }
+}
+
 /// The whole runs behind points, each loaded the first time it is asked for, and their step times: most runs never
 /// need either.
-final class Details {
+final class Details: @unchecked Sendable {
+    // The classes' analyses ask at once: one at a time here.
+    private let lock = NSLock()
     private let points: [RunPoint]
     private let load: (RunPoint) -> Run?
-    private(set) var cache: [Int: Run?] = [:]
+    private var cache: [Int: Run?] = [:]
+
+    /// The runs loaded, by index.
+    var loaded: [Int: Run] {
+        lock.lock()
+        defer { lock.unlock() }
+        return cache.compactMapValues { $0 }
+    }
     private var stepTimes: [Int: [String: Double]] = [:]
     private var fullMetrics: [Int: [Metric: Double]] = [:]
 
@@ -288,6 +319,12 @@ final class Details {
     }
 
     func run(_ index: Int) -> Run? {
+        lock.lock()
+        defer { lock.unlock() }
+        return unlockedRun(index)
+    }
+
+    private func unlockedRun(_ index: Int) -> Run? {
         if let known = cache[index] { return known }
         let run = load(points[index])
         cache[index] = run
@@ -297,16 +334,20 @@ final class Details {
     /// Every metric of the run at `index`, from the whole run (a point may carry only its alerting metrics), else the
     /// point's.
     func metrics(_ index: Int) -> [Metric: Double] {
+        lock.lock()
+        defer { lock.unlock() }
         if let known = fullMetrics[index] { return known }
-        let metrics = run(index).map { RunMetrics($0).values } ?? points[index].metrics
+        let metrics = unlockedRun(index).map { RunMetrics($0).values } ?? points[index].metrics
         fullMetrics[index] = metrics
         return metrics
     }
 
     /// Seconds per build step of the run at `index` (`RunMetrics.steps`); none when it cannot be loaded.
     func steps(_ index: Int) -> [String: Double] {
+        lock.lock()
+        defer { lock.unlock() }
         if let known = stepTimes[index] { return known }
-        let steps = run(index).map(RunMetrics.steps) ?? [:]
+        let steps = unlockedRun(index).map(RunMetrics.steps) ?? [:]
         stepTimes[index] = steps
         return steps
     }
