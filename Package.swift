@@ -25,6 +25,8 @@ let package = Package(
                 "CZlib",
                 "CByteSearch",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own API, for the one read that returns a row per run (`points`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
             // The Docker build parser's per-build state is classes read and written for every line: dynamic

@@ -173,7 +173,8 @@ public struct CalibrationScore: Sendable {
     /// Scores one series: the whole history once, and for a shift its growing prefixes until it is found.
     public mutating func add(_ series: CalibrationSeries, event: CalibrationScenario.Event, analyzer: RegressionAnalyzer) {
         self.series += 1
-        let outcome = analyzer.analyze(series.runs, hinted: { _ in false })
+        // Detailed: the repeats read each run's comparison of its total.
+        let outcome = analyzer.analyze(series.runs, hinted: { _ in true })
         let shiftStarts = outcome.shifts.compactMap { shift in shift.runID.map { Int($0) - 1 } }
         for (position, assessment) in outcome.assessments.enumerated() where position != series.eventIndex || event == .none {
             noiseRuns += 1

@@ -70,8 +70,8 @@ public struct RunAssessment: Sendable, Equatable, Codable {
     public var verdict: Verdict
     /// Why it was not compared, how much history there was, or which level shift it starts or follows.
     public var note: Fact?
-    /// Each metric against its baseline; for a run the analysis was not asked to detail, only the alerting metrics
-    /// (total and phases), which decide the verdict, and no phases, budget, cause or hints.
+    /// Each metric against its baseline. A run the analysis was not asked to detail has only its verdict and note: no
+    /// comparisons, phases, budget, cause or hints.
     public var comparisons: [Comparison]
     /// For a regression or an improvement: where the time went.
     public var cause: Cause?

@@ -14,8 +14,18 @@ public struct Baseline: Sendable, Equatable, Codable {
 
     /// The baseline of `values`; nil when there are none.
     public init?(_ values: [Double]) {
-        guard let median = Self.median(values) else { return nil }
-        self.init(median: median, mad: Self.median(values.map { abs($0 - median) })!, runs: values.count)
+        guard !values.isEmpty else { return nil }
+        // Both medians in one scratch buffer on the stack: a report computes one baseline per run and metric.
+        let (median, mad) = withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { scratch in
+            var buffer = scratch
+            _ = buffer.initialize(from: values)
+            buffer.sort()
+            let median = Self.middle(of: UnsafeBufferPointer(buffer))
+            for index in buffer.indices { buffer[index] = abs(buffer[index] - median) }
+            buffer.sort()
+            return (median, Self.middle(of: UnsafeBufferPointer(buffer)))
+        }
+        self.init(median: median, mad: mad, runs: values.count)
     }
 
     /// The MAD scaled to estimate a standard deviation under normal noise (× 1.4826), never below `floor`: runs that
@@ -32,7 +42,16 @@ public struct Baseline: Sendable, Equatable, Codable {
 
     public static func median(_ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { scratch in
+            var buffer = scratch
+            _ = buffer.initialize(from: values)
+            buffer.sort()
+            return middle(of: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// The median of sorted, non-empty `values`.
+    private static func middle(of sorted: UnsafeBufferPointer<Double>) -> Double {
         let middle = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }

@@ -34,11 +34,10 @@ public struct RegressionAnalyzer: Sendable {
 
     /// Assesses the runs of `history` (any order; sorted by time here) from their metrics alone. The points `detailed`
     /// accepts get everything a report shows: every metric's comparison, phases, budget, cause and hints (from the
-    /// whole runs `details` loads: those points, and the runs a cause compares them with); the others their verdict,
-    /// note and the alerting comparisons that decide it. Level shifts get their cause when a report of the detailed
-    /// runs shows them (`shownShifts`).
+    /// whole runs `details` loads: those points, and the runs a cause compares them with); the others their verdict
+    /// and note. Level shifts get their cause when a report of the detailed runs shows them (`shownShifts`).
     public func analyze(_ history: [RunPoint], detailed: (RunPoint) -> Bool, details: @escaping (RunPoint) -> Run?) -> Outcome {
-        let points = history.sorted { ($0.time, $0.id ?? 0) < ($1.time, $1.id ?? 0) }
+        let points = RunPoint.chronological(history)
         let loaded = Details(points, details)
         let chosen = points.indices.filter { detailed(points[$0]) }
         let wanted = Set(chosen)
@@ -175,8 +174,8 @@ public struct RegressionAnalyzer: Sendable {
             // level before, relative to its median, stands as the least (timing noise scales with the time).
             let earlier: [[Metric: Double]] = segment > 0 && history.count < policy.window
                 ? (starts[segment - 1]..<start).suffix(policy.window).map { detailed.contains(index) ? details.metrics(series[$0]) : metrics[series[$0]] } : []
-            // Every metric for a detailed run, from the whole runs (its hints and cause read them); the alerting ones,
-            // which decide, for the rest.
+            // Every metric for a detailed run, from the whole runs (its hints and cause read them); for the rest the
+            // alerting ones, which decide, and only the verdict is kept.
             let full = detailed.contains(index)
             let values = full ? details.metrics(index) : metrics[index]
             let baselines = full ? history.map(details.metrics) : history.map { metrics[$0] }
@@ -189,7 +188,7 @@ public struct RegressionAnalyzer: Sendable {
             let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression
                 : alerting.contains { $0.verdict == .improvement } ? .improvement : .normal
             assessments[index].verdict = verdict
-            assessments[index].comparisons = comparisons
+            assessments[index].comparisons = full ? comparisons : []
             assessments[index].note = note ?? Fact(.baseline) { $0.count = history.count; $0.runClass = runClass }
             if verdict != .normal {
                 if detailed.contains(index) {

@@ -61,7 +61,7 @@ public struct Report: Sendable, Equatable, Codable {
     /// and phases are worked out from the whole runs `details` loads, for those runs (and the few a cause compares).
     public init(points history: [RunPoint], analyzer: RegressionAnalyzer, filters: Filters, generatedAt: Date = Date(),
                 details: @escaping (RunPoint) -> Run?) {
-        let points = history.sorted { ($0.time, $0.id ?? 0) < ($1.time, $1.id ?? 0) }
+        let points = RunPoint.chronological(history)
         let chosen = Set(Self.select(points, filters).map { points[$0].fingerprint })
         self.init(analyzer.analyze(points, detailed: { chosen.contains($0.fingerprint) }, details: details),
                   analyzer: analyzer, filters: filters, generatedAt: generatedAt)

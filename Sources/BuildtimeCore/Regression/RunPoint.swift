@@ -50,4 +50,10 @@ public struct RunPoint: Sendable, Equatable {
 
     /// When it ran: its start, else when it was stored.
     public var time: Date { startedAt ?? recordedAt }
+
+    /// Oldest first, by time, then id; points already in that order (as a store gives them) are not copied.
+    public static func chronological(_ points: [RunPoint]) -> [RunPoint] {
+        let before = { (a: RunPoint, b: RunPoint) in (a.time, a.id ?? 0) < (b.time, b.id ?? 0) }
+        return zip(points, points.dropFirst()).allSatisfy { !before($1, $0) } ? points : points.sorted(by: before)
+    }
 }

@@ -226,32 +226,39 @@ public struct SQLiteStore: RunStore {
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var points: [RunPoint] = []
             var position: [Int64: Int] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
+            try RawRows(db, sql: """
                 SELECT id, fingerprint, pipeline_number, commit_sha, branch, repo, started_at, recorded_at, class, status
                 FROM run \(order)\(limited)
-                """)
-            while let row = try rows.next().map(StoredRow.init) {
-                guard let id: Int64 = row[0] else { continue }
+                """).forEach { row in
+                guard let id = row.int64(0) else { return }
                 position[id] = points.count
                 points.append(RunPoint(
-                    id: id, fingerprint: row[1] ?? "", pipeline: row[2], commit: row[3], branch: row[4], repo: row[5],
-                    startedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)), recordedAt: Date(timeIntervalSince1970: row[7] ?? 0),
-                    runClass: (row[8] as String?).flatMap(RunClass.init(rawValue:)),
-                    status: (row[9] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, metrics: [:]))
+                    id: id, fingerprint: row.string(1) ?? "", pipeline: row.int(2), commit: row.string(3), branch: row.string(4), repo: row.string(5),
+                    startedAt: row.double(6).map(Date.init(timeIntervalSince1970:)), recordedAt: Date(timeIntervalSince1970: row.double(7) ?? 0),
+                    runClass: row.string(8).flatMap(RunClass.init(rawValue:)), status: row.string(9).flatMap(RunStatus.init(rawValue:)) ?? .incomplete,
+                    metrics: [:]))
             }
             // The alerting metrics (total and phases), which the verdicts and change points read; the analysis reads
             // the others from the whole runs it shows. Every run's at once when all are wanted, else the selection's.
             let alerting = "(name = 'total' OR name GLOB 'phase:*')"
             let selection = all ? " WHERE \(alerting)" : " WHERE \(alerting) AND run_id IN (SELECT id FROM run \(order)\(limited))"
-            var names: [String: Metric] = [:]
-            let metrics = try Row.fetchCursor(db, sql: "SELECT run_id, name, value FROM metric\(selection)")
-            while let row = try metrics.next().map(StoredRow.init) {
-                guard let id: Int64 = row[0], let index = position[id], let name: String = row[1], let value: Double = row[2] else { continue }
-                let metric = names[name] ?? Metric(name)
-                names[name] = metric
+            // Few names, many rows: each name's `Metric` is made once (the first few dozen names; a database with
+            // more makes the rest row by row).
+            var names: [(bytes: [UInt8], metric: Metric)] = []
+            try RawRows(db, sql: "SELECT run_id, name, value FROM metric\(selection)").forEach { row in
+                guard let id = row.int64(0), let index = position[id], let value = row.double(2) else { return }
+                let metric: Metric
+                if let known = names.first(where: { row.text(1, equals: $0.bytes) }) {
+                    metric = known.metric
+                } else {
+                    guard let name = row.string(1) else { return }
+                    metric = Metric(name)
+                    if names.count < 48 { names.append((Array(name.utf8), metric)) }
+                }
                 points[index].metrics[metric] = value
             }
-            return points.reversed()
+            points.reverse()
+            return points
         }
     }
 
