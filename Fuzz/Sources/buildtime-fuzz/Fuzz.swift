@@ -107,7 +107,7 @@ enum Target: String, CaseIterable {
     /// stored as SQLite reads it (an integer, a real, text or NULL, as its first byte says).
     private func storedRows(_ bytes: [UInt8]) {
         guard let (store, queue) = Self.rowStore else { return }
-        defer { try? queue.write { try $0.execute(sql: "DELETE FROM build_step; DELETE FROM image_build; DELETE FROM phase; DELETE FROM run") } }
+        defer { try? queue.write { try $0.execute(sql: "DELETE FROM metric; DELETE FROM build_step; DELETE FROM image_build; DELETE FROM phase; DELETE FROM run") } }
         var fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { Self.value(Array($0)) }.makeIterator()
         func next() -> DatabaseValue { fields.next() ?? .null }
         do {
@@ -115,26 +115,34 @@ enum Target: String, CaseIterable {
                 try db.execute(sql: """
                     INSERT INTO run (id, fingerprint, source, format, pipeline_number, commit_sha, branch, started_at, status, exit_code,
                         total_seconds, line_count, time_resolution, recorded_at, class, class_confidence, class_source, class_evidence,
-                        context, run_key, configuration_error)
-                    VALUES (1, 'f', ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                        context, run_key, configuration_error, class_facts, metrics_written)
+                    VALUES (1, 'f', ?, ?, ?, ?, ?, ?, 'succeeded', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                     """, arguments: StatementArguments((0..<17).map { _ in next() }))
+                // The run's metric rows, as the verdicts read them (migration 0008).
+                try db.execute(sql: "INSERT INTO metric (run_id, name, value, class, status, at) VALUES (1, ?, ?, ?, 'succeeded', ?)",
+                               arguments: StatementArguments((0..<4).map { _ in next() }))
                 try db.execute(sql: """
                     INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)
                     VALUES (1, 0, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments((0..<6).map { _ in next() }))
                 try db.execute(sql: """
                     INSERT INTO image_build (run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration,
-                        outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence)
-                    VALUES (1, 0, ?, ?, ?, ?, ?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: StatementArguments((0..<15).map { _ in next() }))
+                        outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence,
+                        class_facts)
+                    VALUES (1, 0, ?, ?, ?, ?, ?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: StatementArguments((0..<16).map { _ in next() }))
                 try db.execute(sql: """
                     INSERT INTO build_step (run_id, image_position, position, vertex, stage, step_index, step_total, instruction, kind,
                         status, duration, start_offset)
                     VALUES (1, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments((0..<9).map { _ in next() }))
             }
-        } catch {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             // A constraint refused the values: nothing stored to read.
+        } catch {
+            // Anything else is the harness's own mistake (a statement whose arguments do not match its columns stored
+            // nothing, silently, until this trap): stop, so the smoke run says so.
+            fatalError("stored-rows: \(error)")
         }
         readAndRender(store)
     }
@@ -164,6 +172,11 @@ enum Target: String, CaseIterable {
         _ = try? ReportRenderer.json(report)
         _ = HTMLReportRenderer.html(report, timeline: runs.first)
         for assessment in report.runs { _ = ReportRenderer.assessment(assessment) }
+        // And from the metric table, as `report` reads it.
+        guard let points = try? store.points(limit: nil) else { return }
+        let series = Report(points: points, analyzer: RegressionAnalyzer(), filters: Report.Filters(last: 20)) { point in point.id.flatMap { try? store.run(id: $0) } }
+        _ = ReportRenderer.text(series)
+        _ = try? ReportRenderer.json(series)
     }
 
     /// A short pipeline log for a configuration to be used on.
