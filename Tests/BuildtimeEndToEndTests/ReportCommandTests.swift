@@ -19,7 +19,12 @@ import Testing
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.hasPrefix("64 runs: 5 regressions, 0 improvements, 3 over budget, 1 level shift, 11 hints\n"))
         #expect(table.stdout.contains("since pipeline #240 (commit 19154b5) code-only runs take 1m06s instead of 44.0s (+51%)"))
-        #expect(table.stdout.contains("regression (level shift)"))
+        #expect(table.stdout.contains("regression (shift)"))
+        // It fits 100 columns; --wide has every column in full.
+        #expect(table.stdout.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(table.stdout.split(separator: "\n").filter { $0.count > 100 })")
+        let wide = try runner.run(["report", "--last", "64", "--wide"])
+        #expect(wide.stdout.contains("regression (level shift)") && wide.stdout.contains(" PIPELINE ") && wide.stdout.contains("follows the level shift of pipeline #240"))
+        #expect(wide.stdout.split(separator: "\n").contains { $0.count > 100 })
         #expect(table.stdout.contains("#226 the build cache is large [build-cache-large]"))
         #expect(!table.stdout.contains("\u{1B}["), "NO_COLOR and a file are not a terminal")
 

@@ -31,6 +31,20 @@ public enum DurationFormat {
         return shortFormatter.string(from: date)
     }
 
+    /// `11-24 10:03` (UTC, no year): for tables that must stay narrow.
+    public static func shortTimestamp(_ date: Date?) -> String {
+        guard let date else { return "—" }
+        return compactFormatter.string(from: date)
+    }
+
+    private static let compactFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MM-dd HH:mm"
+        return formatter
+    }()
+
     /// ISO-8601 with fractional seconds, in UTC, for machine-readable output.
     public static func iso8601(_ date: Date) -> String {
         isoFormatter.string(from: date)

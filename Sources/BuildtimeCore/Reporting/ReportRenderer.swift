@@ -13,17 +13,26 @@ public enum ReportRenderer {
         func dim(_ text: String) -> String { apply("2", text) }
     }
 
-    /// The report as a terminal table and sections; `color` adds ANSI colours.
-    public static func text(_ report: Report, color: Bool = false) -> String {
+    /// The report as a terminal table and sections; `color` adds ANSI colours. With a `width` (a terminal's 100
+    /// columns) the table is the narrow one — one column naming the run, the start without its year, short verdicts
+    /// — and the sections' lines are wrapped to it; without, every column in full and no wrapping (`--wide`).
+    public static func text(_ report: Report, color: Bool = false, width: Int? = nil) -> String {
         let style = Style(enabled: color)
         guard !report.runs.isEmpty else { return "no runs to report; store some with `buildtime ingest LOG...` or `buildtime record -- COMMAND`\n" }
         var out = style.bold(SafeText.escaped(headline(report))) + "\n\n"
+        let narrow = width != nil
+        let lead: [(String, TextTable.Alignment)] = narrow ? [("RUN", .right), ("STARTED", .left)] : [("RUN", .right), ("PIPELINE", .right), ("STARTED", .left)]
         var table = TextTable(
-            headers: ["RUN", "PIPELINE", "STARTED", "COMMIT", "CLASS", "TOTAL", "BASELINE", "CHANGE"] + report.phases.map { $0.uppercased() } + ["VERDICT"],
-            alignments: [.right, .right, .left, .left, .left, .right, .right, .right] + report.phases.map { _ in .right } + [.left])
+            headers: lead.map(\.0) + ["COMMIT", "CLASS", "TOTAL", narrow ? "MEDIAN" : "BASELINE", "CHANGE"] + report.phases.map { $0.uppercased() } + ["VERDICT"],
+            alignments: lead.map(\.1) + [.left, .left, .right, .right, .right] + report.phases.map { _ in .right } + [.left])
         var verdicts: [Verdict] = []
         for run in report.runs {
-            table.rows.append(cells(run, phases: report.phases, markBudget: true))
+            var row = cells(run, phases: report.phases, markBudget: true)
+            if narrow {
+                row.replaceSubrange(0..<3, with: [name(run), DurationFormat.shortTimestamp(run.startedAt)])
+                row[row.count - 1] = shortVerdictLabel(run)
+            }
+            table.rows.append(row)
             verdicts.append(run.verdict)
         }
         // Colour whole rows after aligning them, so escape codes do not upset the widths.
@@ -41,12 +50,35 @@ public enum ReportRenderer {
         for section in sections(report) {
             out += "\n" + style.bold(section.title) + "\n"
             for item in section.items {
-                let text = SafeText.escaped(item.text)
-                out += "  " + (item.warning ? style.yellow(text) : text) + "\n"
-                for detail in item.details { out += "      " + SafeText.escaped(detail) + "\n" }
+                for line in wrap(SafeText.escaped(item.text), width: width, indent: "  ", hanging: "    ") {
+                    out += (item.warning ? style.yellow(line) : line) + "\n"
+                }
+                for detail in item.details {
+                    for line in wrap(SafeText.escaped(detail), width: width, indent: "      ", hanging: "        ") { out += line + "\n" }
+                }
             }
         }
         return out
+    }
+
+    /// `text` in lines of at most `width` columns, broken at spaces: the first line after `indent`, the rest after
+    /// `hanging`. A word longer than a line (a URL, a long flag) is left whole. Without a width, one line.
+    static func wrap(_ text: String, width: Int?, indent: String, hanging: String) -> [String] {
+        guard let width, indent.count + text.count > width else { return [indent + text] }
+        var lines: [String] = []
+        var line = indent
+        var empty = true
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !empty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = hanging + word
+            } else {
+                line += (empty ? "" : " ") + word
+            }
+            empty = false
+        }
+        lines.append(line)
+        return lines
     }
 
     /// The report as Markdown, for a pull-request comment or a CI summary.
@@ -115,6 +147,19 @@ public enum ReportRenderer {
             + "\(summary.overBudget) over budget, \(count(summary.shifts, "level shift")), \(count(summary.hints, "hint"))"
         if summary.newestRegressed { text += "; the newest run regressed" }
         return text
+    }
+
+    /// The verdict for a narrow table: `regression (shift)`, `follows shift #240`, `history 3/5`, `failed`.
+    static func shortVerdictLabel(_ run: RunAssessment) -> String {
+        guard let note = run.note else { return verdictLabel(run) }
+        switch note.kind {
+        case .startsLevelShift: return run.verdict.rawValue + " (shift)"
+        case .followsShift: return "follows shift " + (note.pipeline.map { "#\($0)" } ?? note.run.map { "run \($0)" } ?? "")
+        case .notEnoughHistory: return "history \(note.count ?? 0)/\(note.total ?? 0)"
+        case .notSucceeded: return note.status ?? "failed"
+        case .noTimestamps: return "no timestamps"
+        default: return verdictLabel(run)
+        }
     }
 
     /// `regression`, `not enough history (3/5)`, `follows the level shift of pipeline #240`.

@@ -29,6 +29,9 @@ extension Buildtime {
         @Option(name: [.short, .long], help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
         var output: String?
 
+        @Flag(help: "The table with every column in full (run id, pipeline, the full start time, long verdicts) and unwrapped lines; by default it fits 100 columns.")
+        var wide = false
+
         @Flag(help: "Exit with status 3 when the newest run reported is a regression.")
         var failOnRegression = false
 
@@ -61,7 +64,7 @@ extension Buildtime {
             }
             let text: String
             switch format {
-            case .table: text = ReportRenderer.text(report, color: output == nil && Terminal.stdoutUsesColor)
+            case .table: text = ReportRenderer.text(report, color: output == nil && Terminal.stdoutUsesColor, width: wide ? nil : 100)
             case .markdown: text = ReportRenderer.markdown(report)
             case .json: text = try ReportRenderer.json(report)
             case .html:
