@@ -2,6 +2,21 @@ import Foundation
 
 /// Renders stored runs for `buildtime runs` and `buildtime show`, as text tables or JSON.
 public enum RunRenderer {
+    /// What `record` says once it has stored a run: `stored run 65 (pipeline #263): code-only, total 1m07s, build
+    /// 54.9s, deploy 12.3s`; `outcome` is nil when it could not be stored.
+    public static func stored(_ run: Run, outcome: SaveOutcome) -> String {
+        let reference = FactText.runReference(pipeline: run.metadata.pipelineNumber, id: nil)
+        let what: String
+        switch outcome {
+        case .inserted(let id): what = "stored run \(id)" + (run.metadata.pipelineNumber != nil ? " (\(reference))" : "")
+        case .duplicate(let id): what = "already stored as run \(id)"
+        }
+        var parts = [run.classification.label + (run.status == .succeeded ? "" : ", \(run.status.rawValue)")]
+        parts.append("total \(DurationFormat.string(run.totalSeconds))")
+        parts += run.phases.map { "\($0.name) \(DurationFormat.string($0.duration))" }
+        return SafeText.escaped("\(what): " + parts.joined(separator: ", "))
+    }
+
     /// The runs as a table, one row each, with a column per phase.
     public static func table(_ runs: [Run]) -> String {
         guard !runs.isEmpty else { return "no runs stored yet; add some with `buildtime ingest LOG...`\n" }

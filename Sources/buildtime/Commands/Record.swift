@@ -35,6 +35,9 @@ extension Buildtime {
         @Option(help: ArgumentHelp("Record a step of the run that BUILDTIME_RUN_ID names (inside a recorded command): its interval, status and own build output.", valueName: "name"))
         var step: String?
 
+        @Flag(help: "Say nothing after the command: by default one line on stderr names the stored run, its class and its phase times.")
+        var quiet = false
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var config: ConfigOptions
 
@@ -208,7 +211,10 @@ extension Buildtime {
                                        steps: (try? database.get().steps(runKey: runKey)) ?? [])
             run.configurationError = configurationError
             for warning in recording.warnings { Terminal.warn(warning) }
-            do { _ = try database.get().save(run) } catch {
+            do {
+                let outcome = try database.get().save(run)
+                if !quiet { Terminal.error("buildtime: " + RunRenderer.stored(run, outcome: outcome) + "\n") }
+            } catch {
                 Terminal.warn("the run was not stored: " + Terminal.describe(error))
             }
         }
