@@ -2,7 +2,7 @@ import Foundation
 
 /// What `buildtime doctor` prints: each check with what it measured, then the hints.
 public enum DoctorRenderer {
-    public static func text(_ context: RunContext, hints: [Hint]) -> String {
+    public static func text(_ context: RunContext, hints: [Hint], color: Bool = false) -> String {
         var lines: [String] = []
         if let docker = context.docker {
             if let cache = docker.buildCache {
@@ -31,7 +31,12 @@ public enum DoctorRenderer {
                 lines += FactText.evidence(hint).map { "    evidence: " + SafeText.escaped($0) } + ["    fix: " + SafeText.escaped(FactText.fix(hint))]
             }
         }
-        return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
+        // Escaped first, coloured after: the colours are the only control characters that reach the terminal.
+        let style = ReportRenderer.Style(enabled: color)
+        return lines.map { line in
+            let text = SafeText.escaped(line, keepingNewlines: true)
+            return line.hasPrefix("warning: ") ? style.yellow(text) : text
+        }.joined(separator: "\n") + "\n"
     }
 
     /// `{"context": {...}, "hints": [...]}`.

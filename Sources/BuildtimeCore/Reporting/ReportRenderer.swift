@@ -121,7 +121,7 @@ public enum ReportRenderer {
     }
 
     /// One run's verdict against its baseline, where the time went, its budget and its hints (for `show`).
-    public static func assessment(_ run: RunAssessment) -> String {
+    public static func assessment(_ run: RunAssessment, color: Bool = false) -> String {
         var lines = ["verdict   \(verdictLabel(run))" + (run.note.map { run.verdict == .normal ? " (\(FactText.sentence($0)))" : "" } ?? "")]
         if let total = run.comparisons.first(where: { $0.metric == .total }), let baseline = total.baseline {
             lines.append("  total \(DurationFormat.string(total.value)) against a median of \(DurationFormat.string(baseline.median)) "
@@ -136,7 +136,15 @@ public enum ReportRenderer {
             lines.append("hint      \(FactText.title(hint)) [\(hint.kind.rawValue)]")
             lines += FactText.evidence(hint).map { "  evidence: " + SafeText.escaped($0) } + ["  fix: " + SafeText.escaped(FactText.fix(hint))]
         }
-        return SafeText.escaped(lines.joined(separator: "\n") + "\n", keepingNewlines: true)
+        // Escaped first, coloured after: the colours are the only control characters that reach the terminal.
+        let style = Style(enabled: color)
+        return lines.map { line in
+            let text = SafeText.escaped(line)
+            if line.hasPrefix("verdict ") {
+                return run.verdict == .regression ? style.red(text) : run.verdict == .improvement ? style.green(text) : text
+            }
+            return line.hasPrefix("hint ") ? style.yellow(text) : text
+        }.joined(separator: "\n") + "\n"
     }
 
     /// `64 runs: 3 regressions, 1 improvement, 2 over budget, 1 level shift, 9 hints`.

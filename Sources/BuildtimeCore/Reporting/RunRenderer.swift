@@ -18,7 +18,7 @@ public enum RunRenderer {
     }
 
     /// The runs as a table, one row each, with a column per phase.
-    public static func table(_ runs: [Run]) -> String {
+    public static func table(_ runs: [Run], color: Bool = false) -> String {
         guard !runs.isEmpty else { return "no runs stored yet; add some with `buildtime ingest LOG...`\n" }
         var phaseNames: [String] = []
         for run in runs { for phase in run.phases where !phaseNames.contains(phase.name) { phaseNames.append(phase.name) } }
@@ -34,7 +34,17 @@ public enum RunRenderer {
             let phases = phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) }
             table.rows.append(fields + phases + [(run.source as NSString).lastPathComponent])
         }
-        return table.render()
+        // Whole rows coloured after aligning them: a failed run red, one cut short yellow.
+        let style = ReportRenderer.Style(enabled: color)
+        let lines = table.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return lines.enumerated().map { index, line in
+            guard index > 0, index <= runs.count else { return index == 0 && color ? style.dim(line) : line }
+            switch runs[index - 1].status {
+            case .failed, .interrupted: return style.red(line)
+            case .incomplete: return style.yellow(line)
+            case .succeeded: return line
+            }
+        }.joined(separator: "\n")
     }
 
     /// One run in detail: where it came from, and each phase with its start offset and duration.

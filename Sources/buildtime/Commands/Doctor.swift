@@ -19,7 +19,7 @@ extension Buildtime {
             context.changedFilesSource = nil
             let hints = HintEngine().machine(context)
             switch format {
-            case .table: Terminal.out(DoctorRenderer.text(context, hints: hints))
+            case .table: Terminal.out(DoctorRenderer.text(context, hints: hints, color: Terminal.stdoutUsesColor))
             case .json: Terminal.out(try DoctorRenderer.json(context, hints: hints))
             }
         }

@@ -20,7 +20,7 @@ extension Buildtime {
         func run() throws {
             let database = try store.open(.existing)
             switch format {
-            case .table: Terminal.out(RunRenderer.table(try database.runs(limit: limit)))
+            case .table: Terminal.out(RunRenderer.table(try database.runs(limit: limit), color: Terminal.stdoutUsesColor))
             case .json:
                 // Written as read, a page at a time: memory does not grow with --limit.
                 var writer = RunRenderer.JSONArrayWriter(write: Terminal.out)

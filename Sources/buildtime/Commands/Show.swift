@@ -26,7 +26,7 @@ extension Buildtime {
                 // Its verdict and hints, as the report gives them.
                 try Progress.backfillMetrics(of: database)
                 if let assessment = try RegressionAnalyzer(configuration: try config.load()).assessment(of: found, in: database) {
-                    Terminal.out("\n" + ReportRenderer.assessment(assessment))
+                    Terminal.out("\n" + ReportRenderer.assessment(assessment, color: Terminal.stdoutUsesColor))
                 }
                 if steps {
                     for (position, image) in found.images.enumerated() {
