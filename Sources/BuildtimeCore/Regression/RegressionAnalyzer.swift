@@ -55,9 +55,9 @@ public struct RegressionAnalyzer: Sendable {
         let classes = RunClass.allCases
         var found = [[(shift: LevelShift, after: [Int], before: [Int])]](repeating: [], count: classes.count)
         assessments.withUnsafeMutableBufferPointer { buffer in
-            let assessments = UnsafeMutableAssessments(buffer)
+            let assessments = SharedBuffer(buffer)
             found.withUnsafeMutableBufferPointer { found in
-                let found = UnsafeMutableShifts(found)
+                let found = SharedBuffer(found)
                 DispatchQueue.concurrentPerform(iterations: classes.count) { c in
                     let series = points.indices.filter { points[$0].runClass == classes[c] && Self.isComparable(points[$0]) }
                     found.buffer[c] = compare(series, runClass: classes[c], points: points, detailed: wanted, details: loaded, into: assessments)
@@ -124,7 +124,7 @@ public struct RegressionAnalyzer: Sendable {
     /// for the `detailed` runs that regressed or improved. `points` may carry only their alerting metrics: the others are
     /// read from whole runs (`details`) where a detailed run or a cause needs them.
     private func compare(_ series: [Int], runClass: RunClass, points: [RunPoint], detailed: Set<Int>, details: Details,
-                         into shared: UnsafeMutableAssessments) -> [(shift: LevelShift, after: [Int], before: [Int])] {
+                         into shared: SharedBuffer<RunAssessment>) -> [(shift: LevelShift, after: [Int], before: [Int])] {
         let assessments = shared.buffer
         let metrics = points.map(\.metrics)
         // Level shifts of the alerting metrics: the total's, then a phase's that the total does not show (a deploy
@@ -282,16 +282,10 @@ public struct RegressionAnalyzer: Sendable {
     }
 }
 
-/// Assessments that the classes' analyses write at once, each only those of its own runs.
-struct UnsafeMutableAssessments: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<RunAssessment>
-    init(_ buffer: UnsafeMutableBufferPointer<RunAssessment>) { self.buffer = buffer }
-}
-
-/// Each class's level shifts, written by its own analysis.
-struct UnsafeMutableShifts: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<[(shift: LevelShift, after: [Int], before: [Int])]>
-    init(_ buffer: UnsafeMutableBufferPointer<[(shift: LevelShift, after: [Int], before: [Int])]>) { self.buffer = buffer }
+/// A buffer the classes' analyses write at once, each only its own elements (its runs' assessments, its shifts).
+struct SharedBuffer<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
 }
 
 /// The whole runs behind points, each loaded the first time it is asked for, and their step times: most runs never
@@ -333,21 +327,21 @@ final class Details: @unchecked Sendable {
     /// Every metric of the run at `index`, from the whole run (a point may carry only its alerting metrics), else the
     /// point's.
     func metrics(_ index: Int) -> [Metric: Double] {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = fullMetrics[index] { return known }
-        let metrics = unlockedRun(index).map { RunMetrics($0).values } ?? points[index].metrics
-        fullMetrics[index] = metrics
-        return metrics
+        remembered(index, in: &fullMetrics) { unlockedRun(index).map { RunMetrics($0).values } ?? points[index].metrics }
     }
 
     /// Seconds per build step of the run at `index` (`RunMetrics.steps`); none when it cannot be loaded.
     func steps(_ index: Int) -> [String: Double] {
+        remembered(index, in: &stepTimes) { unlockedRun(index).map(RunMetrics.steps) ?? [:] }
+    }
+
+    /// What `cache` holds for `index`, else what `make` gives, kept there; one caller at a time.
+    private func remembered<Value>(_ index: Int, in cache: inout [Int: Value], _ make: () -> Value) -> Value {
         lock.lock()
         defer { lock.unlock() }
-        if let known = stepTimes[index] { return known }
-        let steps = unlockedRun(index).map(RunMetrics.steps) ?? [:]
-        stepTimes[index] = steps
-        return steps
+        if let known = cache[index] { return known }
+        let value = make()
+        cache[index] = value
+        return value
     }
 }

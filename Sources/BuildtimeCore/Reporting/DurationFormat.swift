@@ -37,26 +37,23 @@ public enum DurationFormat {
         return compactFormatter.string(from: date)
     }
 
-    private static let compactFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "MM-dd HH:mm"
-        return formatter
-    }()
+    private static let compactFormatter = utcFormatter("MM-dd HH:mm")
 
     /// ISO-8601 with fractional seconds, in UTC, for machine-readable output.
     public static func iso8601(_ date: Date) -> String {
         isoFormatter.string(from: date)
     }
 
-    private static let shortFormatter: DateFormatter = {
+    private static let shortFormatter = utcFormatter("yyyy-MM-dd HH:mm'Z'")
+
+    /// A formatter of UTC times in `format`, whatever the machine's locale and zone.
+    private static func utcFormatter(_ format: String) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
+        formatter.dateFormat = format
         return formatter
-    }()
+    }
 
     nonisolated(unsafe) private static let isoFormatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()

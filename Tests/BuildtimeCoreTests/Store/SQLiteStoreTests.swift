@@ -198,17 +198,10 @@ import Testing
 /// brought up to date, and reads its runs as they were stored, none of them with a configuration error.
 @Suite struct ConfigurationErrorMigrationTests {
     @Test func runsStoredBefore0006ReadTheSame() throws {
-        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-0006-\(UUID().uuidString)/db.sqlite").path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let (path, queue) = try olderDatabase(before: "0006")
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         // The schema as 0005 left it, written the way that binary wrote it.
         do {
-            let queue = try DatabaseQueue(path: path)
-            var migrator = DatabaseMigrator()
-            for migration in Migrations.all where migration.name < "0006" {
-                migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
-            }
-            try migrator.migrate(queue)
             try queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO run (fingerprint, source, format, status, exit_code, total_seconds, line_count, recorded_at, class, run_key)
@@ -241,16 +234,9 @@ import Testing
 /// after it keeps its facts.
 @Suite struct ClassFactsMigrationTests {
     @Test func sentencesStoredBefore0007ReadAsTextFacts() throws {
-        let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-0007-\(UUID().uuidString)/db.sqlite").path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let (path, queue) = try olderDatabase(before: "0007")
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         do {
-            let queue = try DatabaseQueue(path: path)
-            var migrator = DatabaseMigrator()
-            for migration in Migrations.all where migration.name < "0007" {
-                migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
-            }
-            try migrator.migrate(queue)
             // A recorded step's images as that binary encoded them: the evidence an array of strings.
             let stepImages = #"[{"name":"web","builder":"buildkit","attribution":"exact","ambiguousLines":0,"outcome":"succeeded","steps":[],"errorLines":[],"#
                 + #""classification":{"runClass":"no-change","confidence":"high","source":"build","evidence":["web: 8/8 steps cached"]}}]"#
@@ -285,4 +271,18 @@ import Testing
         let stored = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT class_evidence FROM run ORDER BY id") }
         #expect(stored == ["[\"web: 5/8 steps cached; COPY . . ran first\"]", "[]"])
     }
+}
+
+/// A new database file with the schema as the migrations before `migration` left it (what an older binary wrote), in
+/// a folder of its own, and a connection to it.
+func olderDatabase(before migration: String) throws -> (path: String, queue: DatabaseQueue) {
+    let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-\(migration)-\(UUID().uuidString)/db.sqlite").path
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let queue = try DatabaseQueue(path: path)
+    var migrator = DatabaseMigrator()
+    for older in Migrations.all where older.name < migration {
+        migrator.registerMigration(older.name) { db in try db.execute(sql: older.sql) }
+    }
+    try migrator.migrate(queue)
+    return (path, queue)
 }
