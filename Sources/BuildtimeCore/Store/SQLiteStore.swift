@@ -217,6 +217,12 @@ public struct SQLiteStore: RunStore {
         return done
     }
 
+    /// What `points` reads of each run, newest first: from the `run_points` index alone (migration 0009).
+    static let pointsSQL = """
+        SELECT id, fingerprint, pipeline_number, commit_sha, branch, repo, started_at, recorded_at, class, status
+        FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC
+        """
+
     public func points(limit: Int?) throws -> [RunPoint] {
         _ = try backfillMetrics()
         return try writer.read { db in
@@ -226,10 +232,7 @@ public struct SQLiteStore: RunStore {
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var points: [RunPoint] = []
             var position: [Int64: Int] = [:]
-            try RawRows(db, sql: """
-                SELECT id, fingerprint, pipeline_number, commit_sha, branch, repo, started_at, recorded_at, class, status
-                FROM run \(order)\(limited)
-                """).forEach { row in
+            try RawRows(db, sql: Self.pointsSQL + limited).forEach { row in
                 guard let id = row.int64(0) else { return }
                 position[id] = points.count
                 points.append(RunPoint(
