@@ -27,12 +27,7 @@ public enum ReportRenderer {
             alignments: lead.map(\.1) + [.left, .left, .right, .right, .right] + report.phases.map { _ in .right } + [.left])
         var verdicts: [Verdict] = []
         for run in report.runs {
-            var row = cells(run, phases: report.phases, markBudget: true)
-            if narrow {
-                row.replaceSubrange(0..<3, with: [name(run), DurationFormat.shortTimestamp(run.startedAt)])
-                row[row.count - 1] = shortVerdictLabel(run)
-            }
-            table.rows.append(row)
+            table.rows.append(cells(run, phases: report.phases, markBudget: true, narrow: narrow))
             verdicts.append(run.verdict)
         }
         // Colour whole rows after aligning them, so escape codes do not upset the widths.
@@ -103,9 +98,11 @@ public enum ReportRenderer {
     }
 
     /// One row: the run, its total against the baseline, each phase, the verdict.
-    static func cells(_ run: RunAssessment, phases: [String], markBudget: Bool) -> [String] {
+    /// `narrow`: one cell naming the run, the start without its year, the short verdict (`text` at a width).
+    static func cells(_ run: RunAssessment, phases: [String], markBudget: Bool, narrow: Bool = false) -> [String] {
         let total: Comparison? = run.comparisons.first { $0.metric == .total }
-        var cells: [String] = [run.runID.map(String.init) ?? "—", run.pipeline.map { "#\($0)" } ?? "—", DurationFormat.timestamp(run.startedAt)]
+        var cells: [String] = narrow ? [name(run), DurationFormat.shortTimestamp(run.startedAt)]
+            : [run.runID.map(String.init) ?? "—", run.pipeline.map { "#\($0)" } ?? "—", DurationFormat.timestamp(run.startedAt)]
         cells.append(run.commit.map { String($0.prefix(7)) } ?? "—")
         cells.append(run.runClass?.rawValue ?? "unknown")
         cells.append(DurationFormat.string(run.total))
@@ -116,7 +113,7 @@ public enum ReportRenderer {
             let over = markBudget && run.budget.contains { $0.name == name && $0.status == .over }
             cells.append(DurationFormat.string(value) + (over ? "!" : ""))
         }
-        cells.append(verdictLabel(run))
+        cells.append(narrow ? shortVerdictLabel(run) : verdictLabel(run))
         return cells
     }
 
