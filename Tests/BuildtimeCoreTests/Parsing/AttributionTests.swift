@@ -46,6 +46,69 @@ import Testing
         }
     }
 
+    /// Two preambles alike but for their definitions: the first steps of `api` come in a burst right after `web`'s
+    /// preamble, so the bursts give them to `web`'s. A careful reader keeps the choice open until a name tells.
+    private func alikePreambles(commands: Bool, api: String = "Dockerfile.api", web: String = "Dockerfile.web") -> String {
+        (commands ? """
+        -|+ docker build -f \(api) -t api:1 .
+        -|+ docker build -f \(web) -t web:1 .
+
+        """ : "") + """
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from \(api.split(separator: "/").last!)
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from \(web.split(separator: "/").last!)
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A|#2 DONE 0.5s
+        A|#3 [1/3] FROM docker.io/library/python:3.11-slim
+        A|#3 DONE 0.0s
+        A|#4 [2/3] COPY requirements.txt .
+        A|#4 CACHED
+        B|#2 DONE 0.6s
+        B|#3 [1/4] FROM docker.io/library/python:3.11-slim
+        B|#3 DONE 0.0s
+        B|#4 [2/4] COPY package.json .
+        A|#5 [3/3] COPY . .
+        B|#4 CACHED
+        A|#5 DONE 0.4s
+        A|#6 exporting to image
+        A|#6 naming to docker.io/library/api:1 done
+        A|#6 DONE 0.1s
+        B|#5 [3/4] RUN npm ci
+        B|#5 DONE 1.3s
+        B|#6 [4/4] COPY . .
+        B|#6 DONE 0.2s
+        B|#7 exporting to image
+        B|#7 naming to docker.io/library/web:1 done
+        B|#7 DONE 0.1s
+        """
+    }
+
+    @Test func aCommandLineTellsWhichPreambleABuildContinued() throws {
+        let trace = try expectOwners(alikePreambles(commands: true))
+        expectImages(trace, ["api": [.cached, .done], "web": [.cached, .done, .done]])
+    }
+
+    @Test func withoutCommandLinesADockerfileNamedAfterItsImageTells() throws {
+        let trace = try expectOwners(alikePreambles(commands: false))
+        expectImages(trace, ["api": [.cached, .done], "web": [.cached, .done, .done]])
+        // A file's name is a weaker tie than a command line: the doubt stays said.
+        #expect(trace.images.contains { $0.attribution == .inferred })
+    }
+
+    @Test func aBareDockerfileTellsNothingAndNothingIsExchanged() throws {
+        // `api/Dockerfile` and `web/Dockerfile` both show as `Dockerfile`: the two preambles are the same lines, so
+        // the bursts' reading stands, and either reading tells the same story (no doubt to count).
+        let (trace, _) = try read(alikePreambles(commands: false, api: "api/Dockerfile", web: "web/Dockerfile"))
+        expectImages(trace, ["api": [.cached, .done], "web": [.cached, .done, .done]])
+        let web = trace.images.firstIndex { $0.name == "web" }
+        #expect(trace.owners[0..<4].allSatisfy { $0 == web }, "api's preamble stays where the bursts put it")
+        #expect(trace.images.allSatisfy { $0.attribution == .exact })
+    }
+
     @Test func twoDifferentDockerfilesAreToldApartByTheirNumberingAndTotals() throws {
         // Unstamped, the two preambles are alike: which `#1 DONE` ends which is not told, and nothing depends on it.
         let trace = try expectOwners("""

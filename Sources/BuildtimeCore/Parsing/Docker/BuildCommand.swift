@@ -14,6 +14,20 @@ struct BuildCommand: Equatable {
         return String(dockerfile.split(separator: "/").last ?? Substring(dockerfile))
     }
 
+    /// How well a Dockerfile's name fits an image's, when no command line ties them: teams name a Dockerfile after
+    /// its image (`Dockerfile.flask`, `flask.Dockerfile` for `trading-dashboard-flask`). `Fit.name` when every word of
+    /// the file's own part is a word of the image's last path component, `Fit.neutral` for a bare `Dockerfile`,
+    /// `Fit.none` otherwise.
+    static func fit(dockerfile: String, image: String) -> Int {
+        func words(_ text: Substring) -> [Substring] {
+            text.lowercased().split { !$0.isLetter && !$0.isNumber }.map { Substring($0) }
+        }
+        let own = words(Substring(dockerfile)).filter { $0 != "dockerfile" }
+        guard !own.isEmpty else { return DefinitionForks.Fit.neutral }
+        let imageWords = Set(words(image.split(separator: "/").last ?? Substring(image)))
+        return own.allSatisfy(imageWords.contains) ? DefinitionForks.Fit.name : DefinitionForks.Fit.none
+    }
+
     /// Reads a command line; nil when it is not a `docker build` with at least a tag or a file.
     init?(_ text: UnsafeBufferPointer<UInt8>) {
         guard let start = Self.buildVerb(in: text) else { return nil }

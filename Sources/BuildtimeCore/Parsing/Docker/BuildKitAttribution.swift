@@ -23,6 +23,11 @@
 ///    names an image whose metadata the build loaded; exporting comes once, after the build's last step, and shows
 ///    its work (`exporting layers`, `writing image`, `naming to`, which only an export prints) before its `DONE`.
 ///
+/// 7. **A build is its definition.** Builds started together print the same preamble under other definitions;
+///    which preamble a build's first steps continue, only soft facts tell. The `docker build -f ... -t ...` line of
+///    the tag its export names (else a Dockerfile named after the image) says which it loaded, and the pasts of two
+///    builds alike at such a choice are exchanged to agree (`DefinitionForks`).
+///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
 /// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
 /// of the same process) and their text (a process rarely prints the same line twice).
@@ -101,6 +106,8 @@ enum BuildKitAttribution {
         static let statusKind = 4.0
         static let silentExport = 6.0
         static let exportOrder = 6.0
+        /// A build alike but for its definition that cost at most this much more could as well have taken the line.
+        static let forkBound = 8.0
         /// Two builds within this much of each other are as likely.
         static let margin = 2.0
         /// A line costing this much breaks a fact wherever it goes.
@@ -125,15 +132,7 @@ enum BuildKitAttribution {
     /// `tolerance` is how far apart two times of the log may be for the same moment (its stamps' resolution).
     static func choose(_ line: Line, among builds: [BuildState], last: BuildState?, lastTime: Double?, tolerance: Double,
                        withAlternatives: Bool) -> Choice? {
-        // The printer writes a build's lines in bursts: a line most likely continues the build of the line before,
-        // surely so when both carry the same fine stamp; a new stamp may be any build's.
-        let continuity: Double
-        switch (line.time, lastTime) {
-        case (nil, nil): continuity = Cost.continuity
-        // Within one whole second several builds print: the same coarse stamp tells little.
-        case let (now?, then?) where now == then: continuity = tolerance < 1 ? Cost.sameStamp : Cost.sameSecond
-        default: continuity = 0
-        }
+        let continuity = self.continuity(line, lastTime: lastTime, tolerance: tolerance)
         if builds.count == 1, let only = builds.first {
             // One build open: nothing to choose, only whether the line breaks one of its facts.
             let number = resolvedNumber(line, in: only)
@@ -148,11 +147,7 @@ enum BuildKitAttribution {
         if withAlternatives { all.reserveCapacity(builds.count) }
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
         for build in builds {
-            let number = resolvedNumber(line, in: build)
-            let shared = line.header?.total != nil && builds.contains { $0 !== build && $0.names.contains(line.headerHash) }
-            var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared)
-            if let last, build !== last { cost += continuity }
-            if let mostRecent, build !== mostRecent { cost += Cost.recency }
+            let (cost, number, isNew) = weigh(line, in: build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance)
             let choice = Choice(build: build, number: number, isNew: isNew, ambiguous: false)
             if withAlternatives { all.append((cost, choice)) }
             if best == nil || cost < best!.cost {
@@ -177,6 +172,62 @@ enum BuildKitAttribution {
                 .map { ($0.choice.build, $0.choice.number, $0.cost - cost) }
         }
         return chosen
+    }
+
+    /// The builds alike but for their definition with `chosen` that could as well have taken `line`, and how much
+    /// more each cost. Builds started together show the same preamble under other definitions: which of them a line
+    /// of it continues, only soft facts tell, and the build's name (its command line's Dockerfile) may tell better
+    /// later (see `DefinitionForks`).
+    static func forks(of line: Line, chosen: Choice, among builds: [BuildState], last: BuildState?, lastTime: Double?,
+                      tolerance: Double) -> [(build: BuildState, extra: Double)] {
+        guard chosen.cost < Cost.contradiction, builds.contains(where: { $0 !== chosen.build && alikeButForDefinition($0, chosen.build) }) else { return [] }
+        let continuity = self.continuity(line, lastTime: lastTime, tolerance: tolerance)
+        let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
+        let own = weigh(line, in: chosen.build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance).cost
+        return builds.compactMap { build in
+            guard build !== chosen.build, alikeButForDefinition(build, chosen.build) else { return nil }
+            let extra = weigh(line, in: build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance).cost - own
+            return extra < Cost.forkBound ? (build, extra) : nil
+        }
+    }
+
+    /// The printer writes a build's lines in bursts: a line most likely continues the build of the line before,
+    /// surely so when both carry the same fine stamp; a new stamp may be any build's.
+    private static func continuity(_ line: Line, lastTime: Double?, tolerance: Double) -> Double {
+        switch (line.time, lastTime) {
+        case (nil, nil): return Cost.continuity
+        // Within one whole second several builds print: the same coarse stamp tells little.
+        case let (now?, then?) where now == then: return tolerance < 1 ? Cost.sameStamp : Cost.sameSecond
+        default: return 0
+        }
+    }
+
+    /// What `line` costs `build` among `builds`: its facts, and whether it continues the line before's build and
+    /// the build that showed its vertex last.
+    private static func weigh(_ line: Line, in build: BuildState, among builds: [BuildState], last: BuildState?, continuity: Double,
+                              mostRecent: BuildState?, tolerance: Double) -> (cost: Double, number: Int, isNew: Bool) {
+        let number = resolvedNumber(line, in: build)
+        let shared = line.header?.total != nil && builds.contains { $0 !== build && $0.names.contains(line.headerHash) }
+        var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared)
+        if let last, build !== last { cost += continuity }
+        if let mostRecent, build !== mostRecent { cost += Cost.recency }
+        return (cost, number, isNew)
+    }
+
+    /// Whether two builds have shown the same vertices in the same states, under other definitions (`load build
+    /// definition from Dockerfile.flask` and `... from Dockerfile`): what either did so far the other could have
+    /// done, so their pasts can be exchanged.
+    static func alikeButForDefinition(_ a: BuildState, _ b: BuildState) -> Bool {
+        guard a.anonymousShape == b.anonymousShape, a.definitionHash != b.definitionHash, a.definitionHash != 0, b.definitionHash != 0,
+              a.maxVertex == b.maxVertex, a.maxVertex < 24, !a.hasExport, !b.hasExport, a.current == b.current else { return false }
+        for number in 0...max(0, a.maxVertex) {
+            switch (a.vertices[number], b.vertices[number]) {
+            case (nil, nil): continue
+            case let (x?, y?) where x.isTerminal == y.isTerminal && x.awaitsReprint == y.awaitsReprint: continue
+            default: return false
+            }
+        }
+        return true
     }
 
     /// A masked number is the build's next one for a header, else the vertex its last masked header was given.

@@ -26,8 +26,13 @@ final class BuildState {
     var maskedVertex: Int?
     /// Hashes of the vertex names declared: one name, one number.
     var names: Set<UInt64> = []
+    /// The names declared, in order, as one hash, with the definition's file left out: builds started together
+    /// show the same preamble under other definitions (see `BuildKitAttribution.alikeButForDefinition`).
+    var anonymousShape: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// The hash of its `[internal] load build definition from ...` header, 0 before it.
+    var definitionHash: UInt64 = 0
     /// The names declared, in order, as one hash: builds of the same Dockerfile keep equal shapes.
-    var shape: UInt64 = 0xCBF2_9CE4_8422_2325
+    var shape: UInt64 { (anonymousShape ^ definitionHash) &* 0x100_0000_01B3 }
     /// `[stage k/N]` totals seen, by stage ("" without one), with how often each.
     var stageTotals: [String: [Int: Int]] = [:]
     /// The highest step index seen in each stage, and the stage of the last step declared.

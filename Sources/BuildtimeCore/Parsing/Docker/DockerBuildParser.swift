@@ -24,6 +24,8 @@ final class DockerBuildParser {
     private var sawBuildStart = false
     /// `docker build -f ... -t ...` command lines the log shows (a shell trace, a script's echo), in order.
     private(set) var commands: [BuildCommand] = []
+    /// The latest command line of each tag (`name:version` as `naming to` shows it).
+    private var commandsByTag: [String: BuildCommand] = [:]
 
     /// The build of the last BuildKit line: builds print in bursts.
     private var lastBuild: BuildState?
@@ -95,6 +97,10 @@ final class DockerBuildParser {
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "d") || first == UInt8(ascii: "$") || indent > 0 && text.count < 4096,
            text.count < 4096, let command = BuildCommand(UnsafeBufferPointer(rebasing: line.text[indent...])) {
             commands.append(command)
+            for tag in command.tags {
+                let (name, version) = BuildState.split(reference: Substring(tag))
+                commandsByTag[name + ":" + (version ?? "")] = command
+            }
             return
         }
         switch first {
@@ -225,6 +231,7 @@ final class DockerBuildParser {
             if let seconds, let time { vertex.estimateStart(time - seconds) }
             if vertex.kind == .export, build.outcome == .unfinished, vertex.name.isExport {
                 build.outcome = .succeeded
+                reconcileDefinition(of: build)
                 registry.close(build)
             }
         case .error:
@@ -274,7 +281,8 @@ final class DockerBuildParser {
         let vertex = build.declare(number, name: name, time: time)
         vertex.nameHash = hash
         build.names.insert(hash)
-        build.shape = (build.shape ^ hash) &* 0x100_0000_01B3
+        if name.dockerfile != nil { build.definitionHash = hash }
+        build.anonymousShape = (build.anonymousShape ^ (name.dockerfile != nil ? 1 : hash)) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
             if let position = name.position { build.positions.insert(position) }
@@ -408,7 +416,36 @@ final class DockerBuildParser {
             let build = candidates.last!
             return (build, number >= 0 ? number : build.maxVertex + 1, false)
         }
+        let alike = BuildKitAttribution.forks(of: attributed, chosen: choice, among: candidates, last: lastBuild, lastTime: lastTime, tolerance: tolerance)
+        if !alike.isEmpty {
+            let settled = (0...max(0, choice.build.maxVertex)).filter { choice.build.vertices[$0]?.isTerminal == true }
+            for (index, fork) in alike.enumerated() {
+                forks.record(.init(chosen: choice.build, other: fork.build, line: attributedLines, traceIndex: trace?.count ?? 0, extra: fork.extra,
+                                   counted: choice.ambiguous && index == 0, settled: settled))
+            }
+        }
         return (choice.build, choice.number, choice.ambiguous)
+    }
+
+    /// Lines that could have gone to a build alike but for its definition, until a name tells.
+    private var forks = DefinitionForks()
+
+    /// A build named by its export: the command line of its tag says which Dockerfile it loaded, which may exchange
+    /// its preamble with another build's (see `DefinitionForks`).
+    private func reconcileDefinition(of build: BuildState) {
+        guard !forks.isEmpty, build.name != nil else { return }
+        let fit = { (file: String, build: BuildState) -> Int? in
+            guard let name = build.name else { return nil }
+            if let command = self.commandsByTag[name + ":" + (build.tag ?? "")] {
+                return command.dockerfileName == file ? DefinitionForks.Fit.commandLine : DefinitionForks.Fit.none
+            }
+            return BuildCommand.fit(dockerfile: file, image: name)
+        }
+        guard let fork = forks.reconcile(build, fit: fit), trace != nil else { return }
+        let a = builds.firstIndex { $0 === fork.chosen } ?? -2, b = builds.firstIndex { $0 === fork.other } ?? -2
+        for index in 0..<min(fork.traceIndex, trace!.count) {
+            if trace![index] == a { trace![index] = b } else if trace![index] == b { trace![index] = a }
+        }
     }
 
     /// An end line stays movable until one of its vertices gets another line (or 12 lines pass).
@@ -530,6 +567,8 @@ final class DockerBuildParser {
         set(taking, end.status, in: taker)
         taking.duration = end.duration
         taker.current = taking.vertex
+        // The taker counts the moved line in doubt; moved back, it counts as the giver first did.
+        forks.moved(line: end.line, from: giver, to: taker, counted: !back || end.ambiguous)
         let doubt = end.ambiguous ? 1 : 0
         end.to.ambiguousLines += back ? -1 : 1
         end.from.ambiguousLines += back ? doubt : -doubt
