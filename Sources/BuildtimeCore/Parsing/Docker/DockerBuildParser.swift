@@ -97,6 +97,8 @@ final class DockerBuildParser {
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "d") || first == UInt8(ascii: "$") || indent > 0 && text.count < 4096,
            text.count < 4096, let command = BuildCommand(UnsafeBufferPointer(rebasing: line.text[indent...])) {
             commands.append(command)
+            // Bounded: a build's command line comes shortly before it.
+            if commandsByTag.count >= 4096 { commandsByTag.removeAll(keepingCapacity: true) }
             for tag in command.tags {
                 let (name, version) = BuildState.split(reference: Substring(tag))
                 commandsByTag[name + ":" + (version ?? "")] = command
