@@ -14,7 +14,8 @@
 ///    whose current vertex is N; an end line alone may come while another vertex is current. A header comes again
 ///    only after its `#N ...` (or after its end, for a restart).
 /// 4. **One end per display.** A vertex gets one terminal line (`CACHED`, `DONE`, `ERROR`, `CANCELED`); BuildKit can
-///    restart a vertex (the build context), and then prints its header again before the next end.
+///    restart a vertex (the build context), and then prints its header again before the next end. An export is never
+///    `CACHED`.
 /// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
 ///    started near t − 12.3, and the output's seconds only grow; a `DONE` cannot exceed the time since the vertex
 ///    was first shown (plus the time it had before a restart).
@@ -81,6 +82,7 @@ enum BuildKitAttribution {
         static let renamed = 50.0
         static let outOfOrder = 20.0
         static let secondEnd = 12.0
+        static let cachedExport = 20.0
         static let duplicateName = 10.0
         static let export = 8.0
         static let switchedAway = 3.0
@@ -262,7 +264,11 @@ enum BuildKitAttribution {
             }
         }
         switch line.kind {
-        case .cached, .error, .canceled:
+        case .cached:
+            if vertex.isTerminal { cost += Cost.secondEnd }
+            // Only a step's result comes from the cache: an export is always done anew.
+            if vertex.kind == .export { cost += Cost.cachedExport }
+        case .error, .canceled:
             if vertex.isTerminal { cost += Cost.secondEnd }
         case .done(let seconds):
             if vertex.isTerminal { cost += Cost.secondEnd }
