@@ -109,6 +109,73 @@ import Testing
         #expect(trace.images.allSatisfy { $0.attribution == .exact })
     }
 
+    @Test func aFailedBuildGetsTheDefinitionNoNameClaims() throws {
+        // The bursts give `api`'s steps to `web`'s preamble, and the log ends before `api`'s export is done, so no
+        // exchange happened; `web` fails and prints no `naming to`. By elimination it is the build of the one
+        // Dockerfile that no name claims: `Dockerfile.api` is `api`'s.
+        let (trace, _) = try read("""
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from Dockerfile.api
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from Dockerfile.web
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A|#2 DONE 0.5s
+        A|#3 [1/3] FROM docker.io/library/python:3.11-slim
+        A|#3 DONE 0.0s
+        A|#4 [2/3] COPY requirements.txt .
+        A|#4 CACHED
+        B|#2 DONE 0.6s
+        B|#3 [1/4] FROM docker.io/library/python:3.11-slim
+        B|#3 DONE 0.0s
+        B|#4 [2/4] COPY package.json .
+        A|#5 [3/3] COPY . .
+        B|#4 CACHED
+        A|#5 DONE 0.4s
+        A|#6 exporting to image
+        A|#6 naming to docker.io/library/api:1 done
+        B|#5 [3/4] RUN npm ci
+        B|#5 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1
+        -|------
+        -| > [3/4] RUN npm ci:
+        -|------
+        -|ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["api", "Dockerfile.web"])
+        #expect(trace.images.first { $0.name == "Dockerfile.web" }?.outcome == .failed)
+    }
+
+    @Test func aCachedLineIsAStepsNeverAnExports() throws {
+        // `#3 CACHED` comes while `api`'s export `#3` is the vertex shown last: only `web`'s step `#3` can be cached.
+        let trace = try expectOwners("""
+        A|#0 building with "default" instance using docker driver
+        A|#1 [1/2] FROM docker.io/library/python:3.11-slim
+        A|#1 CACHED
+        A|#2 [2/2] COPY . .
+        A|#2 CACHED
+        A|#3 exporting to image
+        B|#0 building with "default" instance using docker driver
+        B|#1 [1/4] FROM docker.io/library/node:20-alpine
+        B|#1 CACHED
+        B|#2 [2/4] COPY package.json .
+        B|#2 CACHED
+        B|#3 [3/4] RUN npm ci
+        A|#3 exporting layers done
+        B|#3 CACHED
+        A|#3 writing image sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4 done
+        A|#3 naming to docker.io/library/api:1 done
+        A|#3 DONE 0.1s
+        B|#4 [4/4] COPY . .
+        B|#4 CACHED
+        B|#5 exporting to image
+        B|#5 naming to docker.io/library/web:1 done
+        B|#5 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.cached], "web": [.cached, .cached, .cached]])
+    }
+
     @Test func twoDifferentDockerfilesAreToldApartByTheirNumberingAndTotals() throws {
         // Unstamped, the two preambles are alike: which `#1 DONE` ends which is not told, and nothing depends on it.
         let trace = try expectOwners("""

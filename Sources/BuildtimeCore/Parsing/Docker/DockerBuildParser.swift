@@ -436,18 +436,20 @@ final class DockerBuildParser {
     /// its preamble with another build's (see `DefinitionForks`).
     private func reconcileDefinition(of build: BuildState) {
         guard !forks.isEmpty, build.name != nil else { return }
-        let fit = { (file: String, build: BuildState) -> Int? in
-            guard let name = build.name else { return nil }
-            if let command = self.commandsByTag[name + ":" + (build.tag ?? "")] {
-                return command.dockerfileName == file ? DefinitionForks.Fit.commandLine : DefinitionForks.Fit.none
-            }
-            return BuildCommand.fit(dockerfile: file, image: name)
-        }
-        guard let fork = forks.reconcile(build, fit: fit), trace != nil else { return }
+        guard let fork = forks.reconcile(build, fit: definitionFit), trace != nil else { return }
         let a = builds.firstIndex { $0 === fork.chosen } ?? -2, b = builds.firstIndex { $0 === fork.other } ?? -2
         for index in 0..<min(fork.traceIndex, trace!.count) {
             if trace![index] == a { trace![index] = b } else if trace![index] == b { trace![index] = a }
         }
+    }
+
+    /// How well a Dockerfile fits a build by its name (see `DefinitionForks.Fit`); nil when nothing names it.
+    private func definitionFit(_ file: String, _ build: BuildState) -> Int? {
+        guard let name = build.name else { return nil }
+        if let command = commandsByTag[name + ":" + (build.tag ?? "")] {
+            return command.dockerfileName == file ? DefinitionForks.Fit.commandLine : DefinitionForks.Fit.none
+        }
+        return BuildCommand.fit(dockerfile: file, image: name)
     }
 
     /// An end line stays movable until one of its vertices gets another line (or 12 lines pass).
@@ -652,6 +654,7 @@ final class DockerBuildParser {
     func nameUnnamedBuilds() {
         let unnamed = registry.builds.filter { $0.name == nil && (!$0.order.isEmpty || !$0.errorLines.isEmpty) }
         guard !unnamed.isEmpty else { return }
+        assignDefinitions()
         let named = Set(builds.compactMap(\.name))
         var unclaimed = commands.filter { command in
             !command.tags.contains { named.contains(BuildState.split(reference: Substring($0)).name) }
@@ -675,6 +678,28 @@ final class DockerBuildParser {
             guard let file = build.dockerfile, !taken.contains(file) else { continue }
             build.name = file
             taken.insert(file)
+        }
+    }
+
+    /// Gives each build the definition that fits it, by elimination: a build that its name ties to another build's
+    /// Dockerfile (its command line, or a file named after it) while that build's own fits it no better, exchanges
+    /// Dockerfiles with it. A build that nothing names (a failed one prints no `naming to`) fits every Dockerfile
+    /// alike, so it ends with the one no name claims. Only the definitions are exchanged: where the lines' owners
+    /// could be exchanged with them, a fork did so already (see `DefinitionForks`).
+    private func assignDefinitions() {
+        let builds = registry.builds.filter { $0.dockerfile != nil && $0.key == nil && $0.builder == .buildkit }
+        guard builds.count > 1 else { return }
+        func fit(_ file: String?, _ build: BuildState) -> Int { file.flatMap { definitionFit($0, build) } ?? DefinitionForks.Fit.neutral }
+        var improved = true, rounds = 0
+        while improved, rounds < builds.count {
+            improved = false
+            rounds += 1
+            for (i, a) in builds.enumerated() {
+                for b in builds[(i + 1)...] where fit(b.dockerfile, a) + fit(a.dockerfile, b) > fit(a.dockerfile, a) + fit(b.dockerfile, b) {
+                    swap(&a.dockerfile, &b.dockerfile)
+                    improved = true
+                }
+            }
         }
     }
 
