@@ -100,7 +100,8 @@ struct BuildClassifier {
         if image.attribution == .inferred { evidence.append(fact(.sharedLines) { $0.count = image.ambiguousLines }) }
 
         // An excerpt, or a log cut short, may hold only some of the steps: what it holds cannot speak for the rest.
-        let partial = Self.missingSteps(steps)
+        // A build that failed shows no step after the failing one: that is its failure, not a cut log.
+        let partial = Self.missingSteps(steps, endsAtFailure: image.outcome == .failed)
         let runClass: RunClass
         if ran.isEmpty {
             guard !cached.isEmpty else { return .unknown([fact(.noStepOutcome)]) }
@@ -134,8 +135,8 @@ struct BuildClassifier {
     }
 
     /// How many of its steps a stage shows when the log does not hold them all (from the first after `FROM` to the
-    /// last; a total of `?` counts as complete), else nil.
-    static func missingSteps(_ steps: [BuildStep]) -> (shown: Int, total: Int)? {
+    /// last, or to the failing one when `endsAtFailure`; a total of `?` counts as complete), else nil.
+    static func missingSteps(_ steps: [BuildStep], endsAtFailure: Bool = false) -> (shown: Int, total: Int)? {
         let byStage = Dictionary(grouping: steps, by: { $0.stage ?? "" })
         for (_, stageSteps) in byStage.sorted(by: { $0.key < $1.key }) {
             let indices = Set(stageSteps.compactMap(\.index))
@@ -143,7 +144,7 @@ struct BuildClassifier {
             // The most common total: a vertex shared with a parallel build can carry that build's `[k/N]`.
             let totals = Dictionary(grouping: stageSteps.compactMap(\.total), by: { $0 }).mapValues(\.count)
             let total = totals.max { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key }?.key ?? high
-            if low > 2 || high < total || indices.count < high - low + 1 {
+            if low > 2 || high < total && !endsAtFailure || indices.count < high - low + 1 {
                 return (indices.count, total)
             }
         }
