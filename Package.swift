@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -36,10 +37,17 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
             plugins: ["MigrationEmbedder"]
         ),
+        // OTLP's message types, generated from opentelemetry-proto and committed (see its README), and their encoding.
+        .target(
+            name: "BuildtimeOTLP",
+            dependencies: ["BuildtimeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "buildtime",
             dependencies: [
                 "BuildtimeCore",
+                "BuildtimeOTLP",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -52,7 +60,7 @@ let package = Package(
         .executableTarget(name: "buildtime-bench", dependencies: ["BuildtimeCore", "BuildtimeEvaluation"], path: "Benchmarks/buildtime-bench"),
         .testTarget(
             name: "BuildtimeCoreTests",
-            dependencies: ["BuildtimeCore", "BuildtimeEvaluation", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["BuildtimeCore", "BuildtimeEvaluation", "BuildtimeOTLP", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "BuildtimeEndToEndTests",
