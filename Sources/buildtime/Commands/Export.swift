@@ -10,7 +10,7 @@ extension Buildtime {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Send the stored runs where teams already look.",
-            subcommands: [Prometheus.self])
+            subcommands: [Prometheus.self, OTLP.self])
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildtimeCore
+import BuildtimeOTLP
 import Foundation
 import Subprocess
 import SystemPackage
@@ -38,6 +39,9 @@ extension Buildtime {
         @Flag(help: "Say nothing after the command: by default one line on stderr names the stored run, its class and its phase times.")
         var quiet = false
 
+        @Option(help: ArgumentHelp("Send the run as an OpenTelemetry trace to this collector once stored (default: OTEL_EXPORTER_OTLP_ENDPOINT); at most 2 s are added, and a failure is one warning.", valueName: "url"))
+        var otlpEndpoint: String?
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var config: ConfigOptions
 
@@ -49,6 +53,14 @@ extension Buildtime {
         }
 
         func run() async throws {
+            // A collector set up wrongly is said at once, before the command runs; the run is then not sent.
+            let otlp: OTLPConfiguration?
+            do {
+                otlp = try OTLPConfiguration(environment: ProcessInfo.processInfo.environment, endpoint: otlpEndpoint)
+            } catch {
+                Terminal.warn("\(error); the run will not be sent as a trace")
+                otlp = nil
+            }
             let forwarding = SignalForwarding()
             defer { forwarding.stop() }
             // A reader of our output that goes away must not kill buildtime: the command meets the closed pipe instead.
@@ -101,8 +113,9 @@ extension Buildtime {
                     contextTask?.cancel()
                     var context = await contextTask?.value ?? RunContext()
                     context.end = capture.atEnd(path: context.start?.diskPath)
-                    store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, configurationError: configurationError,
-                          in: database)
+                    let stored = store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, configurationError: configurationError,
+                                       in: database)
+                    if let stored, let otlp { await OTLPSender.sendLive(stored, with: otlp) }
                 }
             }
             throw ExitCode(exit.status)
@@ -203,8 +216,10 @@ extension Buildtime {
             }
         }
 
+        /// Stores the run; returns it with its id, or nil when it could not be stored.
+        @discardableResult
         private func store(_ recording: Recording, exit: CommandExit, metadata: RunMetadata, context: RunContext, runKey: String,
-                           configurationError: String?, in database: Result<SQLiteStore, any Error>) {
+                           configurationError: String?, in database: Result<SQLiteStore, any Error>) -> BuildtimeCore.Run? {
             var metadata = metadata
             metadata.commit = metadata.commit ?? context.gitHead
             var run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,
@@ -214,8 +229,11 @@ extension Buildtime {
             do {
                 let outcome = try database.get().save(run)
                 if !quiet { Terminal.error("buildtime: " + RunRenderer.stored(run, outcome: outcome) + "\n") }
+                run.id = outcome.id
+                return run
             } catch {
                 Terminal.warn("the run was not stored: " + Terminal.describe(error))
+                return nil
             }
         }
     }

@@ -1,0 +1,166 @@
+import ArgumentParser
+import BuildtimeCore
+import BuildtimeOTLP
+import Foundation
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension Buildtime.Export {
+    struct OTLP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "otlp",
+            abstract: "Send stored runs as OpenTelemetry traces (OTLP over HTTP, protobuf).",
+            discussion: """
+                Each run is one trace: a SERVER span for the pipeline run (cicd.pipeline.name, cicd.pipeline.run.id, \
+                cicd.pipeline.result, vcs.repository.name, vcs.ref.head.name, vcs.ref.head.revision, buildtime.class) \
+                and INTERNAL spans for its phases, recorded steps, image builds and their build steps, at the run's real \
+                times. Trace and span ids come from the run's fingerprint: sending a run again makes the same trace. A run \
+                with no absolute start time (an unstamped log) is skipped, with a message. The endpoint comes from \
+                --endpoint, else OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is), else OTEL_EXPORTER_OTLP_ENDPOINT (with \
+                /v1/traces appended); OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT (ms), OTEL_SERVICE_NAME and \
+                OTEL_RESOURCE_ATTRIBUTES are honoured. Without --run, --since or --last, the newest run is sent.
+                """)
+
+        @Option(help: ArgumentHelp("The collector (http://host:4318): /v1/traces is appended unless given.", valueName: "url"))
+        var endpoint: String?
+
+        @Option(name: .customLong("run"), help: ArgumentHelp("A run to send: an id, #PIPELINE, a commit prefix, latest, a fingerprint prefix (repeatable).", valueName: "run"))
+        var runs: [String] = []
+
+        @Option(help: ArgumentHelp("Send the runs that started on or after this date (2026-11-02 or 2026-11-02T09:00:00Z).", valueName: "date"))
+        var since: String?
+
+        @Option(help: ArgumentHelp("Send the newest N runs.", valueName: "N"))
+        var last: Int?
+
+        @Option(help: ArgumentHelp("Seconds to wait for the collector (default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10).", valueName: "seconds"))
+        var timeout: Double?
+
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if let last, last < 1 { throw ValidationError("--last must be at least 1") }
+            if let timeout, timeout <= 0 { throw ValidationError("--timeout must be more than 0") }
+            if let since, Self.date(since) == nil { throw ValidationError("--since: '\(since)' is not a date (2026-11-02 or 2026-11-02T09:00:00Z)") }
+            if [!runs.isEmpty, since != nil, last != nil].filter({ $0 }).count > 1 { throw ValidationError("give one of --run, --since and --last") }
+        }
+
+        func run() async throws {
+            let configuration: OTLPConfiguration
+            do {
+                guard let found = try OTLPConfiguration(environment: ProcessInfo.processInfo.environment, endpoint: endpoint, timeout: timeout) else {
+                    throw ValidationError("no collector: give --endpoint, or set OTEL_EXPORTER_OTLP_ENDPOINT")
+                }
+                configuration = found
+            } catch let invalid as OTLPConfiguration.Invalid {
+                throw Failure(invalid.description)
+            }
+            let database = try store.open(.existing)
+            var selected: [BuildtimeCore.Run] = []
+            if !runs.isEmpty {
+                selected = try runs.map { try database.run(named: $0) }
+            } else if let since, let from = Self.date(since) {
+                try database.forEachPage(limit: nil) { page in
+                    selected += page.filter { ($0.startedAt ?? $0.recordedAt) >= from }
+                    if let oldest = page.last, (oldest.startedAt ?? oldest.recordedAt) < from { throw StopPaging() }
+                }
+            } else {
+                selected = try database.runs(limit: last ?? 1)
+            }
+            var traces: [RunTrace] = []
+            for run in selected {
+                guard let trace = RunTrace(run: run) else {
+                    Terminal.error("buildtime: skipped run \(run.id.map(String.init) ?? "?"): it has no absolute start time (an unstamped log)\n")
+                    continue
+                }
+                traces.append(trace)
+            }
+            guard !traces.isEmpty else {
+                Terminal.error("buildtime: no run to send\n")
+                return
+            }
+            var spans = 0
+            // Chronological, in requests of at most 50 traces.
+            for batch in stride(from: 0, to: traces.count, by: 50).map({ Array(traces.reversed()[$0..<min($0 + 50, traces.count)]) }) {
+                try await OTLPSender.send(batch, with: configuration)
+                spans += batch.reduce(0) { $0 + $1.spans.count }
+            }
+            Terminal.error("sent \(traces.count) trace\(traces.count == 1 ? "" : "s") (\(spans) spans) to \(configuration.url.absoluteString)\n")
+        }
+
+        private struct StopPaging: Error {}
+
+        static func date(_ text: String) -> Date? {
+            let full = ISO8601DateFormatter()
+            if let date = full.date(from: text) { return date }
+            let day = ISO8601DateFormatter()
+            day.formatOptions = [.withFullDate]
+            return day.date(from: text)
+        }
+    }
+}
+
+/// Posts traces to an OTLP/HTTP collector.
+enum OTLPSender {
+    static func send(_ traces: [RunTrace], with configuration: OTLPConfiguration) async throws {
+        var request = URLRequest(url: configuration.url, timeoutInterval: configuration.timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
+        for (name, value) in configuration.headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = try OTLPTraces.request(traces, resource: configuration.resourceAttributes)
+        let (body, response): (Data, URLResponse)
+        do {
+            (body, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw Failure("cannot send traces to \(configuration.url.absoluteString): \(error.localizedDescription)")
+        }
+        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(code) else {
+            let reason = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw Failure("the collector at \(configuration.url.absoluteString) answered \(code)\(reason.isEmpty || reason.contains("\u{0}") ? "" : ": " + reason)")
+        }
+        if let rejected = OTLPTraces.rejected(in: body) {
+            Terminal.warn("the collector rejected \(rejected.count) span\(rejected.count == 1 ? "" : "s")\(rejected.message.isEmpty ? "" : ": " + rejected.message)")
+        }
+    }
+
+    /// Sends one run's trace within `limit` seconds however the collector behaves (refused, hanging, slow, failing):
+    /// a deploy is never held up by it. One warning line when it could not be sent; the run stays stored, and `export
+    /// otlp --run ID` sends it later.
+    static func sendLive(_ run: BuildtimeCore.Run, with configuration: OTLPConfiguration, limit: Double = 2) async {
+        guard let trace = RunTrace(run: run) else { return }
+        var bounded = configuration
+        bounded.timeout = min(configuration.timeout, limit)
+        let sending = Task { try await send([trace], with: bounded) }
+        // Whichever comes first, the answer or the limit; a collector that holds the connection is left behind.
+        let outcome: Result<Void, any Error>? = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task { once.resume(with: await sending.result) }
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(limit * 1000)))
+                once.resume(with: nil)
+            }
+        }
+        switch outcome {
+        case .success?: break
+        case .failure(let error)?: Terminal.warn("the trace was not sent (\(Terminal.describe(error))); `buildtime export otlp --run \(run.id.map(String.init) ?? "latest")` sends it later")
+        case nil:
+            sending.cancel()
+            Terminal.warn("the trace was not sent within \(Int(limit)) s; `buildtime export otlp --run \(run.id.map(String.init) ?? "latest")` sends it later")
+        }
+    }
+}
+
+/// Resumes a continuation with the first value given, once.
+private final class ResumeOnce<Value: Sendable>: Sendable {
+    private let state: Mutex<CheckedContinuation<Value, Never>?>
+    init(_ continuation: CheckedContinuation<Value, Never>) { state = Mutex(continuation) }
+    func resume(with value: Value) {
+        state.withLock { continuation in
+            continuation?.resume(returning: value)
+            continuation = nil
+        }
+    }
+}
