@@ -128,7 +128,7 @@ final class OTLPReceiver {
     init(in directory: URL, arguments: [String] = []) throws {
         output = directory.appending(path: "spans-\(UUID().uuidString).jsonl")
         let log = directory.appending(path: "receiver-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script.path, "--out", output.path] + arguments
         process.standardOutput = try FileHandle(forWritingTo: log)
