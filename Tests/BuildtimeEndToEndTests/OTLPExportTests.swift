@@ -41,8 +41,12 @@ struct OTLPExportTests {
         #expect(Set(children.compactMap { $0["name"] as? String }).isSuperset(of: ["build", "deploy"]))
         let builds = traces[root["trace"] as! String]!.filter { ($0["name"] as? String)?.hasPrefix("docker build ") == true }
         #expect(Set(builds.compactMap { $0["name"] as? String }) == ["docker build trading-dashboard", "docker build trading-dashboard-flask", "docker build cookie-refresher"])
-        // Sent again: the same traces and spans, id for id.
-        #expect(try runner.run(["export", "otlp", "--endpoint", receiver.endpoint, "--last", "64"]).status == 0)
+        // Each run goes to a collector once ...
+        let twice = try runner.run(["export", "otlp", "--endpoint", receiver.endpoint])
+        #expect(twice.status == 0 && twice.stderr.contains("nothing to send") && twice.stderr.contains("64 sent there before"), "\(twice.stderr)")
+        #expect(try receiver.spans().count == spans.count)
+        // ... unless asked again: the same traces and spans, id for id.
+        #expect(try runner.run(["export", "otlp", "--endpoint", receiver.endpoint, "--last", "64", "--all"]).status == 0)
         let again = try receiver.spans().dropFirst(spans.count)
         #expect(Set(again.map { "\($0["trace"]!)/\($0["span"]!)" }) == Set(spans.map { "\($0["trace"]!)/\($0["span"]!)" }))
     }
@@ -68,6 +72,9 @@ struct OTLPExportTests {
         }
         let steps = spans.filter { ($0["attributes"] as? [String: Any])?["buildtime.step.status"] != nil }
         #expect(!steps.isEmpty && steps.allSatisfy { ($0["attributes"] as? [String: Any])?["buildtime.step.cached"] is Bool })
+        // Sent live, it is not sent again by a later export.
+        let later = try runner.run(["export", "otlp", "--endpoint", receiver.base])
+        #expect(later.stderr.contains("nothing to send"), "\(later.stderr)")
     }
 
     @Test func aCollectorThatFailsOrHangsCostsARecordAtMostTwoSecondsAndOneWarning() throws {
@@ -86,9 +93,13 @@ struct OTLPExportTests {
             let warnings = result.stderr.split(separator: "\n").filter { $0.contains("the trace was not sent") }
             #expect(warnings.count == 1, "\(name): \(result.stderr)")
         }
-        // Every run is stored all the same, and a later export sends one.
+        // Every run is stored all the same, and a later export sends them.
         let runs = try runner.run(["runs", "--format", "json"])
         #expect((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [Any])?.count == 3)
+        let receiver = try OTLPReceiver(in: runner.directory)
+        defer { receiver.stop() }
+        let later = try runner.run(["export", "otlp", "--endpoint", receiver.base])
+        #expect(later.status == 0 && later.stderr.hasPrefix("sent 3 traces"), "\(later.stderr)")
     }
 
     @Test func badInputIsOneClearError() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Where runs are kept. SQLite today; another backend (PostgreSQL) is another conformance.
@@ -33,6 +34,10 @@ public protocol RunStore: Sendable {
     func steps(runKey: String) throws -> [RecordedStep]
     /// The commit of the newest run that has one, on `branch` when given.
     func previousCommit(branch: String?) throws -> String?
+    /// Notes that these runs were sent to `target` (an export's destination, e.g. `otlp http://collector:4318/v1/traces`).
+    func markExported(runIDs: [Int64], target: String, at: Date) throws
+    /// Which of these runs were sent to `target` before.
+    func exported(runIDs: [Int64], target: String) throws -> Set<Int64>
     /// Removes these runs with everything stored of them (phases, image builds and their steps, recorded steps), all
     /// or none; the ids of those that were there.
     func delete(runIDs: [Int64]) throws -> [Int64]

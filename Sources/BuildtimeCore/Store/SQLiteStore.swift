@@ -372,6 +372,33 @@ public struct SQLiteStore: RunStore {
             evidence: (row[column] as String?).map(facts) ?? strings(row[first + 3]).map(Fact.text))
     }
 
+    public func markExported(runIDs: [Int64], target: String, at date: Date) throws {
+        guard !runIDs.isEmpty else { return }
+        try writer.write { db in
+            for id in runIDs {
+                try db.execute(sql: "INSERT OR REPLACE INTO export (run_id, target, sent_at) SELECT id, ?, ? FROM run WHERE id = ?",
+                               arguments: [target, date.timeIntervalSince1970, id])
+            }
+        }
+    }
+
+    public func exported(runIDs: [Int64], target: String) throws -> Set<Int64> {
+        guard !runIDs.isEmpty else { return [] }
+        return try writer.read { db in
+            var found = Set<Int64>()
+            // In chunks: SQLite limits the parameters of one statement.
+            for start in stride(from: 0, to: runIDs.count, by: 500) {
+                let chunk = Array(runIDs[start..<min(start + 500, runIDs.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                var arguments: [any DatabaseValueConvertible] = [target]
+                arguments += chunk.map { $0 as any DatabaseValueConvertible }
+                found.formUnion(try Int64.fetchAll(db, sql: "SELECT run_id FROM export WHERE target = ? AND run_id IN (\(marks))",
+                                                   arguments: StatementArguments(arguments)))
+            }
+            return found
+        }
+    }
+
     /// The commit of the newest run that has one, on `branch` when given.
     public func previousCommit(branch: String?) throws -> String? {
         try writer.read { db in

@@ -35,6 +35,9 @@ extension Buildtime.Export {
         @Option(help: ArgumentHelp("Send the newest N runs.", valueName: "N"))
         var last: Int?
 
+        @Flag(help: "Send again the runs sent to this collector before (by default each run is sent once).")
+        var all = false
+
         @Option(help: ArgumentHelp("Seconds to wait for the collector (default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10).", valueName: "seconds"))
         var timeout: Double?
 
@@ -58,39 +61,54 @@ extension Buildtime.Export {
                 throw Failure(invalid.description)
             }
             let database = try store.open(.existing)
-            var selected: [BuildtimeCore.Run] = []
+            let target = "otlp " + configuration.url.absoluteString
+            var sent = 0, spans = 0, before = 0, unstamped = 0
+            // A page at a time: a year of runs is never held, nor sent in one request.
+            func send(_ page: [BuildtimeCore.Run], remembered: Bool) async throws {
+                let known = remembered && !all ? try database.exported(runIDs: page.compactMap(\.id), target: target) : []
+                before += page.filter { $0.id.map(known.contains) ?? false }.count
+                var traces: [(id: Int64?, trace: RunTrace)] = []
+                for run in page where !(run.id.map(known.contains) ?? false) {
+                    guard let trace = RunTrace(run: run) else {
+                        unstamped += 1
+                        Terminal.error("buildtime: skipped run \(run.id.map(String.init) ?? "?"): it has no absolute start time (an unstamped log)\n")
+                        continue
+                    }
+                    traces.append((run.id, trace))
+                }
+                // Oldest first, in requests of at most 50 traces.
+                traces.reverse()
+                for start in stride(from: 0, to: traces.count, by: 50) {
+                    let batch = traces[start..<min(start + 50, traces.count)]
+                    try await OTLPSender.send(batch.map(\.trace), with: configuration)
+                    try database.markExported(runIDs: batch.compactMap(\.id), target: target, at: Date())
+                    sent += batch.count
+                    spans += batch.reduce(0) { $0 + $1.trace.spans.count }
+                }
+            }
             if !runs.isEmpty {
-                selected = try runs.map { try database.run(named: $0) }
-            } else if let since, let from = Self.date(since) {
-                try database.forEachPage(limit: nil) { page in
-                    selected += page.filter { ($0.startedAt ?? $0.recordedAt) >= from }
-                    if let oldest = page.last, (oldest.startedAt ?? oldest.recordedAt) < from { throw StopPaging() }
-                }
+                // Runs named are sent, whether sent before or not.
+                try await send(try runs.map { try database.run(named: $0) }, remembered: false)
+            } else if let last {
+                try await send(try database.runs(limit: last), remembered: true)
             } else {
-                selected = try database.runs(limit: last ?? 1)
-            }
-            var traces: [RunTrace] = []
-            for run in selected {
-                guard let trace = RunTrace(run: run) else {
-                    Terminal.error("buildtime: skipped run \(run.id.map(String.init) ?? "?"): it has no absolute start time (an unstamped log)\n")
-                    continue
+                let from = since.flatMap(Self.date)
+                var cursor: RunCursor?
+                while true {
+                    let page = try database.runs(limit: 500, before: cursor)
+                    let wanted = from.map { from in page.filter { ($0.startedAt ?? $0.recordedAt) >= from } } ?? page
+                    try await send(wanted, remembered: true)
+                    guard wanted.count == page.count, page.count == 500, let oldest = page.last, let id = oldest.id else { break }
+                    cursor = RunCursor(time: (oldest.startedAt ?? oldest.recordedAt).timeIntervalSince1970, id: id)
                 }
-                traces.append(trace)
             }
-            guard !traces.isEmpty else {
-                Terminal.error("buildtime: no run to send\n")
-                return
+            let again = before > 0 ? "; \(before) sent there before (--all sends them again)" : ""
+            if sent == 0 {
+                Terminal.error("buildtime: nothing to send to \(configuration.url.absoluteString)\(again)\n")
+            } else {
+                Terminal.error("sent \(sent) trace\(sent == 1 ? "" : "s") (\(spans) spans) to \(configuration.url.absoluteString)\(again)\n")
             }
-            var spans = 0
-            // Chronological, in requests of at most 50 traces.
-            for batch in stride(from: 0, to: traces.count, by: 50).map({ Array(traces.reversed()[$0..<min($0 + 50, traces.count)]) }) {
-                try await OTLPSender.send(batch, with: configuration)
-                spans += batch.reduce(0) { $0 + $1.spans.count }
-            }
-            Terminal.error("sent \(traces.count) trace\(traces.count == 1 ? "" : "s") (\(spans) spans) to \(configuration.url.absoluteString)\n")
         }
-
-        private struct StopPaging: Error {}
 
         static func date(_ text: String) -> Date? {
             let full = ISO8601DateFormatter()
@@ -129,8 +147,9 @@ enum OTLPSender {
     /// Sends one run's trace within `limit` seconds however the collector behaves (refused, hanging, slow, failing):
     /// a deploy is never held up by it. One warning line when it could not be sent; the run stays stored, and `export
     /// otlp --run ID` sends it later.
-    static func sendLive(_ run: BuildtimeCore.Run, with configuration: OTLPConfiguration, limit: Double = 2) async {
-        guard let trace = RunTrace(run: run) else { return }
+    @discardableResult
+    static func sendLive(_ run: BuildtimeCore.Run, with configuration: OTLPConfiguration, limit: Double = 2) async -> Bool {
+        guard let trace = RunTrace(run: run) else { return false }
         var bounded = configuration
         bounded.timeout = min(configuration.timeout, limit)
         let sending = Task { try await send([trace], with: bounded) }
@@ -144,11 +163,14 @@ enum OTLPSender {
             }
         }
         switch outcome {
-        case .success?: break
-        case .failure(let error)?: Terminal.warn("the trace was not sent (\(Terminal.describe(error))); `buildtime export otlp --run \(run.id.map(String.init) ?? "latest")` sends it later")
+        case .success?: return true
+        case .failure(let error)?:
+            Terminal.warn("the trace was not sent (\(Terminal.describe(error))); `buildtime export otlp` sends it later")
+            return false
         case nil:
             sending.cancel()
-            Terminal.warn("the trace was not sent within \(Int(limit)) s; `buildtime export otlp --run \(run.id.map(String.init) ?? "latest")` sends it later")
+            Terminal.warn("the trace was not sent within \(Int(limit)) s; `buildtime export otlp` sends it later")
+            return false
         }
     }
 }

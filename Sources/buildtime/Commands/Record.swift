@@ -115,7 +115,9 @@ extension Buildtime {
                     context.end = capture.atEnd(path: context.start?.diskPath)
                     let stored = store(recording, exit: exit, metadata: metadata, context: context, runKey: runKey, configurationError: configurationError,
                                        in: database)
-                    if let stored, let otlp { await OTLPSender.sendLive(stored, with: otlp) }
+                    if let stored, let otlp, await OTLPSender.sendLive(stored, with: otlp), let id = stored.id {
+                        try? database.get().markExported(runIDs: [id], target: "otlp " + otlp.url.absoluteString, at: Date())
+                    }
                 }
             }
             throw ExitCode(exit.status)

@@ -88,6 +88,21 @@ import Testing
         #expect(try store.runs(limit: 2).map(\.fingerprint) == ["new", "mid"])
     }
 
+    @Test func whatWasSentWhereIsKeptPerTargetAndGoesWithItsRun() throws {
+        let store = try SQLiteStore.inMemory()
+        let ids = try (0..<3).map { try store.save(makeRun("r\($0)", startedAt: 1_790_000_000 + Double($0))).id }
+        try store.markExported(runIDs: [ids[0], ids[1], 999], target: "otlp http://a/v1/traces", at: Date())
+        #expect(try store.exported(runIDs: ids + [999], target: "otlp http://a/v1/traces") == [ids[0], ids[1]])
+        #expect(try store.exported(runIDs: ids, target: "otlp http://b/v1/traces").isEmpty)
+        // Sent again: one row still.
+        try store.markExported(runIDs: [ids[0]], target: "otlp http://a/v1/traces", at: Date())
+        #expect(try store.exported(runIDs: ids, target: "otlp http://a/v1/traces") == [ids[0], ids[1]])
+        _ = try store.delete(runIDs: [ids[0]])
+        #expect(try store.exported(runIDs: ids, target: "otlp http://a/v1/traces") == [ids[1]])
+        // More ids than one statement takes.
+        #expect(try store.exported(runIDs: Array(1...2000), target: "otlp http://a/v1/traces") == [ids[1]])
+    }
+
     @Test func fileStoreCreatesFoldersUsesWALAndAppliesEveryMigration() throws {
         let path = temporaryPath()
         let store = try SQLiteStore(path: path)
