@@ -75,6 +75,9 @@ struct OTLPExportTests {
         // Sent live, it is not sent again by a later export.
         let later = try runner.run(["export", "otlp", "--endpoint", receiver.base])
         #expect(later.stderr.contains("nothing to send"), "\(later.stderr)")
+        // `--otlp` names the collector without the variable.
+        #expect(try runner.run(["record", "--otlp", receiver.base, "--", "true"]).status == 0)
+        #expect(Set(try receiver.spans().map { $0["trace"] as! String }).count == 2)
     }
 
     @Test func aCollectorThatFailsOrHangsCostsARecordAtMostTwoSecondsAndOneWarning() throws {

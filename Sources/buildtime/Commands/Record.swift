@@ -39,7 +39,7 @@ extension Buildtime {
         @Flag(help: "Say nothing after the command: by default one line on stderr names the stored run, its class and its phase times.")
         var quiet = false
 
-        @Option(help: ArgumentHelp("Send the run as an OpenTelemetry trace to this collector once stored (default: OTEL_EXPORTER_OTLP_ENDPOINT); at most 2 s are added, and a failure is one warning.", valueName: "url"))
+        @Option(name: .customLong("otlp"), help: ArgumentHelp("Send the run as an OpenTelemetry trace to this collector once stored (default: OTEL_EXPORTER_OTLP_ENDPOINT); at most 2 s are added, and a failure is one warning.", valueName: "url"))
         var otlpEndpoint: String?
 
         @OptionGroup var store: StoreOptions
