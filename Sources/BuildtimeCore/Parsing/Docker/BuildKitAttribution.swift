@@ -182,7 +182,15 @@ enum BuildKitAttribution {
     /// later (see `DefinitionForks`).
     static func forks(of line: Line, chosen: Choice, among builds: [BuildState], last: BuildState?, lastTime: Double?,
                       tolerance: Double) -> [(build: BuildState, extra: Double)] {
-        guard chosen.cost < Cost.contradiction, builds.contains(where: { $0 !== chosen.build && alikeButForDefinition($0, chosen.build) }) else { return [] }
+        guard chosen.cost < Cost.contradiction else { return [] }
+        // Most lines have no such build: two words compared per build tell.
+        let (shape, definition) = (chosen.build.anonymousShape, chosen.build.definitionHash)
+        var some = false
+        for build in builds where build.anonymousShape == shape && build.definitionHash != definition {
+            some = true
+            break
+        }
+        guard some, builds.contains(where: { $0 !== chosen.build && alikeButForDefinition($0, chosen.build) }) else { return [] }
         let continuity = self.continuity(line, lastTime: lastTime, tolerance: tolerance)
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
         let own = weigh(line, in: chosen.build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance).cost

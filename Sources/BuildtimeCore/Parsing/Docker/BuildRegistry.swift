@@ -28,6 +28,11 @@ final class BuildRegistry {
             // More builds at once than any deploy runs: the one quiet longest is over (its end is not in the log),
             // which keeps the attribution's work per line bounded.
             if unkeyed.count >= Self.maxParallel, let quiet = unkeyed.min(by: { $0.lastLine < $1.lastLine }) { close(quiet) }
+            // Builds open together are the ones whose lines, and definitions, can be taken for each other's.
+            for other in unkeyed {
+                other.siblings.insert(ObjectIdentifier(build))
+                build.siblings.insert(ObjectIdentifier(other))
+            }
             unkeyed.append(build)
         }
         return build

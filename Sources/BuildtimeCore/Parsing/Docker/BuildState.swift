@@ -62,6 +62,8 @@ final class BuildState {
     var digests: Set<UInt64> = []
     /// Dockerfile steps declared and not yet ended.
     var openSteps = 0
+    /// The unprefixed BuildKit builds that were open at the same time as this one (see `BuildRegistry.start`).
+    var siblings: Set<ObjectIdentifier> = []
 
     init(builder: BuilderKind, key: String? = nil) {
         self.builder = builder

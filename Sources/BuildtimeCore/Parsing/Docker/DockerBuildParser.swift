@@ -283,8 +283,8 @@ final class DockerBuildParser {
         let vertex = build.declare(number, name: name, time: time)
         vertex.nameHash = hash
         build.names.insert(hash)
-        if name.dockerfile != nil { build.definitionHash = hash }
-        build.anonymousShape = (build.anonymousShape ^ (name.dockerfile != nil ? 1 : hash)) &* 0x100_0000_01B3
+        if vertex.isDefinition { build.definitionHash = hash }
+        build.anonymousShape = (build.anonymousShape ^ (vertex.isDefinition ? 1 : hash)) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
             if let position = name.position { build.positions.insert(position) }
@@ -687,15 +687,17 @@ final class DockerBuildParser {
     /// alike, so it ends with the one no name claims. Only the definitions are exchanged: where the lines' owners
     /// could be exchanged with them, a fork did so already (see `DefinitionForks`).
     private func assignDefinitions() {
-        let builds = registry.builds.filter { $0.dockerfile != nil && $0.key == nil && $0.builder == .buildkit }
+        let builds = registry.builds.filter { $0.dockerfile != nil && $0.key == nil && $0.builder == .buildkit && !$0.siblings.isEmpty }
         guard builds.count > 1 else { return }
         func fit(_ file: String?, _ build: BuildState) -> Int { file.flatMap { definitionFit($0, build) } ?? DefinitionForks.Fit.neutral }
+        // Only builds open together can hold each other's definitions.
         var improved = true, rounds = 0
-        while improved, rounds < builds.count {
+        while improved, rounds < BuildRegistry.maxParallel {
             improved = false
             rounds += 1
             for (i, a) in builds.enumerated() {
-                for b in builds[(i + 1)...] where fit(b.dockerfile, a) + fit(a.dockerfile, b) > fit(a.dockerfile, a) + fit(b.dockerfile, b) {
+                for b in builds[(i + 1)...] where a.siblings.contains(ObjectIdentifier(b))
+                    && fit(b.dockerfile, a) + fit(a.dockerfile, b) > fit(a.dockerfile, a) + fit(b.dockerfile, b) {
                     swap(&a.dockerfile, &b.dockerfile)
                     improved = true
                 }
