@@ -690,14 +690,19 @@ final class DockerBuildParser {
         let builds = registry.builds.filter { $0.dockerfile != nil && $0.key == nil && $0.builder == .buildkit && !$0.siblings.isEmpty }
         guard builds.count > 1 else { return }
         func fit(_ file: String?, _ build: BuildState) -> Int { file.flatMap { definitionFit($0, build) } ?? DefinitionForks.Fit.neutral }
-        // Only builds open together can hold each other's definitions.
+        // Only builds open together can hold each other's definitions: each build against its siblings (at most
+        // `BuildRegistry.maxParallel`), each pair once.
+        let position = Dictionary(builds.enumerated().map { (ObjectIdentifier($1), $0) }, uniquingKeysWith: { a, _ in a })
+        // In the order the builds started, for the same result every time.
+        let partners = builds.enumerated().map { i, build in build.siblings.compactMap { position[$0] }.filter { $0 > i }.sorted() }
         var improved = true, rounds = 0
         while improved, rounds < BuildRegistry.maxParallel {
             improved = false
             rounds += 1
             for (i, a) in builds.enumerated() {
-                for b in builds[(i + 1)...] where a.siblings.contains(ObjectIdentifier(b))
-                    && fit(b.dockerfile, a) + fit(a.dockerfile, b) > fit(a.dockerfile, a) + fit(b.dockerfile, b) {
+                for j in partners[i] {
+                    let b = builds[j]
+                    guard fit(b.dockerfile, a) + fit(a.dockerfile, b) > fit(a.dockerfile, a) + fit(b.dockerfile, b) else { continue }
                     swap(&a.dockerfile, &b.dockerfile)
                     improved = true
                 }
