@@ -102,7 +102,8 @@ extension Buildtime.Export {
                     cursor = RunCursor(time: (oldest.startedAt ?? oldest.recordedAt).timeIntervalSince1970, id: id)
                 }
             }
-            let again = before > 0 ? "; \(before) sent there before (--all sends them again)" : ""
+            var again = before > 0 ? "; \(before) sent there before (--all sends them again)" : ""
+            if unstamped > 0 { again += "; \(unstamped) without a start time skipped" }
             if sent == 0 {
                 Terminal.error("buildtime: nothing to send to \(configuration.url.absoluteString)\(again)\n")
             } else {
