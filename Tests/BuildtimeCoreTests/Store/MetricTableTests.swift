@@ -79,8 +79,8 @@ import Testing
     static func makeOld(_ path: String) throws {
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
-                DROP INDEX run_points; DROP INDEX run_metrics_pending; DROP TABLE metric; ALTER TABLE run DROP COLUMN metrics_written;
-                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points');
+                DROP TABLE export; DROP INDEX run_points; DROP INDEX run_metrics_pending; DROP TABLE metric; ALTER TABLE run DROP COLUMN metrics_written;
+                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points', '0010_exports');
                 """)
             #expect(try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN ('metric', 'run_points')").isEmpty)
         }

@@ -103,6 +103,24 @@ import Testing
         #expect(try store.exported(runIDs: Array(1...2000), target: "otlp http://a/v1/traces") == [ids[1]])
     }
 
+    @Test func aDatabaseFromBeforeTheExportTableReadsTheSameAndRemembersExportsFromThenOn() throws {
+        let (store, path, runs) = try MetricTableTests.historyStore()
+        defer { MetricTableTests.remove(path) }
+        let points = try store.points(limit: nil)
+        // As a binary before 0010 left it.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TABLE export; DELETE FROM grdb_migrations WHERE identifier = '0010_exports'")
+        }
+        let reopened = try SQLiteStore(path: path)
+        #expect(try reopened.appliedMigrations() == Migrations.all.map(\.name))
+        #expect(try reopened.runs(limit: nil) == runs)
+        #expect(try reopened.points(limit: nil) == points)
+        let ids = runs.compactMap(\.id)
+        #expect(try reopened.exported(runIDs: ids, target: "otlp http://a/v1/traces").isEmpty)
+        try reopened.markExported(runIDs: Array(ids.prefix(3)), target: "otlp http://a/v1/traces", at: Date())
+        #expect(try reopened.exported(runIDs: ids, target: "otlp http://a/v1/traces") == Set(ids.prefix(3)))
+    }
+
     @Test func fileStoreCreatesFoldersUsesWALAndAppliesEveryMigration() throws {
         let path = temporaryPath()
         let store = try SQLiteStore(path: path)
