@@ -53,7 +53,6 @@ public enum OTLPTraces {
         switch value {
         case .string(let text): pair.value.stringValue = text
         case .int(let number): pair.value.intValue = Int64(number)
-        case .double(let number): pair.value.doubleValue = number
         case .bool(let flag): pair.value.boolValue = flag
         }
         return pair

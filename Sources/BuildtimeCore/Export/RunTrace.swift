@@ -8,9 +8,9 @@ public struct RunTrace: Sendable, Equatable {
     public struct Span: Sendable, Equatable {
         public enum Kind: Sendable, Equatable { case server, `internal` }
         public enum Status: Sendable, Equatable { case unset, ok, error(String) }
-        /// An attribute's value: OTLP's string, int, double or bool.
+        /// An attribute's value: OTLP's string, int or bool (the kinds a run's facts need).
         public enum Value: Sendable, Equatable {
-            case string(String), int(Int), double(Double), bool(Bool)
+            case string(String), int(Int), bool(Bool)
         }
 
         public var spanID: [UInt8]

@@ -90,17 +90,7 @@ extension Buildtime.Export {
             request.httpMethod = "PUT"
             request.setValue("text/plain; version=0.0.4; charset=utf-8", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(PrometheusRenderer.exposition(of: group).utf8)
-            let (body, response): (Data, URLResponse)
-            do {
-                (body, response) = try await URLSession.shared.data(for: request)
-            } catch {
-                throw Failure("cannot push to \(gateway): \(error.localizedDescription)")
-            }
-            guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
-                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
-                let reason = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Failure("the Pushgateway at \(gateway) answered \(code)\(reason.isEmpty ? "" : ": " + reason)")
-            }
+            _ = try await HTTPExchange.send(request, cannot: "cannot push to \(gateway)", peer: "the Pushgateway at \(gateway)")
         }
 
         /// A label value in a Pushgateway path: base64url, `=` for the empty value (the Pushgateway's own rule).

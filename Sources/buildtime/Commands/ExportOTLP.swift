@@ -129,17 +129,8 @@ enum OTLPSender {
         request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
         for (name, value) in configuration.headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = try OTLPTraces.request(traces, resource: configuration.resourceAttributes)
-        let (body, response): (Data, URLResponse)
-        do {
-            (body, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw Failure("cannot send traces to \(configuration.url.absoluteString): \(error.localizedDescription)")
-        }
-        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(code) else {
-            let reason = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw Failure("the collector at \(configuration.url.absoluteString) answered \(code)\(reason.isEmpty || reason.contains("\u{0}") ? "" : ": " + reason)")
-        }
+        let body = try await HTTPExchange.send(request, cannot: "cannot send traces to \(configuration.url.absoluteString)",
+                                               peer: "the collector at \(configuration.url.absoluteString)")
         if let rejected = OTLPTraces.rejected(in: body) {
             Terminal.warn("the collector rejected \(rejected.count) span\(rejected.count == 1 ? "" : "s")\(rejected.message.isEmpty ? "" : ": " + rejected.message)")
         }
