@@ -53,8 +53,9 @@ public struct ChangePointDetector: Sendable {
             let next = after(k)
             return (max(max(0, k - side), next > 0 ? accepted[next - 1] : 0), min(min(values.count, k + side), next < accepted.count ? accepted[next] : values.count))
         }
-        struct Judgement: Hashable { var k, from, to: Int }
-        var judged = Set<Judgement>()
+        // The window each point was last judged on. Windows only shrink as points are taken, so a point met again on
+        // the window it was judged on is met unchanged.
+        var judged = [(from: Int, to: Int)](repeating: (-1, -1), count: values.count + 1)
         for candidate in candidates {
             let (low, high) = window(candidate.k)
             guard high - low >= 2 * minimum else { continue }
@@ -68,7 +69,8 @@ public struct ChangePointDetector: Sendable {
             guard k - from >= minimum, to - k >= minimum else { continue }
             // Many candidates near a point have it as their best split: a point judged on the same window is judged
             // the same (the test's shuffles are seeded by the window), so it is judged once.
-            guard judged.insert(Judgement(k: k, from: from, to: to)).inserted else { continue }
+            guard judged[k] != (from, to) else { continue }
+            judged[k] = (from, to)
             let before = Baseline.median(Array(values[from..<k]))!, after = Baseline.median(Array(values[k..<to]))!
             guard policy.isPractical(from: before, to: after), significant(score(k, from, to), window: Array(clipped[from..<to]), minimum: minimum)
             else { continue }

@@ -50,17 +50,33 @@ public struct RegressionAnalyzer: Sendable {
                 phases: shown ? Dictionary(uniqueKeysWithValues: point.metrics.compactMap { metric, value in metric.suffix("phase:").map { ($0, value) } }) : [:],
                 verdict: .notCompared, note: Self.whyNotCompared(point), comparisons: [], cause: nil, budget: shown ? budget(of: point) : [], hints: [])
         }
-        // The classes are independent series: each is assessed on a core of its own, writing only its own runs'
-        // assessments.
-        let classes = RunClass.allCases
+        // The classes are independent series. Their alerting metrics' change points are found first, each on a core
+        // of its own (the longest first); then each class is assessed on one, writing only its own runs' assessments.
+        let classes = RunClass.allCases.map { runClass in
+            ClassSeries(runClass, points.indices.filter { points[$0].runClass == runClass && Self.isComparable(points[$0]) }, points)
+        }
+        let detector = ChangePointDetector(policy: policy)
+        let columns = classes.indices.flatMap { c in classes[c].columns.indices.map { (c, $0) } }
+            .filter { classes[$0].complete[$1] }.sorted { classes[$0.0].series.count > classes[$1.0].series.count }
+        var changePoints = [[Int]](repeating: [], count: columns.count)
+        changePoints.withUnsafeMutableBufferPointer { buffer in
+            let found = SharedBuffer(buffer)
+            DispatchQueue.concurrentPerform(iterations: columns.count) { j in
+                found.buffer[j] = detector.changePoints(classes[columns[j].0].columns[columns[j].1])
+            }
+        }
+        let changed = changePoints
         var found = [[(shift: LevelShift, after: [Int], before: [Int])]](repeating: [], count: classes.count)
+        let order = classes.indices.sorted { classes[$0].series.count > classes[$1].series.count }
         assessments.withUnsafeMutableBufferPointer { buffer in
             let assessments = SharedBuffer(buffer)
             found.withUnsafeMutableBufferPointer { found in
                 let found = SharedBuffer(found)
-                DispatchQueue.concurrentPerform(iterations: classes.count) { c in
-                    let series = points.indices.filter { points[$0].runClass == classes[c] && Self.isComparable(points[$0]) }
-                    found.buffer[c] = compare(series, runClass: classes[c], points: points, detailed: wanted, details: loaded, into: assessments)
+                DispatchQueue.concurrentPerform(iterations: classes.count) { j in
+                    let c = order[j]
+                    let ofClass = columns.indices.filter { columns[$0].0 == c }.map { (columns[$0].1, changed[$0]) }
+                    found.buffer[c] = compare(classes[c], changePoints: Dictionary(uniqueKeysWithValues: ofClass), points: points, detailed: wanted,
+                                              details: loaded, into: assessments)
                 }
             }
         }
@@ -119,29 +135,28 @@ public struct RegressionAnalyzer: Sendable {
         return nil
     }
 
-    /// Assesses the runs of one class (`series`, oldest first) and returns its level shifts, each with the runs its
-    /// cause would compare (the first `window` at the new level against the last `window` before). A cause is found
-    /// for the `detailed` runs that regressed or improved. `points` may carry only their alerting metrics: the others are
-    /// read from whole runs (`details`) where a detailed run or a cause needs them.
-    private func compare(_ series: [Int], runClass: RunClass, points: [RunPoint], detailed: Set<Int>, details: Details,
+    /// Assesses the runs of one class (oldest first) and returns its level shifts, each with the runs its cause would
+    /// compare (the first `window` at the new level against the last `window` before). `changePoints` holds those of
+    /// each alerting metric with no gaps, by its column. A cause is found for the `detailed` runs that regressed or
+    /// improved. `points` may carry only their alerting metrics: the others are read from whole runs (`details`) where
+    /// a detailed run or a cause needs them.
+    private func compare(_ table: ClassSeries, changePoints: [Int: [Int]], points: [RunPoint], detailed: Set<Int>, details: Details,
                          into shared: SharedBuffer<RunAssessment>) -> [(shift: LevelShift, after: [Int], before: [Int])] {
         let assessments = shared.buffer
-        let metrics = points.map(\.metrics)
+        let (runClass, series, alerting, columns) = (table.runClass, table.series, table.alerting, table.columns)
         // Level shifts of the alerting metrics: the total's, then a phase's that the total does not show (a deploy
         // 10 s slower in a 7-minute cold build). Every metric's baseline restarts at each.
-        let detector = ChangePointDetector(policy: policy)
-        var shifted: [Int: Metric] = [:]
-        for k in detector.changePoints(series.map { metrics[$0][.total]! }) { shifted[k] = .total }
-        let phases = Set(series.flatMap { metrics[$0].keys.filter { $0.raisesAlerts && $0 != .total } })
-        for metric in phases.sorted() {
-            let values = series.compactMap { metrics[$0][metric] }
-            guard values.count == series.count else { continue }
-            for k in detector.changePoints(values) where !shifted.keys.contains(where: { abs($0 - k) <= 1 }) { shifted[k] = metric }
+        var shifted: [Int: Int] = [:]
+        for m in alerting.indices {
+            for k in changePoints[m] ?? [] where alerting[m] == .total || !shifted.keys.contains(where: { abs($0 - k) <= 1 }) {
+                shifted[k] = m
+            }
         }
         let starts = [0] + shifted.keys.sorted()
-        var flagged = Set<Int>()
+        var flagged = [Bool](repeating: false, count: series.count)
         var shifts: [(shift: LevelShift, after: [Int], before: [Int])] = []
         var segment = 0
+        var window: [Int] = [], scratch: [Double] = [], baselineNotes: [Int: Fact] = [:]
         for (position, index) in series.enumerated() {
             while segment + 1 < starts.count, starts[segment + 1] <= position { segment += 1 }
             let start = starts[segment]
@@ -159,63 +174,92 @@ public struct RegressionAnalyzer: Sendable {
                 candidates = start..<position
             }
             // The latest `window` unflagged runs, found walking back: not a filter over a long segment for every run.
-            var history: [Int] = []
-            for candidate in candidates.reversed() where !flagged.contains(candidate) {
-                history.append(series[candidate])
-                if history.count == policy.window { break }
+            window.removeAll(keepingCapacity: true)
+            for candidate in candidates.reversed() where !flagged[candidate] {
+                window.append(candidate)
+                if window.count == policy.window { break }
             }
-            history.reverse()
-            guard history.count >= policy.minimumHistory else {
+            window.reverse()
+            guard window.count >= policy.minimumHistory else {
                 assessments[index].verdict = .notEnoughHistory
-                assessments[index].note = Fact(.notEnoughHistory) { $0.count = history.count; $0.total = policy.minimumHistory }
+                assessments[index].note = Fact(.notEnoughHistory) { $0.count = window.count; $0.total = policy.minimumHistory }
                 continue
             }
             // Just after a level shift the new level has few runs, whose MAD can be near nothing: the noise of the
             // level before, relative to its median, stands as the least (timing noise scales with the time).
-            let earlier: [[Metric: Double]] = segment > 0 && history.count < policy.window
-                ? (starts[segment - 1]..<start).suffix(policy.window).map { detailed.contains(index) ? details.metrics(series[$0]) : metrics[series[$0]] } : []
-            // Every metric for a detailed run, from the whole runs (its hints and cause read them); for the rest the
-            // alerting ones, which decide, and only the verdict is kept.
-            let full = detailed.contains(index)
-            let values = full ? details.metrics(index) : metrics[index]
-            let baselines = full ? history.map(details.metrics) : history.map { metrics[$0] }
-            let compared = full ? Array(values.keys) : values.keys.filter(\.raisesAlerts)
-            let comparisons = compared.sorted().compactMap { metric in
-                compare(metric, of: values, with: baselines,
-                        relativeSpread: Baseline(earlier.compactMap { $0[metric] })?.relativeSpread(minimum: policy.minimumHistory))
-            }
-            let alerting = comparisons.filter { $0.metric.raisesAlerts }
-            let verdict: Verdict = alerting.contains { $0.verdict == .regression } ? .regression
-                : alerting.contains { $0.verdict == .improvement } ? .improvement : .normal
-            assessments[index].verdict = verdict
-            assessments[index].comparisons = full ? comparisons : []
-            assessments[index].note = note ?? Fact(.baseline) { $0.count = history.count; $0.runClass = runClass }
-            if verdict != .normal {
-                if detailed.contains(index) {
+            let earlier = segment > 0 && window.count < policy.window ? (starts[segment - 1]..<start).suffix(policy.window) : 0..<0
+            let verdict: Verdict
+            if detailed.contains(index) {
+                // Every metric for a detailed run, from the whole runs: its hints and cause read them.
+                let history = window.map { series[$0] }
+                let values = details.metrics(index), baselines = history.map(details.metrics)
+                let before = earlier.map { details.metrics(series[$0]) }
+                let comparisons = values.keys.sorted().compactMap { metric in
+                    compare(metric, of: values, with: baselines,
+                            relativeSpread: Baseline(before.compactMap { $0[metric] })?.relativeSpread(minimum: policy.minimumHistory))
+                }
+                verdict = Self.verdict(comparisons.lazy.filter { $0.metric.raisesAlerts }.map(\.verdict))
+                assessments[index].comparisons = comparisons
+                if verdict != .normal {
                     assessments[index].cause = cause(of: [index], against: history, points: points, details: details, slower: verdict == .regression)
                 }
-                if note == nil { flagged.insert(position) }
+            } else {
+                // For the rest the alerting metrics, which decide; only the verdict is kept.
+                verdict = Self.verdict(alerting.indices.lazy.compactMap { m -> Verdict? in
+                    let column = columns[m]
+                    guard !column[position].isNaN else { return nil }
+                    scratch.removeAll(keepingCapacity: true)
+                    for p in earlier where !column[p].isNaN { scratch.append(column[p]) }
+                    let spread = Baseline(scratch)?.relativeSpread(minimum: policy.minimumHistory)
+                    scratch.removeAll(keepingCapacity: true)
+                    for p in window where !column[p].isNaN { scratch.append(column[p]) }
+                    return compare(alerting[m], value: column[position], with: scratch, relativeSpread: spread).verdict
+                })
             }
+            assessments[index].verdict = verdict
+            // One note for each size of baseline: the same fact, shared.
+            if note == nil {
+                if baselineNotes[window.count] == nil { baselineNotes[window.count] = Fact(.baseline) { $0.count = window.count; $0.runClass = runClass } }
+                note = baselineNotes[window.count]
+                if verdict != .normal { flagged[position] = true }
+            }
+            assessments[index].note = note
         }
         for (segment, start) in starts.enumerated().dropFirst() {
-            let before = Array(starts[segment - 1]..<start).suffix(policy.window).map { series[$0] }
+            let before = Array(starts[segment - 1]..<start).suffix(policy.window)
             let end = segment + 1 < starts.count ? starts[segment + 1] : series.count
-            let after = Array(start..<end).map { series[$0] }
+            let after = Array(start..<end)
             let first = points[series[start]]
-            let metric = shifted[start] ?? .total
-            let median = { (indices: [Int]) in Baseline.median(indices.compactMap { metrics[$0][metric] }) ?? 0 }
+            let m = shifted[start]!
+            let median = { (positions: [Int]) in Baseline.median(positions.map { columns[m][$0] }) ?? 0 }
             shifts.append((LevelShift(
                 runClass: runClass, runID: first.id, pipeline: first.pipeline, commit: first.commit,
-                startedAt: first.startedAt, before: median(before), after: median(after), runsBefore: before.count, runsAfter: after.count,
-                cause: nil, metric: metric == .total ? nil : metric.name), Array(after.prefix(policy.window)), before))
+                startedAt: first.startedAt, before: median(Array(before)), after: median(after), runsBefore: before.count, runsAfter: after.count,
+                cause: nil, metric: alerting[m] == .total ? nil : alerting[m].name),
+                after.prefix(policy.window).map { series[$0] }, before.map { series[$0] }))
         }
         return shifts
+    }
+
+    /// A regression if any alerting metric regressed, else an improvement if any improved.
+    private static func verdict(_ verdicts: some Sequence<Verdict>) -> Verdict {
+        var improved = false
+        for verdict in verdicts {
+            if verdict == .regression { return .regression }
+            if verdict == .improvement { improved = true }
+        }
+        return improved ? .improvement : .normal
     }
 
     /// One metric against the runs of `history` that have it.
     func compare(_ metric: Metric, of run: [Metric: Double], with history: [[Metric: Double]], relativeSpread: Double? = nil) -> Comparison? {
         guard let value = run[metric] else { return nil }
-        guard let baseline = Baseline(history.compactMap { $0[metric] }), baseline.runs >= policy.minimumHistory else {
+        return compare(metric, value: value, with: history.compactMap { $0[metric] }, relativeSpread: relativeSpread)
+    }
+
+    /// One metric's `value` against the same metric of the baseline runs (`history`).
+    func compare(_ metric: Metric, value: Double, with history: [Double], relativeSpread: Double? = nil) -> Comparison {
+        guard let baseline = Baseline(history), baseline.runs >= policy.minimumHistory else {
             return Comparison(metric: metric, value: value, verdict: .notEnoughHistory)
         }
         // A floor for the spread: a tenth of the practical floor, so identical rounded times do not make every change significant.
@@ -279,6 +323,27 @@ public struct RegressionAnalyzer: Sendable {
             let status: BudgetCheck.Status = value > band.upperBound ? .over : value < band.lowerBound ? .under : .within
             return BudgetCheck(name: name, value: value, low: band.lowerBound, high: band.upperBound, status: status)
         }
+    }
+}
+
+/// The comparable runs of one class, oldest first (`series`, indices into the points), and their alerting metrics as
+/// columns by position in the series (NaN where a run lacks the metric): the verdicts of the runs not detailed, the
+/// change points and the levels read these, not a dictionary per run.
+struct ClassSeries: Sendable {
+    let runClass: RunClass
+    let series: [Int]
+    /// Total first, then the phases by name.
+    let alerting: [Metric]
+    let columns: [[Double]]
+    /// Whether every run of the series has the column's metric.
+    let complete: [Bool]
+
+    init(_ runClass: RunClass, _ series: [Int], _ points: [RunPoint]) {
+        self.runClass = runClass
+        self.series = series
+        alerting = Set(series.flatMap { points[$0].metrics.keys.filter(\.raisesAlerts) }).sorted()
+        columns = alerting.map { metric in series.map { points[$0].metrics[metric] ?? .nan } }
+        complete = columns.map { !$0.contains(where: \.isNaN) }
     }
 }
 
