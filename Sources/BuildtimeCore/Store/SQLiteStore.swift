@@ -223,6 +223,9 @@ public struct SQLiteStore: RunStore {
         FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC
         """
 
+    /// The alerting metrics of every run, from their covering index (migration 0011), a run's rows together.
+    static let alertingSQL = "SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name GLOB 'phase:*')"
+
     public func points(limit: Int?) throws -> [RunPoint] {
         _ = try backfillMetrics()
         return try writer.read { db in
@@ -231,24 +234,32 @@ public struct SQLiteStore: RunStore {
             let all = limit.map { stored <= $0 } ?? true
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var points: [RunPoint] = []
-            var position: [Int64: Int] = [:]
+            var ids: [Int64] = []
             try RawRows(db, sql: Self.pointsSQL + limited).forEach { row in
                 guard let id = row.int64(0) else { return }
-                position[id] = points.count
+                ids.append(id)
                 points.append(RunPoint(
                     id: id, fingerprint: row.string(1) ?? "", pipeline: row.int(2), commit: row.string(3), branch: row.string(4), repo: row.string(5),
                     startedAt: row.double(6).map(Date.init(timeIntervalSince1970:)), recordedAt: Date(timeIntervalSince1970: row.double(7) ?? 0),
                     runClass: row.string(8).flatMap(RunClass.init(rawValue:)), status: row.string(9).flatMap(RunStatus.init(rawValue:)) ?? .incomplete,
                     metrics: [:]))
             }
+            let position = Positions(ids)
             // The alerting metrics (total and phases), which the verdicts and change points read; the analysis reads
             // the others from the whole runs it shows. Every run's at once when all are wanted, else the selection's.
-            let alerting = "(name = 'total' OR name GLOB 'phase:*')"
-            let selection = all ? " WHERE \(alerting)" : " WHERE \(alerting) AND run_id IN (SELECT id FROM run \(order)\(limited))"
+            let selection = all ? "" : " AND run_id IN (SELECT id FROM run \(order)\(limited))"
             // Few names, many rows: each name's `Metric` is made once (the first few dozen names; a database with
-            // more makes the rest row by row).
+            // more makes the rest row by row). The rows come in the order of the key, a run's together: each run's
+            // metrics are gathered, then stored at once.
             var names: [(bytes: [UInt8], metric: Metric)] = []
-            try RawRows(db, sql: "SELECT run_id, name, value FROM metric\(selection)").forEach { row in
+            var current: (index: Int, metrics: [(Metric, Double)])?
+            func store() {
+                guard let (index, metrics) = current else { return }
+                var dictionary = [Metric: Double](minimumCapacity: metrics.count)
+                for (metric, value) in metrics { dictionary[metric] = value }
+                points[index].metrics = dictionary
+            }
+            try RawRows(db, sql: Self.alertingSQL + selection).forEach { row in
                 guard let id = row.int64(0), let index = position[id], let value = row.double(2) else { return }
                 let metric: Metric
                 if let known = names.first(where: { row.text(1, equals: $0.bytes) }) {
@@ -258,8 +269,13 @@ public struct SQLiteStore: RunStore {
                     metric = Metric(name)
                     if names.count < 48 { names.append((Array(name.utf8), metric)) }
                 }
-                points[index].metrics[metric] = value
+                if current?.index != index {
+                    store()
+                    current = (index, [])
+                }
+                current!.metrics.append((metric, value))
             }
+            store()
             points.reverse()
             return points
         }
@@ -535,5 +551,34 @@ struct StoredRow {
 
     subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value? {
         (row[name] as DatabaseValue?).flatMap(Value.fromDatabaseValue)
+    }
+}
+
+/// The position of each run id in a list of them: an array over the ids' range when they are dense (ids are given in
+/// order as runs are stored, so they nearly always are), else a dictionary.
+struct Positions {
+    private let low: Int64
+    private let dense: [Int32]
+    private let sparse: [Int64: Int]
+
+    init(_ ids: [Int64]) {
+        let low = ids.min() ?? 0, high = ids.max() ?? 0
+        self.low = low
+        if !ids.isEmpty, high - low < 4 * Int64(ids.count) + 64, ids.count < Int(Int32.max) {
+            var dense = [Int32](repeating: -1, count: Int(high - low) + 1)
+            for (position, id) in ids.enumerated() { dense[Int(id - low)] = Int32(position) }
+            self.dense = dense
+            sparse = [:]
+        } else {
+            dense = []
+            sparse = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    subscript(id: Int64) -> Int? {
+        guard !dense.isEmpty else { return sparse[id] }
+        guard id >= low, id - low < Int64(dense.count) else { return nil }
+        let position = dense[Int(id - low)]
+        return position < 0 ? nil : Int(position)
     }
 }

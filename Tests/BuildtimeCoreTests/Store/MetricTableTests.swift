@@ -44,6 +44,10 @@ import Testing
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.pointsSQL + " LIMIT 10").map { $0["detail"] as String }
         }
         #expect(plan == ["SCAN run USING COVERING INDEX run_points"])
+        // Their alerting metrics from a small one of their own, in the order of the runs.
+        #expect(try queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.alertingSQL).map { $0["detail"] as String }
+        } == ["SCAN metric USING COVERING INDEX metric_alerting"])
         // A limit takes the newest.
         #expect(try store.points(limit: 10) == Array(points.suffix(10)))
         // Deleting a run deletes its rows.
@@ -79,11 +83,28 @@ import Testing
     static func makeOld(_ path: String) throws {
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
-                DROP TABLE export; DROP INDEX run_points; DROP INDEX run_metrics_pending; DROP TABLE metric; ALTER TABLE run DROP COLUMN metrics_written;
-                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points', '0010_exports');
+                DROP TABLE export; DROP INDEX run_points; DROP INDEX run_metrics_pending; DROP INDEX metric_alerting; DROP TABLE metric;
+                ALTER TABLE run DROP COLUMN metrics_written;
+                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points', '0010_exports', '0011_alerting_points');
                 """)
             #expect(try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN ('metric', 'run_points')").isEmpty)
         }
+    }
+
+    @Test func aDatabaseFromBeforeTheAlertingIndexGetsItAndReadsTheSamePoints() throws {
+        let (store, path, _) = try Self.historyStore()
+        defer { Self.remove(path) }
+        let expected = try store.points(limit: nil), newest = try store.points(limit: 7)
+        // As a binary before 0011 left it.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP INDEX metric_alerting; DELETE FROM grdb_migrations WHERE identifier = '0011_alerting_points'")
+            #expect(try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.alertingSQL).map { $0["detail"] as String } == ["SCAN metric"])
+        }
+        let reopened = try SQLiteStore(path: path)
+        #expect(try reopened.appliedMigrations() == Migrations.all.map(\.name))
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'metric_alerting'") } == 1)
+        #expect(try reopened.points(limit: nil) == expected)
+        #expect(try reopened.points(limit: 7) == newest)
     }
 
     @Test func anOlderDatabaseIsBackfilledOnceInBatchesAndAnInterruptedBackfillGoesOn() throws {
