@@ -40,7 +40,7 @@ public struct Baseline: Sendable, Equatable, Codable {
     /// How many scaled MADs `value` is from the median.
     public func distance(of value: Double, floor: Double) -> Double { (value - median) / scaledMAD(floor: floor) }
 
-    public static func median(_ values: [Double]) -> Double? {
+    public static func median(_ values: some Collection<Double>) -> Double? {
         guard !values.isEmpty else { return nil }
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { scratch in
             var buffer = scratch

@@ -60,7 +60,11 @@ public struct ChangePointDetector: Sendable {
             let (low, high) = window(candidate.k)
             guard high - low >= 2 * minimum else { continue }
             // Within that one window, the best split: a wild run near a shift can lift a neighbour's own window.
-            let k = ((low + minimum)...(high - minimum)).max { (score($0, low, high), $1) < (score($1, low, high), $0) }!
+            var k = low + minimum, best = score(k, low, high)
+            for split in (low + minimum + 1)...max(low + minimum + 1, high - minimum) where split <= high - minimum {
+                let t = score(split, low, high)
+                if t > best { (k, best) = (split, t) }
+            }
             let position = after(k)
             guard position == 0 || accepted[position - 1] != k else { continue }
             // Judged on its own window, not the candidate's: at the edge of that, a wild run and two more would pass
@@ -71,7 +75,7 @@ public struct ChangePointDetector: Sendable {
             // the same (the test's shuffles are seeded by the window), so it is judged once.
             guard judged[k] != (from, to) else { continue }
             judged[k] = (from, to)
-            let before = Baseline.median(Array(values[from..<k]))!, after = Baseline.median(Array(values[k..<to]))!
+            let before = Baseline.median(values[from..<k])!, after = Baseline.median(values[k..<to])!
             guard policy.isPractical(from: before, to: after), significant(score(k, from, to), window: Array(clipped[from..<to]), minimum: minimum)
             else { continue }
             accepted.insert(k, at: position)

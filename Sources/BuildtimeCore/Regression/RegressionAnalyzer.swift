@@ -341,9 +341,23 @@ struct ClassSeries: Sendable {
     init(_ runClass: RunClass, _ series: [Int], _ points: [RunPoint]) {
         self.runClass = runClass
         self.series = series
-        alerting = Set(series.flatMap { points[$0].metrics.keys.filter(\.raisesAlerts) }).sorted()
-        columns = alerting.map { metric in series.map { points[$0].metrics[metric] ?? .nan } }
-        complete = columns.map { !$0.contains(where: \.isNaN) }
+        // One pass over each run's few metrics; a new metric's column starts with the runs before it missing.
+        var alerting: [Metric] = [], columns: [[Double]] = []
+        for (position, index) in series.enumerated() {
+            for (metric, value) in points[index].metrics where metric.raisesAlerts {
+                guard let m = alerting.firstIndex(of: metric) else {
+                    alerting.append(metric)
+                    columns.append([Double](repeating: .nan, count: series.count))
+                    columns[columns.count - 1][position] = value
+                    continue
+                }
+                columns[m][position] = value
+            }
+        }
+        let order = alerting.indices.sorted { alerting[$0] < alerting[$1] }
+        self.alerting = order.map { alerting[$0] }
+        self.columns = order.map { columns[$0] }
+        complete = self.columns.map { !$0.contains(where: \.isNaN) }
     }
 }
 

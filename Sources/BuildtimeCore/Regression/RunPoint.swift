@@ -54,6 +54,10 @@ public struct RunPoint: Sendable, Equatable {
     /// Oldest first, by time, then id; points already in that order (as a store gives them) are not copied.
     public static func chronological(_ points: [RunPoint]) -> [RunPoint] {
         let before = { (a: RunPoint, b: RunPoint) in (a.time, a.id ?? 0) < (b.time, b.id ?? 0) }
-        return zip(points, points.dropFirst()).allSatisfy { !before($1, $0) } ? points : points.sorted(by: before)
+        // Nearly always in order already (the store reads them so): checked field by field, not point by point copied.
+        let inOrder = points.indices.dropFirst().allSatisfy { i in
+            !((points[i].time, points[i].id ?? 0) < (points[i - 1].time, points[i - 1].id ?? 0))
+        }
+        return inOrder ? points : points.sorted(by: before)
     }
 }
