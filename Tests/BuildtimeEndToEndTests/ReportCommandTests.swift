@@ -64,7 +64,7 @@ import Testing
 
         let html = try runner.run(["report", "--format", "html", "--run", "23"])
         #expect(html.status == 0 && html.stdout.hasPrefix("<!DOCTYPE html>"))
-        #expect(html.stdout.contains("<h2>Image builds of pipeline #222</h2>"))
+        #expect(html.stdout.contains("<figcaption>Image builds of pipeline #222</figcaption>"))
         #expect(try runner.run(["report", "--format", "html", "--run", "9999"]).stderr.contains("no run '9999'"))
 
         // `show` gives one run's verdict and hints: #222 is the 23rd log stored.

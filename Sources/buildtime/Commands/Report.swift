@@ -35,7 +35,7 @@ extension Buildtime {
         @Flag(help: "Exit with status 3 when the newest run reported is a regression.")
         var failOnRegression = false
 
-        @Option(name: .customLong("run"), help: ArgumentHelp("The run whose image builds the HTML timeline shows (an id, `latest`, or a fingerprint prefix); default: the newest reported run with timed builds.", valueName: "run"))
+        @Option(name: .customLong("run"), help: ArgumentHelp("The run whose image builds the HTML timeline shows (an id, `latest`, or a fingerprint prefix); default: the newest regression with timed builds, else the newest run with them.", valueName: "run"))
         var timelineRun: String?
 
         @Option(help: ArgumentHelp("How many stored runs (newest first) the baselines and level shifts are computed from.", valueName: "runs"))
@@ -68,8 +68,8 @@ extension Buildtime {
             case .markdown: text = ReportRenderer.markdown(report)
             case .json: text = try ReportRenderer.json(report)
             case .html:
-                let timeline = try timelineRun.map { try Show.find($0, in: database) } ?? report.runs.lazy.compactMap { assessment in
-                    assessment.runID.flatMap { try? database.run(id: $0) }.flatMap { run in run.images.contains { $0.duration != nil } ? run : nil }
+                let timeline = try timelineRun.map { try Show.find($0, in: database) } ?? HTMLReportRenderer.timelineOrder(report).lazy.compactMap { id in
+                    (try? database.run(id: id)).flatMap { run in run.images.contains { $0.duration != nil } ? run : nil }
                 }.first
                 text = HTMLReportRenderer.html(report, timeline: timeline)
             }
