@@ -280,7 +280,7 @@ public enum HTMLReportRenderer {
         if points.count > 1 {
             out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"" + points.map { "\(format(x($0))),\(format(plot.y(runs[$0].total!)))" }.joined(separator: " ") + "\"/>\n"
         }
-        var failed = 0, regressed = 0
+        var failed = 0, regressed = 0, improved = 0
         for (index, run) in runs.enumerated() {
             let tip = escape("\(ReportRenderer.name(run)) \(runClass.rawValue) \(DurationFormat.string(run.total)) — \(ReportRenderer.verdictLabel(run))")
             let cx = x(index)
@@ -294,7 +294,7 @@ public enum HTMLReportRenderer {
             guard let total = run.total else { continue }
             let cy = format(plot.y(total))
             if run.verdict == .regression || run.verdict == .improvement {
-                regressed += run.verdict == .regression ? 1 : 0
+                if run.verdict == .regression { regressed += 1 } else { improved += 1 }
                 out += "<circle cx=\"\(format(cx))\" cy=\"\(cy)\" r=\"7\" fill=\"none\" stroke=\"\(run.verdict == .regression ? regressionColor : color)\" stroke-width=\"2.5\"/>"
             }
             out += "<circle cx=\"\(format(cx))\" cy=\"\(cy)\" r=\"3.5\" fill=\"\(color)\"><title>\(tip)</title></circle>\n"
@@ -305,6 +305,7 @@ public enum HTMLReportRenderer {
         }
         if budget != nil { legend.append("<span class=\"swatch\" style=\"background:\(budgetFill);border-top:1px solid \(budgetEdge);border-bottom:1px solid \(budgetEdge)\"></span>budget") }
         if regressed > 0 { legend.append("<span class=\"swatch\" style=\"border:2.5px solid \(regressionColor);border-radius:50%\"></span>regression") }
+        if improved > 0 { legend.append("<span class=\"swatch\" style=\"border:2.5px solid \(color);border-radius:50%\"></span>improvement") }
         if !shifts.isEmpty { legend.append("<span class=\"swatch\" style=\"border-top:2px dashed \(regressionColor);height:.5rem\"></span>level before and after a shift") }
         if failed > 0 { legend.append("<span style=\"color:\(failedColor);font-weight:700;margin-right:.3rem\">×</span>failed run") }
         let median = Baseline.median(runs.filter { $0.status == .succeeded }.compactMap(\.total)).map { ", median \(DurationFormat.string($0))" } ?? ""
