@@ -411,8 +411,9 @@ public enum HTMLReportRenderer {
     /// As much of a step's instruction as fits `width` units of 12.5-unit text (about 7 each), cut with an ellipsis;
     /// nil when not even a few characters fit.
     static func fitting(_ instruction: String, width: Double) -> String? {
-        let room = Int(width / 7)
-        guard room >= 4 else { return nil }
+        // A width from absurd stored times is no reason to stop: no instruction is longer than a few hundred.
+        guard width.isFinite, width >= 28 else { return nil }
+        let room = Int(min(width, 100_000) / 7)
         return instruction.count <= room ? instruction : String(instruction.prefix(room - 1)) + "…"
     }
 

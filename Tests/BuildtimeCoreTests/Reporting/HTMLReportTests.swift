@@ -118,6 +118,8 @@ import Testing
         #expect(HTMLReportRenderer.fitting("RUN make", width: 100) == "RUN make")
         #expect(HTMLReportRenderer.fitting("RUN uv pip install -r requirements.txt", width: 70) == "RUN uv pi…")
         #expect(HTMLReportRenderer.fitting("RUN make", width: 20) == nil)
+        #expect(HTMLReportRenderer.fitting("RUN make", width: 1e300) == "RUN make")
+        #expect(HTMLReportRenderer.fitting("RUN make", width: .nan) == nil)
     }
 
     @Test func anEmptyReportSaysSo() {
