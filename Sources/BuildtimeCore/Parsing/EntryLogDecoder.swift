@@ -8,6 +8,35 @@ protocol LogDecoder: AnyObject {
     var nextLine: Int { get }
     /// What was read and left out as beyond any real log: times out of range, the rest of a line past the maximum.
     var ignored: IgnoredValues { get }
+    /// What the lines' times count from, when the decoder knows better than its format (entries whose lines carry
+    /// their own absolute timestamps).
+    var timeBase: TimeBase? { get }
+}
+
+extension LogDecoder {
+    var timeBase: TimeBase? { nil }
+}
+
+/// Entry lines that carry their own ISO-8601 timestamp (a step whose output went through `ts`, a tool that stamps its
+/// lines, a log copied from another CI into Woodpecker): the stamp is taken off the line, so what follows reads as it
+/// would in a text log, and when the first line with content has one, the lines' own stamps time the log instead of
+/// the entries' whole seconds since the step started (finer, and absolute). Lines without a stamp keep the time of
+/// the line before.
+struct InnerStamps {
+    enum Mode { case undecided, own, entries }
+    private(set) var mode = Mode.undecided
+    private var cache = ISOStampCache()
+
+    /// The line without its stamp, and the time and resolution it is to be read with.
+    mutating func read(_ line: UnsafeBufferPointer<UInt8>, time: Double?, resolution: Double?)
+        -> (line: UnsafeBufferPointer<UInt8>, time: Double?, resolution: Double?) {
+        let stamp = line.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } == true ? TimestampStyle.iso8601.parse(line, cache: &cache) : nil
+        if mode == .undecided, line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) { mode = stamp == nil ? .entries : .own }
+        // Before a line with content decides, a blank line carries no time: it could be either kind.
+        guard let stamp else { return mode == .entries ? (line, time, resolution) : (line, nil, nil) }
+        let rest = UnsafeBufferPointer(rebasing: line[stamp.prefixLength...])
+        return mode == .own ? (rest, stamp.seconds, stamp.resolution) : (rest, time, resolution)
+    }
 }
 
 /// Values a decoder left out because no real log holds them, for a warning.
@@ -28,6 +57,7 @@ public struct IgnoredValues: Sendable, Equatable {
 /// Reassembles lines from log entries that each hold one line (Woodpecker ≥ 2.6), or any chunk of the output with
 /// its newlines (Woodpecker < 2.6, Drone): once an entry ends in `\n`, entries are joined and split at newlines.
 struct EntryLineJoiner {
+    private(set) var stamps = InnerStamps()
     private var joining = false
     private var pending: [UInt8] = []
     private var pendingTime: Double?
@@ -48,25 +78,33 @@ struct EntryLineJoiner {
                 // A line is kept to its first `LineSplitter.maximumLength` bytes, however many entries it spans.
                 pending.append(contentsOf: rest.prefix(max(LineSplitter.maximumLength - pending.count, 0)))
             } else {
-                assembler.emit(rest, time: time, resolution: resolution, sourceLine: sourceLine)
+                deliver(rest, time: time, sourceLine: sourceLine, assembler, resolution)
             }
         }
     }
 
     private mutating func emit(_ piece: UnsafeBufferPointer<UInt8>, time: Double?, sourceLine: Int, _ assembler: LineAssembler, _ resolution: Double?) {
         if pending.isEmpty {
-            assembler.emit(piece, time: time, resolution: resolution, sourceLine: sourceLine)
+            deliver(piece, time: time, sourceLine: sourceLine, assembler, resolution)
         } else {
             pending.append(contentsOf: piece.prefix(max(LineSplitter.maximumLength - pending.count, 0)))
-            pending.withUnsafeBufferPointer { assembler.emit($0, time: pendingTime ?? time, resolution: resolution, sourceLine: pendingLine) }
+            let (line, time) = (pending, pendingTime ?? time)
+            line.withUnsafeBufferPointer { deliver($0, time: time, sourceLine: pendingLine, assembler, resolution) }
             pending.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Hands one whole line on, read for a stamp of its own.
+    private mutating func deliver(_ line: UnsafeBufferPointer<UInt8>, time: Double?, sourceLine: Int, _ assembler: LineAssembler, _ resolution: Double?) {
+        let read = stamps.read(line, time: time, resolution: resolution)
+        assembler.emit(read.line, time: read.time, resolution: read.resolution, sourceLine: sourceLine)
     }
 
     /// Hands on a last line that never got its newline.
     mutating func finish(_ assembler: LineAssembler, resolution: Double?) {
         guard !pending.isEmpty else { return }
-        pending.withUnsafeBufferPointer { assembler.emit($0, time: pendingTime, resolution: resolution, sourceLine: pendingLine) }
+        let (line, time) = (pending, pendingTime)
+        line.withUnsafeBufferPointer { deliver($0, time: time, sourceLine: pendingLine, assembler, resolution) }
         pending.removeAll()
     }
 }
@@ -81,6 +119,7 @@ final class JSONEntryLogDecoder: LogDecoder {
     private let format: LogFormat
     private var scanner = JSONEntryScanner()
     private var joiner = EntryLineJoiner()
+    var timeBase: TimeBase? { joiner.stamps.mode == .own ? .absolute : nil }
     private var clock = ClockNormalizer()
     private var lastStep: String?
 
@@ -163,6 +202,7 @@ final class SQLDumpLogDecoder: LogDecoder {
     private let assembler: LineAssembler
     private var splitter = LineSplitter()
     private var joiner = EntryLineJoiner()
+    var timeBase: TimeBase? { joiner.stamps.mode == .own ? .absolute : nil }
     private var clock = ClockNormalizer()
     private var lastStep: String?
     private var sourceLine = 0

@@ -43,7 +43,7 @@ public final class LogStream {
     /// Reads the end of the log and says what it was.
     public func finish(isCompressed: Bool = false) throws -> LogReader.Outcome {
         try decoder.finish()
-        let timeBase: TimeBase? = assembler.resolution == nil ? nil : (format == .text ? style?.base : .relative)
+        let timeBase: TimeBase? = assembler.resolution == nil ? nil : decoder.timeBase ?? (format == .text ? style?.base : .relative)
         var outcome = LogReader.Outcome(
             format: format, timestampStyle: style, isCompressed: isCompressed, fingerprint: hasher.fingerprint,
             lineCount: assembler.count, timeResolution: assembler.resolution, timeBase: timeBase

@@ -80,6 +80,31 @@ import Testing
         #expect(lines.times == [0, 1, 1, 215])
     }
 
+    /// A step whose lines carry their own stamps (its output went through `ts`, or was copied from another CI): the
+    /// stamps come off, so BuildKit lines read as BuildKit lines, and they time the log, finer than the entries.
+    @Test func entryLinesWithTheirOwnISOStampsAreTimedByThem() throws {
+        let json = woodpeckerJSON([(0, ""), (0, "2026-11-02T09:14:03.120Z #5 [2/6] RUN make"), (1, "no stamp here"),
+                                   (2, "2026-11-02T09:14:05.370Z #5 DONE 2.2s"), (2, "2026-11-02T09:14:05.500Z")])
+        let (outcome, lines) = try read(json)
+        #expect(outcome.format == .woodpeckerJSON)
+        #expect(outcome.timeBase == .absolute)
+        #expect(outcome.timeResolution == 0.001)
+        #expect(lines.texts == ["", "#5 [2/6] RUN make", "no stamp here", "#5 DONE 2.2s", ""])
+        // The blank line before the first stamp has no time; an unstamped line keeps the one before.
+        let start = try #require(lines.times[1])
+        #expect(lines.times[0] == nil && lines.times[2] == start)
+        #expect(abs(lines.times[3]! - start - 2.25) < 1e-6 && abs(lines.times[4]! - start - 2.38) < 1e-6)
+    }
+
+    /// Entries whose first line has no stamp keep the entries' times; a stamp met later still comes off the line.
+    @Test func entryTimesStayWhenTheFirstLineHasNoStamp() throws {
+        let json = woodpeckerJSON([(0, "+ ./deploy.sh"), (4, "2026-11-02T09:14:05.370Z #5 DONE 2.2s")])
+        let (outcome, lines) = try read(json)
+        #expect(outcome.timeBase == .relative)
+        #expect(lines.texts == ["+ ./deploy.sh", "#5 DONE 2.2s"])
+        #expect(lines.times == [0, 4])
+    }
+
     @Test func entriesBeforeV26HoldSeveralLinesOrHalfALine() throws {
         // Chunks as the agent's io.Copy delivered them: two lines, then a line cut in two.
         let json = woodpeckerJSON([(0, "first\nsecond\n"), (3, "thi"), (5, "rd line\n"), (9, "fourth\n")])
