@@ -16,7 +16,7 @@ struct Buildtime: AsyncParsableCommand {
             returns its command's status.
             """,
         version: BuildtimeVersion.current,
-        subcommands: [Ingest.self, Record.self, Classify.self, Runs.self, Show.self, Report.self, Export.self, Delete.self, Doctor.self]
+        subcommands: [Ingest.self, Pull.self, Record.self, Classify.self, Runs.self, Show.self, Report.self, Export.self, Delete.self, Doctor.self]
     )
 
     static func main() async {

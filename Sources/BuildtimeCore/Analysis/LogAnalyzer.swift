@@ -84,13 +84,14 @@ public final class LogAnalyzer: LogLineConsumer {
     }
 
     /// Variables read for the summary besides the metadata.
-    private static let contextVariables: Set<String> = ["CI_PIPELINE_STARTED", "CI_PIPELINE_EVENT", "CI_PREV_COMMIT_SHA"]
+    private static let contextVariables: Set<String> = ["CI_PIPELINE_STARTED", "CI_PIPELINE_CREATED", "CI_PIPELINE_EVENT", "CI_PREV_COMMIT_SHA", "CI_COMMIT_AUTHOR"]
 
     /// What the log says of the machine and the change.
     private func context() -> RunContext? {
         var context = machine.context() ?? RunContext()
         context.event = variables["CI_PIPELINE_EVENT"]
         context.previousCommit = variables["CI_PREV_COMMIT_SHA"]
+        context.readCI(environment: variables)
         if let files = RunMetadata.changedFiles(environment: variables) {
             context.changedFiles = files
             context.changedFilesSource = "CI_PIPELINE_FILES"

@@ -28,7 +28,10 @@ public struct RunContext: Sendable, Equatable, Codable {
     public var event: String?
     /// `CI_PREV_COMMIT_SHA`: the commit of the previous pipeline on the branch.
     public var previousCommit: String?
-
+    /// The pipeline's author (Woodpecker's API, `CI_COMMIT_AUTHOR`).
+    public var author: String?
+    /// When the pipeline was created, started and finished, and when the step started and finished.
+    public var times: CITimes?
 
     public init(start: MachineSnapshot? = nil, end: MachineSnapshot? = nil, docker: DockerDiskUsage? = nil, dockerHosts: [DockerDiskUsage]? = nil,
                 dockerRoot: String? = nil, gitHead: String? = nil, changedFiles: [String]? = nil, changedFilesSource: String? = nil,
@@ -46,7 +49,73 @@ public struct RunContext: Sendable, Equatable, Codable {
     }
 }
 
+/// When the CI queued, started and finished a run: the pipeline's times and the step's, from Woodpecker's API (`pull`)
+/// or, inside a step, `CI_PIPELINE_CREATED` and `CI_PIPELINE_STARTED`.
+public struct CITimes: Sendable, Equatable, Codable {
+    public var pipelineCreated: Date?
+    public var pipelineStarted: Date?
+    public var pipelineFinished: Date?
+    public var stepStarted: Date?
+    public var stepFinished: Date?
+
+    public init(pipelineCreated: Date? = nil, pipelineStarted: Date? = nil, pipelineFinished: Date? = nil, stepStarted: Date? = nil, stepFinished: Date? = nil) {
+        self.pipelineCreated = pipelineCreated
+        self.pipelineStarted = pipelineStarted
+        self.pipelineFinished = pipelineFinished
+        self.stepStarted = stepStarted
+        self.stepFinished = stepFinished
+    }
+
+    enum CodingKeys: String, CodingKey { case pipelineCreated, pipelineStarted, pipelineFinished, stepStarted, stepFinished }
+
+    /// ISO-8601 strings, as every time in buildtime's JSON (also the stored context's); unix seconds are read too.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func time(_ key: CodingKeys) -> Date? {
+            if let text = try? container.decodeIfPresent(String.self, forKey: key) { return DurationFormat.parseDate(text) }
+            return (try? container.decodeIfPresent(Double.self, forKey: key)).flatMap { $0.map(Date.init(timeIntervalSince1970:)) }
+        }
+        self.init(pipelineCreated: time(.pipelineCreated), pipelineStarted: time(.pipelineStarted), pipelineFinished: time(.pipelineFinished),
+                  stepStarted: time(.stepStarted), stepFinished: time(.stepFinished))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        for (key, date) in [(CodingKeys.pipelineCreated, pipelineCreated), (.pipelineStarted, pipelineStarted), (.pipelineFinished, pipelineFinished),
+                            (.stepStarted, stepStarted), (.stepFinished, stepFinished)] {
+            try container.encode(date.map(DurationFormat.iso8601), forKey: key)
+        }
+    }
+
+    /// How long the pipeline waited for an agent: started − created, when both are known and in that order.
+    public var queueSeconds: Double? {
+        guard let created = pipelineCreated, let started = pipelineStarted else { return nil }
+        let seconds = started.timeIntervalSince(created)
+        return seconds >= 0 && seconds < 366 * 86_400 ? seconds : nil
+    }
+}
+
 extension RunContext {
+    /// The author and the pipeline's queue and start that Woodpecker gives a step in its environment
+    /// (`CI_COMMIT_AUTHOR`, `CI_PIPELINE_CREATED`, `CI_PIPELINE_STARTED`, unix seconds).
+    public mutating func readCI(environment: [String: String]) {
+        if let author = environment["CI_COMMIT_AUTHOR"], !author.isEmpty { self.author = author }
+        let time = { (key: String) in environment[key].flatMap(Double.init).flatMap { $0 > 0 && $0.isFinite ? Date(timeIntervalSince1970: $0) : nil } }
+        let created = time("CI_PIPELINE_CREATED"), started = time("CI_PIPELINE_STARTED")
+        if created != nil || started != nil { times = CITimes(pipelineCreated: created, pipelineStarted: started) }
+    }
+
+    /// These values, each replaced by `given`'s where it has one: what a CI's API says wins over what its log printed.
+    public func overlaid(by given: RunContext) -> RunContext {
+        var context = self
+        if given.event != nil { context.event = given.event }
+        if given.author != nil { context.author = given.author }
+        if given.previousCommit != nil { context.previousCommit = given.previousCommit }
+        if given.changedFiles != nil { (context.changedFiles, context.changedFilesSource) = (given.changedFiles, given.changedFilesSource) }
+        if let times = given.times { context.times = times }
+        return context
+    }
+
     /// Each Docker host's `docker system df`: every host the log showed, else the one measured.
     public var dockerUsages: [DockerDiskUsage] { dockerHosts ?? docker.map { [$0] } ?? [] }
 

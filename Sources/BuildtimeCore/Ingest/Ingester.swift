@@ -13,6 +13,10 @@ public struct Ingester: Sendable {
     public var changedFiles: [String]?
     /// The clock that stamps `recordedAt`.
     public var now: @Sendable () -> Date
+    /// What the CI's API says of the run (`pull`): its values win over what the log printed.
+    public var context: RunContext?
+    /// When the run started if the log does not say (`pull`: the step's start from the API).
+    public var fallbackStartedAt: Date?
 
     public init(configuration: Configuration, format: LogFormat? = nil, metadata: RunMetadata = RunMetadata(), startedAt: Date? = nil,
                 changedFiles: [String]? = nil, now: @escaping @Sendable () -> Date = Date.init) {
@@ -73,9 +77,11 @@ public struct Ingester: Sendable {
             context = context ?? RunContext()
             (context!.changedFiles, context!.changedFilesSource) = (changedFiles, "given")
         }
+        if let given = self.context { context = (context ?? RunContext()).overlaid(by: given) }
         let start = startedAt
             ?? summary.startedAt.map(Date.init(timeIntervalSince1970:))
             ?? (summary.reading.timeBase == .absolute ? summary.firstTime.map(Date.init(timeIntervalSince1970:)) : nil)
+            ?? fallbackStartedAt
         return (Run(
             fingerprint: summary.reading.fingerprint, source: name, format: summary.reading.format,
             metadata: metadata.filling(from: summary.metadata).filling(from: fromName),
@@ -94,7 +100,15 @@ public struct Ingester: Sendable {
 
     /// Reads one log and stores it, unless the same log is stored already; with what the reading left out.
     public func ingest(path: String, into store: any RunStore) throws(IngestError) -> (run: Run, outcome: SaveOutcome, ignored: IgnoredValues) {
-        var (run, ignored) = try read(from: Self.open(path), name: path)
+        try ingest(from: Self.open(path), name: path, into: store)
+    }
+
+    /// Reads a log from `source` (`name` being where it came from: a path, a URL) and stores it, unless the same log
+    /// is stored already.
+    public func ingest(from source: any ByteSource, name: String, into store: any RunStore) throws(IngestError)
+        -> (run: Run, outcome: SaveOutcome, ignored: IgnoredValues) {
+        var (run, ignored) = try read(from: source, name: name)
+        let path = name
         do {
             let outcome = try store.save(run)
             run.id = outcome.id

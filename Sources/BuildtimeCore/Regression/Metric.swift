@@ -11,6 +11,9 @@ public struct Metric: Hashable, Sendable, Comparable, Codable, CustomStringConve
     public static let basePull = Metric("base-pull")
     /// Every step that ran except the dependency install and the base-image pull: what downloads do not explain.
     public static let otherSteps = Metric("other-steps")
+    /// How long the pipeline waited for an agent before it started (the CI's created → started): the agents' load,
+    /// not the build's; kept as a series of its own and never an alert.
+    public static let queue = Metric("queue")
     public static func phase(_ name: String) -> Metric { Metric("phase:" + name) }
     public static func image(_ name: String) -> Metric { Metric("image:" + name) }
     public static func steps(_ kind: StepKind) -> Metric { Metric("steps:" + kind.rawValue) }
@@ -20,8 +23,9 @@ public struct Metric: Hashable, Sendable, Comparable, Codable, CustomStringConve
     /// regression and feed the hints, but do not raise one of their own: comparing many noisy parts would cry wolf.
     public var raisesAlerts: Bool { self == .total || name.hasPrefix("phase:") }
 
-    /// `build phase`, `image trading-dashboard`, `RUN steps`.
+    /// `build phase`, `image trading-dashboard`, `RUN steps`, `queue time`.
     public var label: String {
+        if self == .queue { return "queue time" }
         if let phase = suffix("phase:") { return "\(phase) phase" }
         if let image = suffix("image:") { return "image \(image)" }
         if let kind = suffix("steps:") { return "\(kind.uppercased()) steps" }
@@ -63,6 +67,7 @@ public struct RunMetrics: Sendable {
     public init(_ run: Run) {
         var values: [Metric: Double] = [:]
         if let total = run.totalSeconds { values[.total] = total }
+        if let queue = run.context?.times?.queueSeconds { values[.queue] = queue }
         for phase in run.phases { if let duration = phase.duration { values[.phase(phase.name)] = duration } }
         for image in run.images {
             // An unnamed build has no series of its own: the same label would be another build in the next run.

@@ -61,6 +61,14 @@ public enum RunRenderer {
         field("branch", run.metadata.branch)
         field("repo", run.metadata.repo)
         field("step", run.metadata.step)
+        if let context = run.context {
+            // `push by dana`: what started the pipeline, and whose change it was.
+            let event = [context.event, context.author.map { "by \($0)" }].compactMap { $0 }.joined(separator: " ")
+            field("event", event.isEmpty ? nil : event)
+            if let times = context.times, let queue = times.queueSeconds {
+                field("queued", "\(DurationFormat.string(queue)) before the pipeline started" + (times.pipelineCreated.map { " (created \(DurationFormat.timestamp($0)))" } ?? ""))
+            }
+        }
         field("total", run.totalSeconds == nil ? "unmeasured (the log has no timestamps)" : DurationFormat.string(run.totalSeconds))
         if let resolution = run.timeResolution, resolution >= 1 { field("precision", "timestamps to \(DurationFormat.string(resolution))") }
         field("stored", DurationFormat.timestamp(run.recordedAt))

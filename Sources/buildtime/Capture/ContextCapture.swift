@@ -16,6 +16,7 @@ struct ContextCapture: Sendable {
         async let dockerUsage = output(of: ["docker", "system", "df", "--format", "{{json .}}"])
         async let head = output(of: ["git", "rev-parse", "HEAD"])
         var context = RunContext(event: environment["CI_PIPELINE_EVENT"], previousCommit: environment["CI_PREV_COMMIT_SHA"])
+        context.readCI(environment: environment)
         context.dockerRoot = await dockerRoot?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
         var start = snapshot
         // The Docker root's file system when it can be measured, else the root file system's.
