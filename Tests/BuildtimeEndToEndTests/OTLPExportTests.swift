@@ -119,32 +119,26 @@ struct OTLPExportTests {
     }
 }
 
-/// Tests/receivers/otlp_receiver.py, started on a free loopback port.
-final class OTLPReceiver {
-    static let script = BinaryRunner.repositoryRoot.appending(path: "Tests/receivers/otlp_receiver.py")
-
-    static let available: Bool = {
+/// A Python script of Tests/receivers that listens on a free loopback port and prints `listening on PORT`.
+enum LoopbackScript {
+    /// Whether python3 runs `code` without an error (a module the script needs is installed).
+    static func pythonRuns(_ code: String) -> Bool {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import opentelemetry.proto.collector.trace.v1.trace_service_pb2"]
+        check.arguments = ["python3", "-c", code]
         check.standardOutput = FileHandle.nullDevice
         check.standardError = FileHandle.nullDevice
         guard (try? check.run()) != nil else { return false }
         check.waitUntilExit()
         return check.terminationStatus == 0
-    }()
+    }
 
-    let process = Process()
-    let output: URL
-    let base: String
-    var endpoint: String { base + "/v1/traces" }
-
-    init(in directory: URL, arguments: [String] = []) throws {
-        output = directory.appending(path: "spans-\(UUID().uuidString).jsonl")
-        let log = directory.appending(path: "receiver-\(UUID().uuidString).out")
+    /// Starts `script` with `arguments` and waits for its port; its output goes to a file in `directory`.
+    static func start(_ process: Process, script: URL, arguments: [String], in directory: URL) throws -> String {
+        let log = directory.appending(path: "\(script.deletingPathExtension().lastPathComponent)-\(UUID().uuidString).out")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "--out", output.path] + arguments
+        process.arguments = ["python3", script.path] + arguments
         process.standardOutput = try FileHandle(forWritingTo: log)
         try process.run()
         let deadline = Date().addingTimeInterval(20)
@@ -153,11 +147,32 @@ final class OTLPReceiver {
             port = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst(13)) }
             if port == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
-        guard let port else { kill(process.processIdentifier, SIGKILL); throw ReceiverError() }
-        base = "http://127.0.0.1:\(port)"
+        guard let port else {
+            kill(process.processIdentifier, SIGKILL)
+            throw NotListening(script: script.lastPathComponent)
+        }
+        return "http://127.0.0.1:\(port)"
     }
 
-    struct ReceiverError: Error {}
+    struct NotListening: Error { var script: String }
+}
+
+/// Tests/receivers/otlp_receiver.py, started on a free loopback port.
+final class OTLPReceiver {
+    static let script = BinaryRunner.repositoryRoot.appending(path: "Tests/receivers/otlp_receiver.py")
+
+    static let available = LoopbackScript.pythonRuns("import opentelemetry.proto.collector.trace.v1.trace_service_pb2")
+
+    let process = Process()
+    let output: URL
+    let base: String
+    var endpoint: String { base + "/v1/traces" }
+
+    init(in directory: URL, arguments: [String] = []) throws {
+        output = directory.appending(path: "spans-\(UUID().uuidString).jsonl")
+        base = try LoopbackScript.start(process, script: Self.script, arguments: ["--out", output.path] + arguments, in: directory)
+    }
+
 
     /// Every span received so far, decoded.
     func spans() throws -> [[String: Any]] {

@@ -175,35 +175,14 @@ struct PullCommandTests {
 final class WoodpeckerServer {
     static let script = BinaryRunner.repositoryRoot.appending(path: "Tests/receivers/woodpecker_server.py")
 
-    static let available: Bool = {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "--version"]
-        check.standardOutput = FileHandle.nullDevice
-        check.standardError = FileHandle.nullDevice
-        guard (try? check.run()) != nil else { return false }
-        check.waitUntilExit()
-        return check.terminationStatus == 0
-    }()
+    static let available = LoopbackScript.pythonRuns("import http.server")
 
     let process = Process()
     let base: String
 
     init(in directory: URL, arguments: [String] = []) throws {
-        let log = directory.appending(path: "woodpecker-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "--samples", BinaryRunner.repositoryRoot.appending(path: "samples/history").path] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var port: String?
-        while Date() < deadline, port == nil {
-            port = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst(13)) }
-            if port == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        guard let port else { kill(process.processIdentifier, SIGKILL); throw OTLPReceiver.ReceiverError() }
-        base = "http://127.0.0.1:\(port)"
+        let samples = BinaryRunner.repositoryRoot.appending(path: "samples/history").path
+        base = try LoopbackScript.start(process, script: Self.script, arguments: ["--samples", samples] + arguments, in: directory)
     }
 
     /// Changes what the server does (see its docstring).
