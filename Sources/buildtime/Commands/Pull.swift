@@ -100,7 +100,8 @@ extension Buildtime {
                         }
                         tally.pipelines += 1
                         let chosen = detail.steps.filter { selection.chooses($0) }
-                        let stored = try chosen.filter { try Self.isStored(detail, $0, of: chosen, repo: found.fullName, in: database) }
+                        let known = try database.runs(pipeline: detail.number)
+                        let stored = chosen.filter { Self.isStored($0, of: chosen, repo: found.fullName, among: known) }
                         let waiting = chosen.filter { !$0.isDone }
                         tally.running += waiting.count
                         tally.duplicates += stored.count
@@ -173,12 +174,12 @@ extension Buildtime {
             return token
         }
 
-        /// Whether the run of `step` is stored: the same pipeline number and step name in this repository; a run with
-        /// no step name (a log ingested from a file) stands for the pipeline's only chosen step.
-        static func isStored(_ pipeline: Woodpecker.Pipeline, _ step: Woodpecker.Step, of chosen: [Woodpecker.Step], repo: String,
-                             in store: any RunStore) throws -> Bool {
+        /// Whether the run of `step` is among `known` (the stored runs of its pipeline number): the same step name in
+        /// this repository; a run with no step name (a log ingested from a file) stands for the pipeline's only
+        /// chosen step.
+        static func isStored(_ step: Woodpecker.Step, of chosen: [Woodpecker.Step], repo: String, among known: [Run]) -> Bool {
             let dashed = repo.replacingOccurrences(of: "/", with: "-")
-            return try store.runs(pipeline: pipeline.number).contains { run in
+            return known.contains { run in
                 let sameRepo = run.metadata.repo == nil || run.metadata.repo == repo || run.metadata.repo == dashed
                 return sameRepo && (run.metadata.step == step.name || (run.metadata.step == nil && chosen.count == 1))
             }
