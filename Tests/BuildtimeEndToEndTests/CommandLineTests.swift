@@ -31,6 +31,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: runner.directory.appending(path: "not").path))
     }
 
+    /// A PostgreSQL location is never taken for a file name: it made a folder `postgresql:` with a SQLite file in it.
+    @Test func aPostgreSQLLocationIsNeverAFile() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let log = BinaryRunner.repositoryRoot.appending(path: "samples/logs/cold.log").path
+        for (arguments, environment) in [(["--db", "postgresql://ci:secret@db.example.com/buildtime"], [String: String]()),
+                                         ([], ["BUILDTIME_DB": "postgres://ci:secret@db.example.com/buildtime"])] {
+            let result = try runner.run(["ingest", log] + arguments, environment: environment, workingDirectory: runner.directory)
+            #expect(result.status == 1)
+            #expect(result.stderr == "Error: this buildtime stores runs in SQLite only; a PostgreSQL store (postgresql://ci@db.example.com:5432/buildtime) is not supported yet: give a file with --db or BUILDTIME_DB\n", "\(result.stderr)")
+            #expect(!result.stderr.contains("secret"))
+        }
+        let bad = try runner.run(["runs", "--db", "postgresql://h:99999/db"], workingDirectory: runner.directory)
+        #expect(bad.status == 64 && bad.stderr.contains("the port '99999' is not a number from 1 to 65535"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runner.directory.path).allSatisfy { !$0.hasPrefix("postgres") })
+    }
+
     @Test func failuresAreOneLineWithStatusOne() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
