@@ -90,6 +90,12 @@ struct PullCommandTests {
         defer { since.cleanUp() }
         let some = try Self.pull(since, server, ["--since", "250"])
         #expect(some.stderr.hasSuffix("14 pipelines read; 14 runs stored, 0 already present, 0 failed\n"), "\(some.stderr)")
+        // Or those created from a time on: #259 (11-15 02:16) to #263.
+        let recent = try BinaryRunner()
+        defer { recent.cleanUp() }
+        let dated = try Self.pull(recent, server, ["--since", "2026-11-15T00:00:00Z"])
+        #expect(dated.stderr.hasSuffix("5 pipelines read; 5 runs stored, 0 already present, 0 failed\n"), "\(dated.stderr)")
+        #expect(try Self.pull(recent, server, ["--since", "yesterday"]).status == 64)
     }
 
     @Test func woodpecker2xFieldNamesReadTheSame() throws {

@@ -35,7 +35,7 @@ extension Buildtime {
         var steps: [String] = []
 
         @Option(help: ArgumentHelp("Only pipelines from this number on, or created since this time (ISO-8601).", valueName: "number|date"))
-        var since: String?
+        var since: PullSince?
 
         @Flag(help: "Read every page, not only the pipelines newer than those stored.")
         var all = false
@@ -51,9 +51,6 @@ extension Buildtime {
 
         func validate() throws {
             guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
-            if let since, Int(since) == nil, DurationFormat.parseDate(since) == nil {
-                throw ValidationError("--since: '\(since)' is neither a pipeline number nor a date (ISO-8601)")
-            }
             if let repo, repo.split(separator: "/").count != 2 { throw ValidationError("--repo must be OWNER/NAME, not '\(repo)'") }
         }
 
@@ -76,7 +73,7 @@ extension Buildtime {
             defer { api.shutdown() }
             let version = try? await api.version()
             let found = try await api.repo(name)
-            let selection = PullSelection(steps: steps, since: since.flatMap { Int($0) }, createdSince: since.flatMap { Int($0) == nil ? DurationFormat.parseDate($0) : nil })
+            let selection = PullSelection(steps: steps, since: since)
             var tally = Tally()
             let progress = Terminal.stderrIsTerminal
             var page = 1
@@ -187,17 +184,34 @@ extension Buildtime {
     }
 }
 
+/// `--since`: a pipeline number, or a time the pipelines were created from.
+enum PullSince: ExpressibleByArgument {
+    case number(Int)
+    case created(Date)
+
+    init?(argument: String) {
+        if let number = Int(argument) {
+            self = .number(number)
+        } else if let date = DurationFormat.parseDate(argument) {
+            self = .created(date)
+        } else {
+            return nil
+        }
+    }
+}
+
 /// Which pipelines and steps a pull takes.
 struct PullSelection {
     var steps: [String]
-    var since: Int?
-    var createdSince: Date?
+    var since: PullSince?
 
     /// Pipelines come newest first: the first one before `--since` ends the walk.
     func takes(_ pipeline: Woodpecker.Pipeline) -> Bool {
-        if let since, pipeline.number < since { return false }
-        if let createdSince, let created = pipeline.created, created < createdSince { return false }
-        return true
+        switch since {
+        case .number(let number): pipeline.number >= number
+        case .created(let date): pipeline.created.map { $0 >= date } ?? true
+        case nil: true
+        }
     }
 
     func chooses(_ step: Woodpecker.Step) -> Bool {
