@@ -266,11 +266,6 @@ final class WoodpeckerClient: Sendable {
         try await bytes("api/repos/\(repo)/logs/\(number)/\(step)")
     }
 
-    /// `work` on each item, at most `inFlight` at once, the results in the items' order; the first error ends it.
-    func concurrently<Item: Sendable, Result: Sendable>(_ items: [Item], _ work: @escaping @Sendable (Item) async throws -> Result) async throws -> [Result] {
-        try await concurrentlyCatching(items, work).map { try $0.get() }
-    }
-
     /// `work` on each item, at most `inFlight` at once, each one's result or error in the items' order.
     func concurrentlyCatching<Item: Sendable, Value: Sendable>(_ items: [Item], _ work: @escaping @Sendable (Item) async throws -> Value) async -> [Result<Value, any Error>] {
         await withTaskGroup(of: (Int, Result<Value, any Error>).self) { group in
