@@ -28,33 +28,33 @@ struct RawRows {
 }
 
 /// The current row of a `RawRows`.
-struct RawRow {
+struct RawRow: StoredCells {
     let handle: OpaquePointer
 
-    func int64(_ column: Int32) -> Int64? {
-        sqlite3_column_type(handle, column) == SQLITE_INTEGER ? sqlite3_column_int64(handle, column) : nil
-    }
-
-    func int(_ column: Int32) -> Int? {
-        int64(column).flatMap { Int(exactly: $0) }
+    func int64(_ index: Int) -> Int64? {
+        let column = Int32(index)
+        return sqlite3_column_type(handle, column) == SQLITE_INTEGER ? sqlite3_column_int64(handle, column) : nil
     }
 
     /// A REAL, or an INTEGER read as one.
-    func double(_ column: Int32) -> Double? {
-        switch sqlite3_column_type(handle, column) {
+    func double(_ index: Int) -> Double? {
+        let column = Int32(index)
+        return switch sqlite3_column_type(handle, column) {
         case SQLITE_FLOAT, SQLITE_INTEGER: sqlite3_column_double(handle, column)
         default: nil
         }
     }
 
-    func string(_ column: Int32) -> String? {
+    func string(_ index: Int) -> String? {
+        let column = Int32(index)
         guard sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
     /// Whether the column's text is `bytes`, without making a string of it.
-    func text(_ column: Int32, equals bytes: [UInt8]) -> Bool {
+    func text(_ index: Int, equals bytes: [UInt8]) -> Bool {
+        let column = Int32(index)
         guard sqlite3_column_type(handle, column) == SQLITE_TEXT, let text = sqlite3_column_text(handle, column) else { return false }
         let count = Int(sqlite3_column_bytes(handle, column))
         return count == bytes.count && memcmp(text, bytes, count) == 0

@@ -153,33 +153,17 @@ public struct SQLiteStore: RunStore {
         if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ?", arguments: [run.fingerprint]) {
             return .duplicate(id: existing)
         }
-        try db.execute(
-            sql: """
-                INSERT INTO run (fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name,
-                    started_at, status, exit_code, total_seconds, line_count, time_resolution, recorded_at,
-                    class, class_confidence, class_source, class_facts, context, run_key, configuration_error, metrics_written)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-                """,
-            arguments: [
-                run.fingerprint, run.source, run.format.rawValue, run.metadata.pipelineNumber, run.metadata.commit,
-                run.metadata.branch, run.metadata.repo, run.metadata.step, run.startedAt?.timeIntervalSince1970,
-                run.status.rawValue, run.exitCode, run.totalSeconds, run.lineCount, run.timeResolution,
-                run.recordedAt.timeIntervalSince1970, run.classification.runClass?.rawValue,
-                run.classification.confidence?.rawValue, run.classification.source?.rawValue, Self.json(facts: run.classification.evidence),
-                run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }, run.runKey,
-                run.configurationError,
-            ])
+        try db.execute(sql: insertSQL("run", RunRows.runInsertColumns), arguments: arguments(RunRows.values(of: run)))
         let id = db.lastInsertedRowID
         for (position, phase) in run.phases.enumerated() {
-            try db.execute(
-                sql: """
-                    INSERT INTO phase (run_id, position, name, start_offset, duration, start_line, end_line, missing_marker)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [id, position, phase.name, phase.startOffset, phase.duration, phase.startLine, phase.endLine, phase.missingMarker?.rawValue])
+            try db.execute(sql: insertSQL("phase", RunRows.phaseInsertColumns), arguments: arguments(RunRows.values(of: phase, position: position, runID: id)))
         }
         for (position, image) in run.images.enumerated() {
-            try Self.insert(image, position: position, runID: id, db: db)
+            try db.execute(sql: insertSQL("image_build", RunRows.imageInsertColumns), arguments: arguments(RunRows.values(of: image, position: position, runID: id)))
+            for (index, step) in image.steps.enumerated() {
+                try db.execute(sql: insertSQL("build_step", RunRows.stepInsertColumns),
+                               arguments: arguments(RunRows.values(of: step, position: index, image: position, runID: id)))
+            }
         }
         try insertMetrics(of: run, id: id, db: db)
         return .inserted(id: id)
@@ -187,13 +171,24 @@ public struct SQLiteStore: RunStore {
 
     /// The run's metric rows (migration 0008), with its class, status, repository and time.
     private static func insertMetrics(of run: Run, id: Int64, db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO metric (run_id, name, value, class, status, repo, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        let at = (run.startedAt ?? run.recordedAt).timeIntervalSince1970
-        for (metric, value) in RunMetrics(run).values.sorted(by: { $0.key < $1.key }) where value.isFinite {
-            try statement.execute(arguments: [id, metric.name, value, run.classification.runClass?.rawValue, run.status.rawValue, run.metadata.repo, at])
-        }
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE" + insertSQL("metric", RunRows.metricInsertColumns).dropFirst("INSERT".count))
+        for row in RunRows.metricValues(of: run, id: id) { try statement.execute(arguments: arguments(row)) }
+    }
+
+    /// `INSERT INTO table (columns) VALUES (?, ...)`.
+    private static func insertSQL(_ table: String, _ columns: [String]) -> String {
+        "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    }
+
+    private static func arguments(_ values: [StoredValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .null: .null
+            case .integer(let number): number.databaseValue
+            case .real(let number): number.databaseValue
+            case .text(let text): text.databaseValue
+            }
+        })
     }
 
     public func backfillMetrics(batch: Int = 500, progress: (_ done: Int, _ of: Int) -> Void = { _, _ in }) throws -> Int {
@@ -218,10 +213,7 @@ public struct SQLiteStore: RunStore {
     }
 
     /// What `points` reads of each run, newest first: from the `run_points` index alone (migration 0009).
-    static let pointsSQL = """
-        SELECT id, fingerprint, pipeline_number, commit_sha, branch, repo, started_at, recorded_at, class, status
-        FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC
-        """
+    static let pointsSQL = "SELECT \(RunRows.pointColumns) FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
 
     /// The alerting metrics of every run, from their covering index (migration 0011), a run's rows together.
     static let alertingSQL = "SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name GLOB 'phase:*')"
@@ -236,13 +228,9 @@ public struct SQLiteStore: RunStore {
             var points: [RunPoint] = []
             var ids: [Int64] = []
             try RawRows(db, sql: Self.pointsSQL + limited).forEach { row in
-                guard let id = row.int64(0) else { return }
+                guard let point = RunRows.point(from: row), let id = point.id else { return }
                 ids.append(id)
-                points.append(RunPoint(
-                    id: id, fingerprint: row.string(1) ?? "", pipeline: row.int(2), commit: row.string(3), branch: row.string(4), repo: row.string(5),
-                    startedAt: row.double(6).map(Date.init(timeIntervalSince1970:)), recordedAt: Date(timeIntervalSince1970: row.double(7) ?? 0),
-                    runClass: row.string(8).flatMap(RunClass.init(rawValue:)), status: row.string(9).flatMap(RunStatus.init(rawValue:)) ?? .incomplete,
-                    metrics: [:]))
+                points.append(point)
             }
             let position = Positions(ids)
             // The alerting metrics (total and phases), which the verdicts and change points read; the analysis reads
@@ -299,16 +287,7 @@ public struct SQLiteStore: RunStore {
     }
 
     public func save(_ step: RecordedStep) throws {
-        let images = String(decoding: try JSONEncoder().encode(step.images), as: UTF8.self)
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO step (run_key, name, started_at, duration, status, exit_code, line_count, images)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [step.runKey, step.name, step.startedAt.timeIntervalSince1970, step.duration, step.status.rawValue,
-                            step.exitCode, step.lineCount, images])
-        }
+        try writer.write { db in try db.execute(sql: Self.insertSQL("step", RunRows.recordedStepInsertColumns), arguments: Self.arguments(RunRows.values(of: step))) }
     }
 
     public func steps(runKey: String) throws -> [RecordedStep] {
@@ -316,76 +295,8 @@ public struct SQLiteStore: RunStore {
     }
 
     private static func steps(runKey: String, db: Database) throws -> [RecordedStep] {
-        try Row.fetchAll(db, sql: "SELECT * FROM step WHERE run_key = ? ORDER BY started_at, id", arguments: [runKey]).map(StoredRow.init).map { row in
-            RecordedStep(
-                runKey: row["run_key"] ?? runKey, name: row["name"] ?? "?", startedAt: Date(timeIntervalSince1970: row["started_at"] ?? 0),
-                duration: row["duration"] ?? 0, status: (row["status"] as String?).flatMap(RunStatus.init(rawValue:)) ?? .failed,
-                exitCode: row["exit_code"], lineCount: row["line_count"] ?? 0,
-                images: (try? JSONDecoder().decode([ImageBuild].self, from: Data(((row["images"] as String?) ?? "[]").utf8))) ?? [])
-        }
-    }
-
-    /// `base_pulled`: 1, 0, or -1 for unknown (migration 0005).
-    private static func basePulled(_ value: Int?) -> Bool? { value.map { $0 < 0 ? nil : $0 != 0 } ?? nil }
-
-    private static func insert(_ image: ImageBuild, position: Int, runID: Int64, db: Database) throws {
-        let classification = image.classification
-        try db.execute(
-            sql: """
-                INSERT INTO image_build (run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration,
-                    outcome, base_pulled, dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_facts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                runID, position, image.name, image.tag, image.builder.rawValue, image.attribution.rawValue, image.ambiguousLines,
-                image.startOffset, image.duration, image.outcome.rawValue, image.basePulled.map { $0 ? 1 : 0 } ?? -1, image.dependencyStep,
-                json(image.errorLines), image.exitCode, classification.runClass?.rawValue, classification.confidence?.rawValue,
-                classification.source?.rawValue, json(facts: classification.evidence),
-            ])
-        for (index, step) in image.steps.enumerated() {
-            try db.execute(
-                sql: """
-                    INSERT INTO build_step (run_id, image_position, position, vertex, stage, step_index, step_total, instruction, kind,
-                        status, duration, start_offset)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [runID, position, index, step.vertex, step.stage, step.index, step.total, step.instruction, step.kind.rawValue,
-                            step.status.rawValue, step.duration, step.startOffset])
-        }
-    }
-
-    private static func json(_ strings: [String]) -> String {
-        (try? String(decoding: JSONEncoder().encode(strings), as: UTF8.self)) ?? "[]"
-    }
-
-    /// A JSON array of strings, as `json(_:)` wrote it.
-    private static func strings(_ json: String?) -> [String] {
-        guard let json else { return [] }
-        return StringArrayJSON.decode(json) ?? (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
-    }
-
-    /// A JSON array of facts.
-    private static func json(facts: [Fact]) -> String {
-        (try? String(decoding: JSONEncoder().encode(facts), as: UTF8.self)) ?? "[]"
-    }
-
-    /// The facts `json(facts:)` wrote; one this version cannot read (a kind from a newer one) is left out, not the rest.
-    private static func facts(_ json: String) -> [Fact] {
-        struct Lenient: Decodable {
-            var fact: Fact?
-            init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
-        }
-        return ((try? JSONDecoder().decode([Lenient].self, from: Data(json.utf8))) ?? []).compactMap(\.fact)
-    }
-
-    /// The class, confidence, source and evidence in four columns from `first`, and its facts in column `facts`: the
-    /// facts when the row has them (migration 0007), else the sentences an older version stored.
-    private static func classification(_ row: StoredRow, from first: Int, facts column: Int) -> Classification {
-        Classification(
-            runClass: (row[first] as String?).flatMap(RunClass.init(rawValue:)),
-            confidence: (row[first + 1] as String?).flatMap(Confidence.init(rawValue:)),
-            source: (row[first + 2] as String?).flatMap(ClassSource.init(rawValue:)),
-            evidence: (row[column] as String?).map(facts) ?? strings(row[first + 3]).map(Fact.text))
+        try Row.fetchAll(db, sql: "SELECT \(RunRows.recordedStepColumns) FROM step WHERE run_key = ? ORDER BY started_at, id", arguments: [runKey])
+            .map { RunRows.recordedStep(from: StoredRow($0), runKey: runKey) }
     }
 
     public func markExported(runIDs: [Int64], target: String, at date: Date) throws {
@@ -462,49 +373,26 @@ public struct SQLiteStore: RunStore {
         try writer.read { db in
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
-            let sql = "SELECT \(Self.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { Self.run(from: StoredRow($0)) }
+            let sql = "SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { RunRows.run(from: StoredRow($0)) }
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
             var phases = [Int64: [PhaseTiming]]()
-            let phaseSQL = "SELECT run_id, name, start_offset, duration, start_line, end_line, missing_marker FROM phase WHERE \(selected) ORDER BY run_id, position"
-            let phaseRows = try Row.fetchCursor(db, sql: phaseSQL, arguments: arguments)
-            while let row = try phaseRows.next().map(StoredRow.init) {
-                guard let runID: Int64 = row[0] else { continue }
-                phases[runID, default: []].append(PhaseTiming(
-                    name: row[1] ?? "?", startOffset: row[2], duration: row[3], startLine: row[4], endLine: row[5],
-                    missingMarker: (row[6] as String?).flatMap(MissingMarker.init(rawValue:))))
+            let phaseRows = try Row.fetchCursor(db, sql: "SELECT \(RunRows.phaseColumns) FROM phase WHERE \(selected) ORDER BY run_id, position", arguments: arguments)
+            while let row = try phaseRows.next(), let (runID, phase) = RunRows.phase(from: StoredRow(row)) {
+                phases[runID, default: []].append(phase)
             }
             var steps = [Int64: [Int: [BuildStep]]]()
-            let stepSQL = """
-                SELECT run_id, image_position, vertex, stage, step_index, step_total, instruction, kind, status, duration, start_offset
-                FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position
-                """
+            let stepSQL = "SELECT \(RunRows.stepColumns) FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position"
             let stepRows = try Row.fetchCursor(db, sql: stepSQL, arguments: arguments)
-            while let row = try stepRows.next().map(StoredRow.init) {
-                guard let runID: Int64 = row[0], let image: Int = row[1] else { continue }
-                steps[runID, default: [:]][image, default: []].append(BuildStep(
-                    vertex: row[2], stage: row[3], index: row[4], total: row[5], instruction: row[6] ?? "",
-                    kind: (row[7] as String?).flatMap(StepKind.init(rawValue:)) ?? .other,
-                    status: (row[8] as String?).flatMap(StepStatus.init(rawValue:)) ?? .pending,
-                    duration: row[9], startOffset: row[10]))
+            while let row = try stepRows.next(), let (runID, image, step) = RunRows.step(from: StoredRow(row)) {
+                steps[runID, default: [:]][image, default: []].append(step)
             }
             var images = [Int64: [ImageBuild]]()
-            let imageSQL = """
-                SELECT run_id, position, name, tag, builder, attribution, ambiguous_lines, start_offset, duration, outcome, base_pulled,
-                    dependency_step, error_lines, exit_code, class, class_confidence, class_source, class_evidence, class_facts
-                FROM image_build WHERE \(selected) ORDER BY run_id, position
-                """
-            let imageRows = try Row.fetchCursor(db, sql: imageSQL, arguments: arguments)
-            while let row = try imageRows.next().map(StoredRow.init) {
-                guard let runID: Int64 = row[0], let position: Int = row[1] else { continue }
-                images[runID, default: []].append(ImageBuild(
-                    name: row[2], tag: row[3], builder: (row[4] as String?).flatMap(BuilderKind.init(rawValue:)) ?? .buildkit,
-                    attribution: (row[5] as String?).flatMap(Attribution.init(rawValue:)) ?? .exact, ambiguousLines: row[6] ?? 0,
-                    startOffset: row[7], duration: row[8], outcome: (row[9] as String?).flatMap(BuildOutcome.init(rawValue:)) ?? .unfinished,
-                    basePulled: Self.basePulled(row[10]), dependencyStep: row[11], steps: steps[runID]?[position] ?? [],
-                    errorLines: Self.strings(row[12]), exitCode: row[13], classification: Self.classification(row, from: 14, facts: 18)))
+            let imageRows = try Row.fetchCursor(db, sql: "SELECT \(RunRows.imageColumns) FROM image_build WHERE \(selected) ORDER BY run_id, position", arguments: arguments)
+            while let row = try imageRows.next(), let (runID, image) = RunRows.image(from: StoredRow(row), steps: { steps[$0]?[$1] ?? [] }) {
+                images[runID, default: []].append(image)
             }
             for index in runs.indices {
                 runs[index].phases = phases[runs[index].id!] ?? []
@@ -515,32 +403,11 @@ public struct SQLiteStore: RunStore {
         }
     }
 
-    private static let runColumns = """
-        id, fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name, started_at, status, exit_code,
-        total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at,
-        configuration_error, class_facts
-        """
-
-    /// A run from the `runColumns` of its row.
-    private static func run(from row: StoredRow) -> Run {
-        var run = Run(
-            id: row[0], fingerprint: row[1] ?? "", source: row[2] ?? "?", format: (row[3] as String?).flatMap(LogFormat.init(rawValue:)) ?? .text,
-            metadata: RunMetadata(pipelineNumber: row[4], commit: row[5], branch: row[6], repo: row[7], step: row[8]),
-            startedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: (row[10] as String?).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, exitCode: row[11],
-            totalSeconds: row[12], lineCount: row[13] ?? 0, timeResolution: row[14],
-            phases: [], classification: classification(row, from: 15, facts: 23),
-            context: (row[19] as String?).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
-            runKey: row[20], recordedAt: Date(timeIntervalSince1970: row[21] ?? 0)
-        )
-        run.configurationError = row[22]
-        return run
-    }
 }
 
 /// A stored row read without trust: a value of the wrong type or out of range (a file edited by hand, or by another
 /// program) reads as nil, or as the fallback the reader gives, where GRDB's own subscript would stop the process.
-struct StoredRow {
+struct StoredRow: StoredCells {
     let row: Row
 
     init(_ row: Row) { self.row = row }
@@ -552,6 +419,10 @@ struct StoredRow {
     subscript<Value: DatabaseValueConvertible>(_ name: String) -> Value? {
         (row[name] as DatabaseValue?).flatMap(Value.fromDatabaseValue)
     }
+
+    func int64(_ column: Int) -> Int64? { self[column] }
+    func double(_ column: Int) -> Double? { self[column] }
+    func string(_ column: Int) -> String? { self[column] }
 }
 
 /// The position of each run id in a list of them: an array over the ids' range when they are dense (ids are given in
