@@ -19,6 +19,10 @@ public struct AttributionScore: Sendable {
     public var inferred = 0, inferredButRight = 0
     /// Logs whose builds the reading did not find as many as there were.
     public var buildCountWrong = 0
+    /// Lines given to the wrong build, by their kind (`Self.kind`), to see which family of lines is misread.
+    public var wrongByKind: [String: Int] = [:]
+    /// Wrong lines whose text the build they were given to also printed close by (within 40 lines).
+    public var wrongButAlike = 0
     /// The first few facts read wrong, to look at.
     public var misreadings: [String] = []
 
@@ -51,7 +55,15 @@ public struct AttributionScore: Sendable {
             lines += 1
             let owners = expected.sharers[String(index)] ?? [owner]
             if let image = trace.owners[index], let truth = matched[image], owners.contains(truth) { linesRight += 1 }
-            else if let image = trace.owners[index] { wrongLines[image, default: 0] += 1 }
+            else {
+                if let image = trace.owners[index] { wrongLines[image, default: 0] += 1 }
+                wrongByKind[Self.kind(trace.texts[index]) + (trace.owners[index] == nil ? " (none)" : ""), default: 0] += 1
+                // A line the other build printed too, word for word, close by: the two copies are interchangeable.
+                if let image = trace.owners[index], let other = matched[image] {
+                    let window = max(0, index - 40)..<min(trace.texts.count, index + 40)
+                    if window.contains(where: { expected.owners[$0] == other && trace.texts[$0] == trace.texts[index] }) { wrongButAlike += 1 }
+                }
+            }
         }
         let byOwner = Dictionary(matched.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         var classes: [RunClass] = []
@@ -94,8 +106,22 @@ public struct AttributionScore: Sendable {
         return rest[..<close].contains("/")
     }
 
+    /// A BuildKit line's kind: a step header, an end line, timed output, a layer line, an internal vertex...
+    public static func kind(_ text: String) -> String {
+        let body = text.drop { $0 == " " || $0 == "\t" }
+        guard let space = body.firstIndex(of: " ") else { return "bare" }
+        let rest = body[body.index(after: space)...]
+        if rest.hasPrefix("[internal]") || rest.hasPrefix("[auth]") { return "internal header" }
+        if rest.first == "[" { return "step header" }
+        for word in ["DONE", "CACHED", "ERROR", "CANCELED", "sha256:", "extracting", "resolve", "transferring", "exporting", "writing", "naming", "unpacking", "building with", "load", "..."] where rest.hasPrefix(word) { return word }
+        if let first = rest.first, first.isNumber { return "timed output" }
+        return "other"
+    }
+
     public static func + (a: Self, b: Self) -> Self {
         var sum = a
+        sum.wrongByKind.merge(b.wrongByKind, uniquingKeysWith: +)
+        sum.wrongButAlike += b.wrongButAlike
         sum.logs += b.logs; sum.lines += b.lines; sum.linesRight += b.linesRight; sum.steps += b.steps; sum.stepsRight += b.stepsRight
         sum.images += b.images; sum.namesRight += b.namesRight; sum.classesRight += b.classesRight; sum.runClassesRight += b.runClassesRight
         sum.exactButWrong += b.exactButWrong; sum.inferred += b.inferred; sum.inferredButRight += b.inferredButRight

@@ -39,6 +39,9 @@ func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) t
     print(row("different Dockerfiles", different.compactMap { byMode[$0] }.reduce(AttributionScore(), +)))
     for stamps in ["ms", "s", "none", "jenkins"] { if let s = byStamps[stamps] { print(row("stamps: \(stamps)", s)) } }
     print(row("all", byMode.values.reduce(AttributionScore(), +)))
+    let all = byMode.values.reduce(AttributionScore(), +)
+    print("wrong lines: \(all.lines - all.linesRight), of which \(all.wrongButAlike) alike a line the build given them printed within 40 lines")
+    print("wrong lines by kind: " + all.wrongByKind.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     if ProcessInfo.processInfo.environment["VERBOSE"] != nil { byMode.values.reduce(AttributionScore(), +).misreadings.forEach { print($0) } }
     print("targets: different Dockerfiles 100% names and classes, ≥ 99.9% lines; identical ≥ 99% classes; exact✗ = 0")
     print("exact✗: images said exact with a wrong line; inferred✓: said inferred though every line was right; builds✗: logs with a wrong number of builds")
