@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -44,11 +45,18 @@ let package = Package(
             dependencies: ["BuildtimeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]
         ),
+        // The shared team store: the schema of the SQLite store on PostgreSQL (Migrations/postgresql), over postgres-nio.
+        .target(
+            name: "BuildtimePostgres",
+            dependencies: ["BuildtimeCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            plugins: ["MigrationEmbedder"]
+        ),
         .executableTarget(
             name: "buildtime",
             dependencies: [
                 "BuildtimeCore",
                 "BuildtimeOTLP",
+                "BuildtimePostgres",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -67,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BuildtimeEndToEndTests",
-            dependencies: ["buildtime", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["buildtime", "BuildtimeCore", "BuildtimePostgres", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

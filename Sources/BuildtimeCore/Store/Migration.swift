@@ -3,6 +3,11 @@ public struct Migration: Sendable, Equatable {
     /// The file name without `.sql`, e.g. `0001_runs_and_phases`; also its identifier in the database.
     public var name: String
     public var sql: String
+
+    public init(name: String, sql: String) {
+        self.name = name
+        self.sql = sql
+    }
 }
 
 /// The schema changes this binary knows, in order (see the generated `Migrations+Generated.swift`).

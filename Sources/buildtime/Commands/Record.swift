@@ -211,7 +211,7 @@ extension Buildtime {
             }
         }
 
-        private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String], in database: Result<SQLiteStore, any Error>) {
+        private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String], in database: Result<any RunStore, any Error>) {
             for warning in warnings { Terminal.warn(warning) }
             do { try database.get().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
                 Terminal.warn("the step was not stored: " + Terminal.describe(error))
@@ -221,7 +221,7 @@ extension Buildtime {
         /// Stores the run; returns it with its id, or nil when it could not be stored.
         @discardableResult
         private func store(_ recording: Recording, exit: CommandExit, metadata: RunMetadata, context: RunContext, runKey: String,
-                           configurationError: String?, in database: Result<SQLiteStore, any Error>) -> BuildtimeCore.Run? {
+                           configurationError: String?, in database: Result<any RunStore, any Error>) -> BuildtimeCore.Run? {
             var metadata = metadata
             metadata.commit = metadata.commit ?? context.gitHead
             var run = recording.finish(exit: exit, metadata: metadata, context: context, runKey: runKey,

@@ -1,30 +1,40 @@
 import ArgumentParser
 import BuildtimeCore
+import BuildtimePostgres
 import Foundation
 
-/// Where the database is.
+/// Where the database is: a SQLite file, or a PostgreSQL database shared by a team (`postgresql://...`).
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite database file, or a PostgreSQL database shared by several agents (postgresql://user@host/db; password from the URL, PGPASSWORD or ~/.pgpass).",
+        valueName: "path|url"))
     var db: String?
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    /// Opens the store, creating it unless `mode` says it must exist (the commands that only read);
-    /// `BUILDTIME_BUSY_TIMEOUT` (seconds) sets how long to wait for other writers (default 10).
-    func open(_ mode: SQLiteStore.OpenMode = .create) throws -> SQLiteStore {
+    /// Opens the store, creating it unless `mode` says it must exist (the commands that only read). A SQLite writer
+    /// waits `BUILDTIME_BUSY_TIMEOUT` seconds (default 10) for other writers; a PostgreSQL store waits at most
+    /// `timeout` (default `BUILDTIME_PG_TIMEOUT`, else 10 s) for its connection and for each answer.
+    func open(_ mode: SQLiteStore.OpenMode = .create, timeout: TimeInterval? = nil) throws -> any RunStore {
+        let environment = ProcessInfo.processInfo.environment
         // A PostgreSQL location is never taken for a file name (it made a folder `postgresql:` and a SQLite file in it).
-        if PostgresLocation.isURI(path) {
-            let environment = ProcessInfo.processInfo.environment
-            let location: PostgresLocation
-            do {
-                location = try PostgresLocation(uri: path, environment: environment, pgpass: PostgresLocation.readPGPass(environment: environment))
-            } catch {
-                throw ValidationError("--db / BUILDTIME_DB: \(error.reason)")
-            }
-            throw Failure("this buildtime stores runs in SQLite only; a PostgreSQL store (\(location.redacted)) is not supported yet: give a file with --db or BUILDTIME_DB")
+        if let location = try postgresLocation() {
+            let timeout = timeout ?? environment["BUILDTIME_PG_TIMEOUT"].flatMap(TimeInterval.init) ?? 10
+            return try PostgresStore(location: location, timeout: timeout)
         }
-        let timeout = ProcessInfo.processInfo.environment["BUILDTIME_BUSY_TIMEOUT"].flatMap(TimeInterval.init) ?? SQLiteStore.busyTimeout
-        return try SQLiteStore(path: path, busyTimeout: timeout, mode: mode)
+        let busy = environment["BUILDTIME_BUSY_TIMEOUT"].flatMap(TimeInterval.init) ?? SQLiteStore.busyTimeout
+        return try SQLiteStore(path: path, busyTimeout: busy, mode: mode)
+    }
+
+    /// The PostgreSQL database `--db` or `BUILDTIME_DB` names, if it names one.
+    func postgresLocation() throws -> PostgresLocation? {
+        guard PostgresLocation.isURI(path) else { return nil }
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try PostgresLocation(uri: path, environment: environment, pgpass: PostgresLocation.readPGPass(environment: environment))
+        } catch {
+            throw ValidationError("--db / BUILDTIME_DB: \(error.reason)")
+        }
     }
 }
 

@@ -1,0 +1,213 @@
+import BuildtimeCore
+import BuildtimePostgres
+import Foundation
+import Testing
+
+/// A database of its own for one test, in the PostgreSQL server that `BUILDTIME_TEST_POSTGRES` names (`.ci/run`
+/// starts a throwaway cluster and sets it), made and dropped with `psql`.
+struct TestPostgres {
+    static let server = ProcessInfo.processInfo.environment["BUILDTIME_TEST_POSTGRES"]
+    /// Whether the server answers (checked once).
+    static let isAvailable: Bool = server.map { (try? psql($0, "SELECT 1").status) == 0 } ?? false
+    static let skipReason = "no PostgreSQL server to test against (BUILDTIME_TEST_POSTGRES is not set or does not answer; .ci/run starts one)"
+
+    let name: String
+    /// The new database's URL.
+    let url: String
+
+    init() throws {
+        let server = try #require(Self.server)
+        name = "buildtime_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let created = try Self.psql(server, "CREATE DATABASE \(name)")
+        try #require(created.status == 0, "\(created.output)")
+        url = Self.url(server, database: name)
+    }
+
+    func drop() { _ = try? Self.psql(Self.server!, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+
+    /// `server` with another database in its path.
+    static func url(_ server: String, database: String) -> String {
+        let query = server.firstIndex(of: "?").map { String(server[$0...]) } ?? ""
+        let base = server.prefix { $0 != "?" }
+        let authority = base.range(of: "://").map { base[$0.upperBound...] } ?? base[...]
+        let host = authority.prefix { $0 != "/" }
+        return "postgresql://\(host)/\(database)\(query)"
+    }
+
+    /// Runs one SQL command with `psql` against `url`.
+    static func psql(_ url: String, _ command: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
+
+/// The conformance of the two stores: every command reads the same from a PostgreSQL database as from a SQLite file
+/// holding the same runs.
+@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)), .serialized)
+struct PostgresStoreTests {
+    enum Store: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgresql
+        var testDescription: String { rawValue }
+    }
+
+    /// The samples and the sample history, ingested into each store, and what the commands print about them.
+    final class Fixture: Sendable {
+        let outputs: [Store: [String: String]]
+
+        init() throws {
+            var outputs: [Store: [String: String]] = [:]
+            let samples = try FileManager.default.contentsOfDirectory(atPath: BinaryRunner.repositoryRoot.appending(path: "samples/logs").path)
+                .filter { $0.hasSuffix(".log") || $0.hasSuffix(".json") }.sorted()
+                .map { BinaryRunner.repositoryRoot.appending(path: "samples/logs/\($0)").path }
+            for store in Store.allCases {
+                let runner = try BinaryRunner()
+                defer { runner.cleanUp() }
+                let database = store == .postgresql ? try TestPostgres() : nil
+                defer { database?.drop() }
+                let environment = database.map { ["BUILDTIME_DB": $0.url] } ?? [:]
+                let ingested = try runner.run(["ingest"] + samples + ReportCommandTests.logs(), environment: environment)
+                try #require(ingested.status == 0, "\(store): \(ingested.stderr)")
+                var printed: [String: String] = [:]
+                for (name, arguments) in Self.commands {
+                    let result = try runner.run(arguments, environment: environment)
+                    try #require(result.status == 0 || name.hasPrefix("gate"), "\(store) \(arguments): \(result.stderr)")
+                    printed[name] = Self.normalized(result.stdout) + "\nexit \(result.status)"
+                }
+                outputs[store] = printed
+            }
+            self.outputs = outputs
+        }
+
+        static let commands: [(String, [String])] = [
+            ("runs", ["runs", "--limit", "1000"]),
+            ("runs json", ["runs", "--limit", "1000", "--format", "json"]),
+            ("show latest", ["show", "latest"]),
+            ("show pipeline", ["show", "#240"]),
+            ("show json", ["show", "#226", "--format", "json"]),
+            ("report", ["report", "--last", "64"]),
+            ("report json", ["report", "--last", "64", "--format", "json"]),
+            ("report history", ["report", "--history", "100000", "--format", "json"]),
+            ("report markdown", ["report", "--format", "markdown"]),
+            ("gate", ["report", "--fail-on-regression", "--last", "1"]),
+        ]
+
+        /// The output without what differs between any two databases: run ids, the time the report was made.
+        static func normalized(_ text: String) -> String {
+            var text = text
+            for pattern in [#""id" : \d+"#, #""(generatedAt|recordedAt)" : "[^"]*""#, #"\brun \d+\b"#, #"^\s*\d+\s"#] {
+                text = text.replacingOccurrences(of: pattern, with: "<id>", options: .regularExpression)
+            }
+            return text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.replacingOccurrences(of: #"^ *\d+ "#, with: "<id> ", options: .regularExpression) }.joined(separator: "\n")
+        }
+    }
+
+    static let fixture = Result { try Fixture() }
+
+    @Test(arguments: Fixture.commands.map(\.0))
+    func eachCommandReadsTheSameFromBothStores(command: String) throws {
+        let fixture = try Self.fixture.get()
+        let sqlite = try #require(fixture.outputs[.sqlite]?[command])
+        let postgres = try #require(fixture.outputs[.postgresql]?[command])
+        #expect(!sqlite.isEmpty)
+        if sqlite != postgres {
+            let a = sqlite.split(separator: "\n", omittingEmptySubsequences: false), b = postgres.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            Issue.record("\(command): line \(first + 1) differs:\n  sqlite:     \(first < a.count ? a[first] : "<end>")\n  postgresql: \(first < b.count ? b[first] : "<end>")")
+        }
+    }
+
+    /// The same behaviour from the store itself, whichever it is.
+    @Test(arguments: Store.allCases)
+    func aStoreKeepsARunOnceAndDeletesItWithEverythingOfIt(store kind: Store) throws {
+        let database = kind == .postgresql ? try TestPostgres() : nil
+        defer { database?.drop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "buildtime-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store: any RunStore = try database.map { try PostgresStore(location: PostgresLocation(uri: $0.url)) }
+            ?? SQLiteStore(path: folder.appending(path: "db.sqlite").path)
+        // A cold run of the team's pipeline, timed: it has images, phases and metrics.
+        let file = try #require(try ReportCommandTests.logs().first)
+        let (run, outcome, _) = try Ingester(configuration: .default).ingest(path: file, into: store)
+        guard case .inserted(let id) = outcome else { Issue.record("\(kind): not inserted: \(outcome)"); return }
+        let (_, again, _) = try Ingester(configuration: .default).ingest(path: file, into: store)
+        #expect(again == .duplicate(id: id))
+
+        let read = try #require(try store.run(id: id))
+        #expect(read.fingerprint == run.fingerprint && read.images == run.images && read.phases == run.phases && read.classification == run.classification)
+        #expect(try store.points(limit: nil).map(\.id) == [id])
+        #expect(try store.points(limit: nil).first?.metrics[Metric("total")] == run.totalSeconds)
+        #expect(!run.images.isEmpty && run.totalSeconds != nil)
+        #expect(try store.runs(fingerprintPrefix: String(run.fingerprint.prefix(8))).map(\.id) == [id])
+
+        let step = RecordedStep(runKey: "key-1", name: "deploy", startedAt: Date(timeIntervalSince1970: 1_700_000_000), duration: 12.5,
+                                status: .succeeded, exitCode: 0, lineCount: 3, images: [])
+        try store.save(step)
+        #expect(try store.steps(runKey: "key-1") == [step])
+
+        try store.markExported(runIDs: [id, 999_999], target: "otlp test", at: Date())
+        #expect(try store.exported(runIDs: [id, 999_999], target: "otlp test") == [id])
+        #expect(try store.exported(runIDs: [id], target: "other") == [])
+
+        #expect(try store.delete(runIDs: [id, id, 999_999]) == [id])
+        #expect(try store.run(id: id) == nil)
+        #expect(try store.points(limit: nil).isEmpty)
+        #expect(try store.exported(runIDs: [id], target: "otlp test") == [])
+    }
+
+    @Test func aDatabaseWithMigrationsThisVersionDoesNotKnowIsRefusedUntouched() throws {
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let location = try PostgresLocation(uri: database.url)
+        _ = try PostgresStore(location: location)
+        #expect(try TestPostgres.psql(database.url, "INSERT INTO buildtime_migration VALUES ('9999_from_the_future', 0)").status == 0)
+        #expect(throws: StoreError.newerSchema(path: location.redacted, unknownMigrations: ["9999_from_the_future"])) {
+            try PostgresStore(location: location)
+        }
+        let other = try TestPostgres()
+        defer { other.drop() }
+        #expect(try TestPostgres.psql(other.url, "CREATE TABLE run (id int)").status == 0)
+        #expect(throws: StoreError.notBuildtime(path: try PostgresLocation(uri: other.url).redacted)) {
+            try PostgresStore(location: PostgresLocation(uri: other.url))
+        }
+    }
+
+    @Test func agentsStartingTogetherOnANewDatabaseMigrateItOnce() throws {
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let location = try PostgresLocation(uri: database.url)
+        let failures = LockedCount()
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do { _ = try PostgresStore(location: location) } catch { failures.add() }
+        }
+        #expect(failures.value == 0)
+        #expect(try PostgresStore(location: location).appliedMigrations() == PostgresMigrations.all.map(\.name))
+    }
+
+    @Test func aServerThatIsNotThereIsOneLineAtOnce() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let started = Date()
+        // A port on loopback where nothing listens.
+        let result = try runner.run(["runs"], environment: ["BUILDTIME_DB": "postgresql://nobody@127.0.0.1:1/none"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "Error: cannot open database postgresql://nobody@127.0.0.1:1/none: cannot connect: Connection refused\n", "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+}
+
+final class LockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
