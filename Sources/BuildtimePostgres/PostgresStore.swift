@@ -35,6 +35,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     public init(location: PostgresLocation, timeout: TimeInterval = 10) throws {
         self.location = location
         self.timeout = .milliseconds(Int64(max(0.05, timeout) * 1000))
+        openingDeadline = .now() + self.timeout
         do {
             var configuration = try Self.configuration(location)
             configuration.options.connectTimeout = self.timeout
@@ -47,6 +48,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
         }
         do {
             try migrate()
+            openingDeadline = nil
         } catch let error as StoreError {
             _ = try? connection.close().wait()
             throw error
@@ -109,8 +111,13 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
 
     private func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         let connection = connection
-        return try Self.wait(future, on: connection.eventLoop, timeout: timeout, onTimeout: { let _: EventLoopFuture<Void> = connection.close() })
+        // While opening, every wait ends by the one deadline of the whole opening.
+        let left = openingDeadline.map { max(.nanoseconds(0), $0 - .now()) } ?? timeout
+        return try Self.wait(future, on: connection.eventLoop, timeout: min(timeout, left), onTimeout: { let _: EventLoopFuture<Void> = connection.close() })
     }
+
+    /// When the opening (connecting and migrating) must be over: `timeout` after it began, in all.
+    private var openingDeadline: NIODeadline?
 
     /// The rows of one statement, its `$n` bound to `values`.
     @discardableResult

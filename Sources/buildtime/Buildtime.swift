@@ -6,17 +6,17 @@ import Foundation
 struct Buildtime: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "buildtime",
-        abstract: "CI build-and-deploy timing analytics: read CI logs, measure every phase, keep the history in SQLite.",
+        abstract: "CI build-and-deploy timing analytics: read CI logs, measure every phase, keep the history in SQLite or a team's PostgreSQL.",
         discussion: """
             The database is --db, else $BUILDTIME_DB, else $XDG_DATA_HOME/buildtime/buildtime.sqlite \
-            (~/.local/share/buildtime/buildtime.sqlite). Phase markers come from .buildtime.yml in the working \
+            (~/.local/share/buildtime/buildtime.sqlite); a postgresql:// URL there is a store shared by several agents. Phase markers come from .buildtime.yml in the working \
             directory, or --config FILE; the defaults fit a pipeline that prints "Building Docker images in \
             parallel...", "✅ All images built and tagged" and "✅ All containers deployed successfully".
             Exit status: 0; 1 when the work failed (one line on stderr says why); 64 for a usage error; record \
             returns its command's status.
             """,
         version: BuildtimeVersion.current,
-        subcommands: [Ingest.self, Pull.self, Record.self, Classify.self, Runs.self, Show.self, Report.self, Export.self, Delete.self, Doctor.self]
+        subcommands: [Ingest.self, Pull.self, Record.self, Classify.self, Runs.self, Show.self, Report.self, Export.self, Push.self, Delete.self, Doctor.self]
     )
 
     static func main() async {

@@ -1,6 +1,9 @@
 import BuildtimeCore
 import BuildtimePostgres
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// A database of its own for one test, in the PostgreSQL server that `BUILDTIME_TEST_POSTGRES` names (`.ci/run`
@@ -202,6 +205,87 @@ struct PostgresStoreTests {
         #expect(result.stderr == "Error: cannot open database postgresql://nobody@127.0.0.1:1/none: cannot connect: Connection refused\n", "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 5)
+    }
+}
+
+/// Runs that cannot reach the team's store wait in the spool and go with the next command that reaches it.
+@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)), .serialized)
+struct SpoolTests {
+    /// A loopback port that takes connections and never answers: the kernel completes the handshake (the socket
+    /// listens) but nothing reads.
+    final class SilentServer {
+        let socket: Int32
+        let port: Int
+
+        init() throws {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            self.socket = socket
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+            try #require(bound == 0 && listen(socket, 16) == 0)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(socket) }
+    }
+
+    @Test func aDeployWhoseStoreHangsIsSpooledThenSentByTheNextRecord() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let silent = try SilentServer()
+        let spool = runner.directory.appending(path: "state/spool.sqlite").path
+        let hanging = "postgresql://postgres@127.0.0.1:\(silent.port)/postgres"
+        let started = Date()
+        let first = try runner.run(["record", "--", "sh", "-c", "echo deploying; exit 3"], environment: ["BUILDTIME_DB": hanging, "BUILDTIME_SPOOL": spool])
+        let waited = Date().timeIntervalSince(started)
+        #expect(first.status == 3, "the command's status, whatever the store did")
+        #expect(first.stdout == "deploying\n")
+        let lines = first.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("buildtime: \(hanging):"), "\(first.stderr)")
+        #expect(first.stderr.hasPrefix("buildtime: \(hanging): the server did not answer in time; the run is kept in \(spool) and sent by"), "\(first.stderr)")
+        // Connecting gets 2 s in all: the command, the analysis and the spool take far less than the rest.
+        #expect(waited < 6, "record waited \(waited) s for a server that never answers")
+        let spooled = try SQLiteStore(path: spool, mode: .existing)
+        #expect(try spooled.runs(limit: nil).map(\.exitCode) == [3])
+
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let second = try runner.run(["record", "--", "sh", "-c", "echo again"], environment: ["BUILDTIME_DB": database.url, "BUILDTIME_SPOOL": spool])
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("buildtime: sent 1 spooled run from \(spool)"), "\(second.stderr)")
+        #expect(try spooled.runs(limit: nil).isEmpty, "sent runs leave the spool")
+        let stored = try PostgresStore(location: PostgresLocation(uri: database.url)).runs(limit: nil)
+        #expect(stored.map(\.exitCode).sorted { ($0 ?? 0) < ($1 ?? 0) } == [0, 3])
+        // Nothing waits any more: the next command sends nothing.
+        let third = try runner.run(["ingest", try #require(try ReportCommandTests.logs().first)], environment: ["BUILDTIME_DB": database.url, "BUILDTIME_SPOOL": spool])
+        #expect(third.status == 0 && !third.stderr.contains("spooled"), "\(third.stderr)")
+    }
+
+    @Test func pushCopiesAnAgentsHistoryOnceAndSendsTheSpool() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        #expect(try runner.run(["ingest"] + ReportCommandTests.logs()).status == 0)
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let environment = ["BUILDTIME_DB": database.url, "BUILDTIME_SPOOL": runner.directory.appending(path: "none.sqlite").path]
+        let push = try runner.run(["push", "--from", runner.database.path], environment: environment)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.hasPrefix("buildtime: 64 runs stored in \(try PostgresLocation(uri: database.url).redacted), 0 already there"), "\(push.stderr)")
+        let again = try runner.run(["push", "--from", runner.database.path], environment: environment)
+        #expect(again.stderr.hasPrefix("buildtime: 0 runs stored in"), "\(again.stderr)")
+        #expect(again.stderr.contains(", 64 already there"), "\(again.stderr)")
+        // The copy reports as the original does.
+        let here = try runner.run(["report", "--last", "64"])
+        let there = try runner.run(["report", "--last", "64"], environment: environment)
+        #expect(here.stdout == there.stdout && !here.stdout.isEmpty)
+        #expect(try runner.run(["push"], environment: environment).stderr.hasPrefix("buildtime: nothing spooled"))
+        let notPostgres = try runner.run(["push", "--from", runner.database.path])
+        #expect(notPostgres.status == 64 && notPostgres.stderr.contains("push copies into a PostgreSQL store"))
     }
 }
 

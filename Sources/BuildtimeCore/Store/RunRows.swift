@@ -7,10 +7,10 @@ public enum StoredValue: Sendable, Equatable {
     case real(Double)
     case text(String)
 
-    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
-    init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
-    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    public init(_ value: Int64?) { self = value.map { .integer($0) } ?? .null }
+    public init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
 }
 
 /// A stored row's columns by position, whatever the database. A value of another type than asked for (a file edited

@@ -74,6 +74,8 @@ extension Buildtime {
                 metadata: RunMetadata(pipelineNumber: pipeline, commit: commit, branch: branch, repo: repo),
                 startedAt: startedAt.flatMap(DurationFormat.parseDate))
             let database = try store.open()
+            // A team's store that answers takes what waited in this machine's spool first.
+            if try store.postgresLocation() != nil { Spool.flush(into: database) }
 
             var failures = missing
             var stored = 0, duplicates = 0, notLogs = 0

@@ -74,7 +74,8 @@ extension Buildtime {
             let runKey = stepName == nil ? UUID().uuidString : parentKey!
 
             // The database is opened while the command runs: its cost is not added at the end.
-            let database = recording == nil ? nil : Task { [store] in Result { try store.open() } }
+            // A team's PostgreSQL store gets at most 2 s to answer (the run then waits in the spool).
+            let database = recording == nil ? nil : Task { [store] in Result { try store.open(timeout: Self.storeTimeout) } }
 
             // The context is gathered while the command runs, never before it, and only while it runs: what the
             // helpers have not told by the time the command ends is left out, so a short command is not held up.
@@ -211,9 +212,17 @@ extension Buildtime {
             }
         }
 
+        /// How long `record` waits for a PostgreSQL store: to connect, and for each answer (`BUILDTIME_PG_TIMEOUT`, at
+        /// most 2 s by default). SQLite's writers wait for each other as always.
+        static var storeTimeout: TimeInterval {
+            ProcessInfo.processInfo.environment["BUILDTIME_PG_TIMEOUT"].flatMap(TimeInterval.init) ?? 2
+        }
+
         private func store(step name: String, of run: BuildtimeCore.Run, runKey: String, warnings: [String], in database: Result<any RunStore, any Error>) {
             for warning in warnings { Terminal.warn(warning) }
-            do { try database.get().save(RecordedStep(runKey: runKey, name: name, recorded: run)) } catch {
+            let step = RecordedStep(runKey: runKey, name: name, recorded: run)
+            do { try database.get().save(step) } catch {
+                if let location = try? store.postgresLocation() { return Spool.keep(step, for: location, because: error) }
                 Terminal.warn("the step was not stored: " + Terminal.describe(error))
             }
         }
@@ -232,9 +241,15 @@ extension Buildtime {
                 let outcome = try database.get().save(run)
                 if !quiet { Terminal.error("buildtime: " + RunRenderer.stored(run, outcome: outcome) + "\n") }
                 run.id = outcome.id
+                // The store answers again: what waited in the spool goes now.
+                if (try? store.postgresLocation()) != nil, let database = try? database.get() { Spool.flush(into: database) }
                 return run
             } catch {
-                Terminal.warn("the run was not stored: " + Terminal.describe(error))
+                if let location = try? store.postgresLocation() {
+                    Spool.keep(run, for: location, because: error)
+                } else {
+                    Terminal.warn("the run was not stored: " + Terminal.describe(error))
+                }
                 return nil
             }
         }

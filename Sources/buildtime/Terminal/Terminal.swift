@@ -1,4 +1,5 @@
 import BuildtimeCore
+import BuildtimePostgres
 import Foundation
 
 /// Writing to the terminal: stdout for results, stderr for progress and problems.
@@ -18,7 +19,9 @@ enum Terminal {
     }
 
     /// One line that says what `error` is, without SQL or line breaks.
-    static func describe(_ error: any Error) -> String { StoreError.reason(of: error) }
+    static func describe(_ error: any Error) -> String {
+        PostgresStore.isItsError(error) ? PostgresStore.reason(of: error) : StoreError.reason(of: error)
+    }
 
     static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
         SafeText.escaped(text, keepingNewlines: keepingNewlines)
