@@ -208,35 +208,62 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     // MARK: writing
 
     public func save(_ run: Run) throws -> SaveOutcome {
-        try exclusive(transaction: true) { try insert(run) }
+        try save([run])[0]
     }
 
+    /// Stores the runs in one transaction, all or none, in a few statements per table (a page of `push` is a few
+    /// round trips, not one per row).
     public func save(_ runs: [Run]) throws -> [SaveOutcome] {
-        try exclusive(transaction: true) { try runs.map(insert) }
+        guard !runs.isEmpty else { return [] }
+        return try exclusive(transaction: true) {
+            // Another agent may be storing the same run at this moment: the fingerprint's unique index makes one of
+            // the two inserts find the other's row (after its commit) instead of a second copy.
+            var inserted: [String: Int64] = [:]
+            for row in try insertRows("run", RunRows.runInsertColumns, runs.map(RunRows.values(of:)),
+                                      suffix: " ON CONFLICT (fingerprint) DO NOTHING RETURNING id, fingerprint") {
+                let cells = Cells(row)
+                if let id = cells.int64(0), let fingerprint = cells.string(1) { inserted[fingerprint] = id }
+            }
+            var outcomes: [SaveOutcome] = []
+            var children: (phases: [[StoredValue]], images: [[StoredValue]], steps: [[StoredValue]], metrics: [[StoredValue]]) = ([], [], [], [])
+            var missing: [String] = []
+            for run in runs {
+                // The same log twice in one call is stored once.
+                guard let id = inserted.removeValue(forKey: run.fingerprint) else {
+                    outcomes.append(.duplicate(id: -1))
+                    missing.append(run.fingerprint)
+                    continue
+                }
+                outcomes.append(.inserted(id: id))
+                children.phases += run.phases.enumerated().map { RunRows.values(of: $1, position: $0, runID: id) }
+                for (position, image) in run.images.enumerated() {
+                    children.images.append(RunRows.values(of: image, position: position, runID: id))
+                    children.steps += image.steps.enumerated().map { RunRows.values(of: $1, position: $0, image: position, runID: id) }
+                }
+                children.metrics += RunRows.metricValues(of: run, id: id)
+            }
+            try insertRows("phase", RunRows.phaseInsertColumns, children.phases)
+            try insertRows("image_build", RunRows.imageInsertColumns, children.images)
+            try insertRows("build_step", RunRows.stepInsertColumns, children.steps)
+            try insertRows("metric", RunRows.metricInsertColumns, children.metrics, suffix: " ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value")
+            guard !missing.isEmpty else { return outcomes }
+            var existing: [String: Int64] = [:]
+            let marks = (1...missing.count).map { "$\($0)" }.joined(separator: ", ")
+            for row in try query("SELECT fingerprint, id FROM run WHERE fingerprint IN (\(marks))", missing.map { .text($0) }) {
+                let cells = Cells(row)
+                if let fingerprint = cells.string(0), let id = cells.int64(1) { existing[fingerprint] = id }
+            }
+            return zip(runs, outcomes).map { run, outcome in
+                guard case .duplicate = outcome else { return outcome }
+                return .duplicate(id: existing[run.fingerprint] ?? -1)
+            }
+        }
     }
 
-    private func insert(_ run: Run) throws -> SaveOutcome {
-        // Another agent may be storing the same run at this moment: the fingerprint's unique index makes one of the
-        // two inserts find the other's row (after its commit) instead of a second copy.
-        let insertRun = Self.insertSQL("run", RunRows.runInsertColumns) + " ON CONFLICT (fingerprint) DO NOTHING RETURNING id"
-        guard let id = try query(insertRun, RunRows.values(of: run)).first.flatMap({ Cells($0).int64(0) }) else {
-            let existing = try query("SELECT id FROM run WHERE fingerprint = $1", [.text(run.fingerprint)]).first.flatMap { Cells($0).int64(0) }
-            return .duplicate(id: existing ?? -1)
-        }
-        for (position, phase) in run.phases.enumerated() {
-            try query(Self.insertSQL("phase", RunRows.phaseInsertColumns), RunRows.values(of: phase, position: position, runID: id))
-        }
-        for (position, image) in run.images.enumerated() {
-            try query(Self.insertSQL("image_build", RunRows.imageInsertColumns), RunRows.values(of: image, position: position, runID: id))
-            try insertRows("build_step", RunRows.stepInsertColumns,
-                           image.steps.enumerated().map { RunRows.values(of: $1, position: $0, image: position, runID: id) })
-        }
-        try insertRows("metric", RunRows.metricInsertColumns, RunRows.metricValues(of: run, id: id), suffix: " ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value")
-        return .inserted(id: id)
-    }
-
-    /// Writes many rows of one table in as few statements as the bind limit allows.
-    private func insertRows(_ table: String, _ columns: [String], _ rows: [[StoredValue]], suffix: String = "") throws {
+    /// Writes many rows of one table in as few statements as the bind limit allows; the rows the statements return.
+    @discardableResult
+    private func insertRows(_ table: String, _ columns: [String], _ rows: [[StoredValue]], suffix: String = "") throws -> [PostgresRow] {
+        var returned: [PostgresRow] = []
         let perStatement = max(1, 30_000 / columns.count)
         for start in stride(from: 0, to: rows.count, by: perStatement) {
             let chunk = rows[start..<min(start + perStatement, rows.count)]
@@ -245,8 +272,9 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             for _ in chunk {
                 placeholders.append("(" + columns.map { _ in number += 1; return "$\(number)" }.joined(separator: ", ") + ")")
             }
-            try query("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(placeholders.joined(separator: ", "))\(suffix)", chunk.flatMap { $0 })
+            returned += try query("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(placeholders.joined(separator: ", "))\(suffix)", chunk.flatMap { $0 })
         }
+        return returned
     }
 
     public func backfillMetrics(batch: Int = 500, progress: (_ done: Int, _ of: Int) -> Void = { _, _ in }) throws -> Int {
