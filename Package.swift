@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "migration-embedder", path: "Sources/migration-embedder"),
         .plugin(name: "MigrationEmbedder", capability: .buildTool(), dependencies: ["migration-embedder"]),
         .target(name: "BuildtimeEvaluation", dependencies: ["BuildtimeCore"], path: "Benchmarks/BuildtimeEvaluation"),
-        .executableTarget(name: "buildtime-bench", dependencies: ["BuildtimeCore", "BuildtimeEvaluation"], path: "Benchmarks/buildtime-bench"),
+        .executableTarget(name: "buildtime-bench", dependencies: ["BuildtimeCore", "BuildtimeEvaluation", "BuildtimePostgres"], path: "Benchmarks/buildtime-bench"),
         .testTarget(
             name: "BuildtimeCoreTests",
             dependencies: ["BuildtimeCore", "BuildtimeEvaluation", "BuildtimeOTLP", .product(name: "GRDB", package: "GRDB.swift")]

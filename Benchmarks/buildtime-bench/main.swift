@@ -16,6 +16,11 @@
 //   swift run -c release buildtime-bench long-lines
 //     The analysis of one adversarial long line at 70 kB to 4.5 MB: ms per MB and its ratio to the shortest (linear ≈ 1).
 //
+//   swift run -c release buildtime-bench postgres --url postgresql://USER@HOST:PORT/DB [--writers 16] [--runs-each 50]
+//       [--runs-in-report 100000] [--pg-ctl PATH --pg-data DIR]
+//     The shared store: agents writing at once (nothing lost, each run once, no error), the server stopped and started
+//     while agents record (runs spooled, then pushed), and `report` over that many runs in PostgreSQL (target < 1 s).
+//
 //   swift run -c release buildtime-bench show FILE
 //     Each line of a log with the build the parser gave it to.
 //
@@ -34,6 +39,12 @@ struct Options {
     var runs = 100_000
     var report = false
     var show: String?
+    var postgres: String?
+    var writers = 16
+    var runsEach = 50
+    var reportRuns = 100_000
+    var pgCtl: String?
+    var pgData: String?
     var attribution = false
     var longLines = false
     var stats = false
@@ -49,6 +60,13 @@ struct Options {
             switch argument {
             case "report": report = true
             case "show": show = iterator.next()
+            case "postgres": postgres = postgres ?? ""
+            case "--url": postgres = iterator.next()
+            case "--writers": writers = iterator.next().flatMap(Int.init) ?? writers
+            case "--runs-each": runsEach = iterator.next().flatMap(Int.init) ?? runsEach
+            case "--runs-in-report": reportRuns = iterator.next().flatMap(Int.init) ?? reportRuns
+            case "--pg-ctl": pgCtl = iterator.next()
+            case "--pg-data": pgData = iterator.next()
             case "attribution": attribution = true
             case "long-lines": longLines = true
             case "stats": stats = true
@@ -66,6 +84,7 @@ struct Options {
                        buildtime-bench attribution [--logs N] [--seed S] [--dir DIR]
                        buildtime-bench stats [--series N] [--seed S]
                        buildtime-bench long-lines
+                       buildtime-bench postgres --url URL [--writers N] [--runs-each N] [--runs-in-report N] [--pg-ctl PATH --pg-data DIR]
                        buildtime-bench show FILE
                 """)
                 exit(argument == "--help" ? 0 : 64)
@@ -139,6 +158,14 @@ if let path = options.show {
         let owner = trace.owners[index].map { "\($0) " + (trace.images[$0].name ?? "unnamed") } ?? ""
         print(owner.padding(toLength: 24, withPad: " ", startingAt: 0) + " | " + text.prefix(120))
     }
+    exit(0)
+}
+
+if let url = options.postgres {
+    guard !url.isEmpty else { print("postgres: give --url postgresql://USER@HOST:PORT/DB"); exit(64) }
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "buildtime")
+    try PostgresBenchmark(url: url, writers: options.writers, runs: options.runsEach, reportRuns: options.reportRuns, pgCtl: options.pgCtl, pgData: options.pgData,
+                          directory: options.directory, samples: root.appending(path: "samples/history"), binary: binary).run()
     exit(0)
 }
 

@@ -23,19 +23,10 @@ struct TestPostgres {
         name = "buildtime_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let created = try Self.psql(server, "CREATE DATABASE \(name)")
         try #require(created.status == 0, "\(created.output)")
-        url = Self.url(server, database: name)
+        url = PostgresLocation.uri(server, database: name)
     }
 
     func drop() { _ = try? Self.psql(Self.server!, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-
-    /// `server` with another database in its path.
-    static func url(_ server: String, database: String) -> String {
-        let query = server.firstIndex(of: "?").map { String(server[$0...]) } ?? ""
-        let base = server.prefix { $0 != "?" }
-        let authority = base.range(of: "://").map { base[$0.upperBound...] } ?? base[...]
-        let host = authority.prefix { $0 != "/" }
-        return "postgresql://\(host)/\(database)\(query)"
-    }
 
     /// Runs one SQL command with `psql` against `url`.
     static func psql(_ url: String, _ command: String) throws -> (status: Int32, output: String) {

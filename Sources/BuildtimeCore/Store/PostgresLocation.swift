@@ -33,6 +33,15 @@ public struct PostgresLocation: Sendable, Equatable {
     /// Debian's socket directory, where `psql` looks without a host.
     public static let defaultSocketDirectory = "/var/run/postgresql"
 
+    /// `uri` with another database in its path, its user, host, port and parameters kept (a test's or a benchmark's
+    /// database of its own on the same server).
+    public static func uri(_ uri: String, database: String) -> String {
+        let query = uri.firstIndex(of: "?").map { String(uri[$0...]) } ?? ""
+        let base = uri.prefix { $0 != "?" }
+        let authority = base.range(of: "://").map { base[$0.upperBound...] } ?? base[...]
+        return "postgresql://\(authority.prefix { $0 != "/" })/\(database)\(query)"
+    }
+
     /// Whether `location` names a PostgreSQL store rather than a file: it starts with `postgresql://` or `postgres://`.
     public static func isURI(_ location: String) -> Bool {
         let lower = location.lowercased()
