@@ -122,6 +122,15 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     /// The rows of one statement, its `$n` bound to `values`.
     @discardableResult
     private func query(_ sql: String, _ values: [StoredValue] = []) throws -> [PostgresRow] {
+        try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(values)), logger: logger)).rows
+    }
+
+    /// Calls `body` with each row of one statement as it arrives (on the connection's event loop).
+    private func forEachRow(_ sql: String, _ values: [StoredValue] = [], _ body: @escaping @Sendable (PostgresRow) -> Void) throws {
+        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(values)), logger: logger, body))
+    }
+
+    private static func bindings(_ values: [StoredValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {
@@ -131,7 +140,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             case .text(let text): bindings.append(text)
             }
         }
-        return try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)).rows
+        return bindings
     }
 
     /// Runs `body` on the connection alone, in a transaction when `transaction`: all or none.
@@ -387,14 +396,29 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             var position: [Int64: Int] = [:]
             for (index, point) in points.enumerated() { if let id = point.id { position[id] = index } }
             let selection = limit == nil ? "" : " AND run_id IN (SELECT id FROM run \(order)\(limited))"
-            var names: [String: Metric] = [:]
-            for row in try query("SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name LIKE 'phase:%')\(selection)") {
-                let cells = Cells(row)
-                guard let id = cells.int64(0), let index = position[id], let name = cells.string(1), let value = cells.double(2) else { continue }
-                let metric = names[name] ?? Metric(name)
-                names[name] = metric
-                points[index].metrics[metric] = value
+            // Hundreds of thousands of rows for a year of runs: each is read as it arrives, on the connection's thread,
+            // not gathered first; a run's rows come together (the index's order), and are stored at once.
+            final class Gathered: @unchecked Sendable {
+                var points: [RunPoint], current: (index: Int, metrics: [Metric: Double])?, names: [String: Metric] = [:]
+                let position: [Int64: Int]
+                init(_ points: [RunPoint], _ position: [Int64: Int]) { (self.points, self.position) = (points, position) }
+                func store() { if let (index, metrics) = current { points[index].metrics = metrics } }
             }
+            let gathered = Gathered(points, position)
+            try forEachRow("SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name LIKE 'phase:%')\(selection) ORDER BY run_id") { row in
+                var cells = row.makeIterator()
+                guard let id = try? cells.next()?.decode(Int64.self), let index = gathered.position[id],
+                      let name = try? cells.next()?.decode(String.self), let value = try? cells.next()?.decode(Double.self) else { return }
+                let metric = gathered.names[name] ?? Metric(name)
+                gathered.names[name] = metric
+                if gathered.current?.index != index {
+                    gathered.store()
+                    gathered.current = (index, [:])
+                }
+                gathered.current!.metrics[metric] = value
+            }
+            gathered.store()
+            points = gathered.points
             points.reverse()
             return points
         }
@@ -462,7 +486,7 @@ extension PostgresStore {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
         if let error = error as? NIOConnectionError {
             if let failure = error.connectionErrors.first { return connectionReason(failure.error) }
-            if let lookup = error.dnsAError ?? error.dnsAAAAError { return "cannot find \(error.host): \(lookup)" }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "no host \(error.host) (the name does not resolve)" }
         }
         if error is ChannelError, case .connectTimeout = error as! ChannelError { return "no answer in time" }
         return String(describing: error)

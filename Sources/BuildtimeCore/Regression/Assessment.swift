@@ -101,6 +101,8 @@ public struct LevelShift: Sendable, Equatable, Codable {
     public var cause: Cause?
     /// The phase whose level changed (`phase:deploy`) when the total's did not; nil for the total.
     public var metric: String?
+    /// The repository whose runs shifted (a database may hold several); nil for runs that name none.
+    public var repo: String? = nil
 
     public var change: Double { after - before }
     public var relative: Double { before > 0 ? change / before : 0 }

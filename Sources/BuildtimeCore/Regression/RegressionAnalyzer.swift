@@ -52,8 +52,14 @@ public struct RegressionAnalyzer: Sendable {
         }
         // The classes are independent series. Their alerting metrics' change points are found first, each on a core
         // of its own (the longest first); then each class is assessed on one, writing only its own runs' assessments.
-        let classes = RunClass.allCases.map { runClass in
-            ClassSeries(runClass, points.indices.filter { points[$0].runClass == runClass && Self.isComparable(points[$0]) }, points)
+        // A database that holds several repositories keeps each one's classes apart: a class of one repository is never
+        // compared with another's.
+        let repositories = Set(points.map(\.repo)).sorted { ($0 ?? "") < ($1 ?? "") }
+        let classes = repositories.flatMap { repo in
+            RunClass.allCases.map { runClass in
+                ClassSeries(runClass, repo: repo,
+                            points.indices.filter { points[$0].runClass == runClass && points[$0].repo == repo && Self.isComparable(points[$0]) }, points)
+            }
         }
         let detector = ChangePointDetector(policy: policy)
         let columns = classes.indices.flatMap { c in classes[c].columns.indices.map { (c, $0) } }
@@ -103,7 +109,7 @@ public struct RegressionAnalyzer: Sendable {
     public static func shownShifts(_ shifts: [LevelShift], oldest: Date?) -> [LevelShift] {
         shifts.enumerated().filter { index, shift in
             let inside = oldest == nil || (shift.startedAt ?? .distantFuture) >= oldest!
-            return inside || !shifts[(index + 1)...].contains { $0.runClass == shift.runClass }
+            return inside || !shifts[(index + 1)...].contains { $0.runClass == shift.runClass && $0.repo == shift.repo }
         }.map(\.element)
     }
 
@@ -235,7 +241,7 @@ public struct RegressionAnalyzer: Sendable {
             shifts.append((LevelShift(
                 runClass: runClass, runID: first.id, pipeline: first.pipeline, commit: first.commit,
                 startedAt: first.startedAt, before: median(Array(before)), after: median(after), runsBefore: before.count, runsAfter: after.count,
-                cause: nil, metric: alerting[m] == .total ? nil : alerting[m].name),
+                cause: nil, metric: alerting[m] == .total ? nil : alerting[m].name, repo: table.repo),
                 after.prefix(policy.window).map { series[$0] }, before.map { series[$0] }))
         }
         return shifts
@@ -331,6 +337,8 @@ public struct RegressionAnalyzer: Sendable {
 /// change points and the levels read these, not a dictionary per run.
 struct ClassSeries: Sendable {
     let runClass: RunClass
+    /// The repository of its runs (nil: runs that name none).
+    let repo: String?
     let series: [Int]
     /// Total first, then the phases by name.
     let alerting: [Metric]
@@ -338,8 +346,9 @@ struct ClassSeries: Sendable {
     /// Whether every run of the series has the column's metric.
     let complete: [Bool]
 
-    init(_ runClass: RunClass, _ series: [Int], _ points: [RunPoint]) {
+    init(_ runClass: RunClass, repo: String?, _ series: [Int], _ points: [RunPoint]) {
         self.runClass = runClass
+        self.repo = repo
         self.series = series
         // One pass over each run's few metrics; a new metric's column starts with the runs before it missing.
         var alerting: [Metric] = [], columns: [[Double]] = []

@@ -9,24 +9,31 @@ public enum RunReferenceError: Error, Equatable, Sendable {
 }
 
 extension RunStore {
-    /// The one run `reference` names.
-    public func run(named reference: String) throws -> Run {
+    /// The one run `reference` names, among the runs of `repo` when given.
+    public func run(named reference: String, repo: String? = nil) throws -> Run {
         let reference = reference.trimmingCharacters(in: .whitespaces)
+        let ofRepo = { (runs: [Run]) in repo.map { repo in runs.filter { $0.metadata.repo == repo } } ?? runs }
         if reference == "latest" || reference == "last" {
-            guard let run = try runs(limit: 1).first else { throw RunReferenceError.empty }
-            return run
+            guard let repo else {
+                guard let run = try runs(limit: 1).first else { throw RunReferenceError.empty }
+                return run
+            }
+            var found: Run?
+            try forEachPage(limit: nil) { page in if found == nil { found = page.first { $0.metadata.repo == repo } } }
+            guard let found else { throw RunReferenceError.empty }
+            return found
         }
         if reference.hasPrefix("#") {
             guard let number = Int(reference.dropFirst()) else { throw RunReferenceError.none(reference) }
-            return try one(of: runs(pipeline: number), reference)
+            return try one(of: ofRepo(runs(pipeline: number)), reference)
         }
-        if let id = Int64(reference), let run = try run(id: id) { return run }
+        if let id = Int64(reference), let run = try run(id: id), repo == nil || run.metadata.repo == repo { return run }
         guard reference.count >= 4 else { throw RunReferenceError.none(reference) }
         if reference.allSatisfy(\.isHexDigit) {
-            let commits = try runs(commitPrefix: reference)
+            let commits = ofRepo(try runs(commitPrefix: reference))
             if !commits.isEmpty { return try one(of: commits, reference) }
         }
-        return try one(of: runs(fingerprintPrefix: reference.lowercased()), reference)
+        return try one(of: ofRepo(runs(fingerprintPrefix: reference.lowercased())), reference)
     }
 
     private func one(of runs: [Run], _ reference: String) throws -> Run {

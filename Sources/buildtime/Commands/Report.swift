@@ -42,6 +42,7 @@ extension Buildtime {
         var history: Int = 1000
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var repository: RepoOption
         @OptionGroup var config: ConfigOptions
 
         static let regressionExitCode: Int32 = 3
@@ -56,7 +57,9 @@ extension Buildtime {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
             let database = try store.open(.existing)
             try Progress.backfillMetrics(of: database)
-            let points = try database.points(limit: max(history, last))
+            var points = try database.points(limit: max(history, last))
+            // Each repository's classes and baselines are its own, also without --repo.
+            if let repo = repository.repo { points = points.filter { $0.repo == repo } }
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
             // Whole runs only for those shown and the few their causes compare them with.
             let report = BuildtimeCore.Report(points: points, analyzer: analyzer, filters: filters) { point in
@@ -68,7 +71,7 @@ extension Buildtime {
             case .markdown: text = ReportRenderer.markdown(report)
             case .json: text = try ReportRenderer.json(report)
             case .html:
-                let timeline = try timelineRun.map { try Show.find($0, in: database) } ?? HTMLReportRenderer.timelineOrder(report).lazy.compactMap { id in
+                let timeline = try timelineRun.map { try Show.find($0, in: database, repo: repository.repo) } ?? HTMLReportRenderer.timelineOrder(report).lazy.compactMap { id in
                     (try? database.run(id: id)).flatMap { run in run.images.contains { $0.duration != nil } ? run : nil }
                 }.first
                 text = HTMLReportRenderer.html(report, timeline: timeline)

@@ -12,6 +12,7 @@ extension Buildtime {
         var format: OutputFormat = .table
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var repository: RepoOption
 
         func validate() throws {
             guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
@@ -19,12 +20,29 @@ extension Buildtime {
 
         func run() throws {
             let database = try store.open(.existing)
+            // The runs of one repository, when asked: read a page at a time until there are `limit` of them.
+            func eachPage(_ body: ([BuildtimeCore.Run]) throws -> Void) throws {
+                guard let repo = repository.repo else { return try database.forEachPage(limit: limit, body) }
+                struct Enough: Error {}
+                var left = limit
+                do {
+                    try database.forEachPage(limit: nil) { page in
+                        let ofRepo = page.filter { $0.metadata.repo == repo }.prefix(left)
+                        left -= ofRepo.count
+                        if !ofRepo.isEmpty { try body(Array(ofRepo)) }
+                        if left == 0 { throw Enough() }
+                    }
+                } catch is Enough {}
+            }
             switch format {
-            case .table: Terminal.out(RunRenderer.table(try database.runs(limit: limit), color: Terminal.stdoutUsesColor))
+            case .table:
+                var runs: [BuildtimeCore.Run] = []
+                try eachPage { runs += $0 }
+                Terminal.out(RunRenderer.table(runs, color: Terminal.stdoutUsesColor))
             case .json:
                 // Written as read, a page at a time: memory does not grow with --limit.
                 var writer = RunRenderer.JSONArrayWriter(write: Terminal.out)
-                try database.forEachPage(limit: limit) { try writer.add($0) }
+                try eachPage { try writer.add($0) }
                 writer.finish()
             }
         }

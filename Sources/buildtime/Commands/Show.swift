@@ -15,11 +15,12 @@ extension Buildtime {
         var steps = false
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var repository: RepoOption
         @OptionGroup var config: ConfigOptions
 
         func run() throws {
             let database = try store.open(.existing)
-            let found = try Self.find(reference, in: database)
+            let found = try Self.find(reference, in: database, repo: repository.repo)
             switch format {
             case .table:
                 Terminal.out(RunRenderer.detail(found))
@@ -38,9 +39,9 @@ extension Buildtime {
         }
 
         /// The run `reference` names, or a one-line failure that says how to name one.
-        static func find(_ reference: String, in store: any RunStore) throws -> BuildtimeCore.Run {
+        static func find(_ reference: String, in store: any RunStore, repo: String? = nil) throws -> BuildtimeCore.Run {
             do {
-                return try store.run(named: reference)
+                return try store.run(named: reference, repo: repo)
             } catch RunReferenceError.empty {
                 throw Failure("no runs stored yet")
             } catch RunReferenceError.ambiguous(_, let ids) {

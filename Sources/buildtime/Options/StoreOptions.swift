@@ -38,6 +38,12 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// Which repository's runs a command reads, in a database that holds several.
+struct RepoOption: ParsableArguments {
+    @Option(name: .customLong("repo"), help: ArgumentHelp("Only the runs of this repository (as CI names it: CI_REPO, Woodpecker's full name).", valueName: "owner/name"))
+    var repo: String?
+}
+
 /// Which markers and phases to look for.
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A YAML configuration file (default: ./.buildtime.yml if present, else the built-in markers).", valueName: "file"))

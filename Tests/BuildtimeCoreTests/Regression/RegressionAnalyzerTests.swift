@@ -49,6 +49,25 @@ import Testing
         #expect(outcome.assessments.last?.note == Fact(.notEnoughHistory) { $0.count = 0; $0.total = 5 })
     }
 
+    @Test func eachRepositorysRunsAreComparedOnlyWithItsOwn() throws {
+        // Two repositories in one database, the same class, interleaved: one builds in ~30 s, the other in ~90 s.
+        var runs: [Run] = []
+        for value in Self.steady {
+            for (repo, scale) in [("acme/api", 1.0), ("acme/web", 3.0)] {
+                var run = Self.run(runs.count, build: value * scale)
+                run.metadata.repo = repo
+                runs.append(run)
+            }
+        }
+        let outcome = RegressionAnalyzer().analyze(runs)
+        #expect(outcome.assessments.allSatisfy { $0.verdict != .regression && $0.verdict != .improvement })
+        #expect(outcome.shifts.isEmpty, "\(outcome.shifts)")
+        // Each baseline is its own repository's: 12 runs, at its own level.
+        let last = try #require(outcome.assessments.last?.comparisons.first { $0.metric == .total }?.baseline)
+        #expect(last.runs == Self.steady.count - 1)
+        #expect(abs(last.median - (30.5 * 3 + 11)) < 3)
+    }
+
     @Test func failedRunsAreNotComparedNorInBaselines() {
         var runs = Self.builds(Self.steady)
         runs.append(Self.run(runs.count, build: 5, status: .failed))
