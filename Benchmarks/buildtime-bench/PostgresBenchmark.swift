@@ -121,14 +121,7 @@ struct PostgresBenchmark {
             let fill = try seconds {
                 var batch: [Run] = []
                 for index in 0..<reportRuns {
-                    var run = runs[index % runs.count]
-                    let noise = Double.random(in: 0.9...1.1, using: &generator)
-                    run.fingerprint = "bench-\(index)"
-                    run.metadata.pipelineNumber = index + 1
-                    run.startedAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 600)
-                    run.totalSeconds = run.totalSeconds.map { $0 * noise }
-                    run.phases = run.phases.map { phase in var phase = phase; phase.duration = phase.duration.map { $0 * noise }; return phase }
-                    batch.append(run)
+                    batch.append(benchmarkRun(index, of: runs, using: &generator))
                     if batch.count == 1000 || index == reportRuns - 1 {
                         _ = try store.save(batch)
                         batch.removeAll(keepingCapacity: true)

@@ -16,14 +16,7 @@ func reportBenchmark(runs count: Int, directory: String, samples: URL, keep: Boo
     let fill = reuse ? 0 : seconds {
         var batch: [Run] = []
         for index in 0..<count {
-            var run = templates[index % templates.count]
-            let noise = Double.random(in: 0.9...1.1, using: &generator)
-            run.fingerprint = "bench-\(index)"
-            run.metadata.pipelineNumber = index + 1
-            run.startedAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 600)
-            run.totalSeconds = run.totalSeconds.map { $0 * noise }
-            run.phases = run.phases.map { phase in var phase = phase; phase.duration = phase.duration.map { $0 * noise }; return phase }
-            batch.append(run)
+            batch.append(benchmarkRun(index, of: templates, using: &generator))
             if batch.count == 5000 || index == count - 1 {
                 _ = try! store.save(batch)
                 batch.removeAll(keepingCapacity: true)
@@ -71,6 +64,19 @@ func reportBenchmark(runs count: Int, directory: String, samples: URL, keep: Boo
         print(String(format: "buildtime %@ (%d runs stored): %.3f s wall (%.2f of the 1 s target), peak RSS %.0f MB",
                      arguments.filter { $0 != path && $0 != "--db" }.joined(separator: " "), count, wall, wall, Double(peak) / 1024))
     }
+}
+
+/// Run `index` of a long history made of `templates` over and over: its own fingerprint, pipeline and time (10 minutes
+/// apart), its total and phases ±10%.
+func benchmarkRun(_ index: Int, of templates: [Run], using generator: inout some RandomNumberGenerator) -> Run {
+    var run = templates[index % templates.count]
+    let noise = Double.random(in: 0.9...1.1, using: &generator)
+    run.fingerprint = "bench-\(index)"
+    run.metadata.pipelineNumber = index + 1
+    run.startedAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 600)
+    run.totalSeconds = run.totalSeconds.map { $0 * noise }
+    run.phases = run.phases.map { phase in var phase = phase; phase.duration = phase.duration.map { $0 * noise }; return phase }
+    return run
 }
 
 /// The largest resident set of any child that has ended, in kilobytes.
