@@ -467,7 +467,10 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                 return "PostgreSQL error \(error.serverInfo?[.sqlState] ?? "?"): \(message)"
             }
             switch error.code {
-            case .connectionError: return "cannot connect: " + (error.underlying.map(Self.connectionReason) ?? "no reason given")
+            case .connectionError:
+                // The connection's own timeout and ours say the same: the server did not answer in time.
+                let reason = error.underlying.map(Self.connectionReason) ?? "no reason given"
+                return reason == TimedOut().description ? reason : "cannot connect: " + reason
             case .serverClosedConnection, .clientClosedConnection: return "the connection was closed"
             case .authMechanismRequiresPassword: return "the server wants a password (in the URL, PGPASSWORD or ~/.pgpass)"
             case .sslUnsupported: return "the server does not support TLS (sslmode=disable to connect without)"
@@ -488,7 +491,7 @@ extension PostgresStore {
             if let failure = error.connectionErrors.first { return connectionReason(failure.error) }
             if error.dnsAError != nil || error.dnsAAAAError != nil { return "no host \(error.host) (the name does not resolve)" }
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "no answer in time" }
+        if case .connectTimeout? = error as? ChannelError { return TimedOut().description }
         return String(describing: error)
     }
 }

@@ -185,7 +185,10 @@ struct PostgresStoreTests {
         #expect(failures.value == 0)
         #expect(try PostgresStore(location: location).appliedMigrations() == PostgresMigrations.all.map(\.name))
     }
+}
 
+/// What a command says of a PostgreSQL store that is not there: no server needed.
+@Suite struct PostgresAbsentTests {
     @Test func aServerThatIsNotThereIsOneLineAtOnce() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }
