@@ -81,8 +81,13 @@ public struct AttributionScore: Sendable {
             if image.classification.runClass?.rawValue == facts.class { classesRight += 1 } else if misreadings.count < 50 {
                 misreadings.append("\(log): \(facts.name) read \(image.classification.label), was \(facts.class)")
             }
+            // A step is read right when the image has it at its position, with its outcome and its own instruction: two
+            // alike builds' steps swapped keep their outcomes, not their instructions.
             for (step, status) in facts.statuses {
-                if image.dockerfileSteps.contains(where: { $0.index == Int(step) && $0.status.rawValue == status }) { stepsRight += 1 }
+                let instruction = facts.instructions?[step].map { $0.prefix(24) }
+                if image.dockerfileSteps.contains(where: {
+                    $0.index == Int(step) && $0.status.rawValue == status && (instruction == nil || $0.instruction.prefix(24) == instruction!)
+                }) { stepsRight += 1 }
             }
         }
         for (index, image) in trace.images.enumerated() {
@@ -149,6 +154,8 @@ public struct AttributionScore: Sendable {
             public var name: String
             public var `class`: String
             public var statuses: [String: String]
+            /// Each step's instruction (`COPY flask_app/ ./flask_app/`), by its position; absent from older truths.
+            public var instructions: [String: String]?
         }
     }
 }

@@ -306,7 +306,8 @@ def print_build(rng, spec, kind, t0, tag, code_changed=True, fail=False, shared=
     truth = {"name": name, "class": klass, "steps": len(steps) if failed else steps_total, "cached": cached,
              "dependency": "cached" if deps == "cached" else "ran" if deps else "none", "pulled": pulled,
              "outcome": "failed" if failed else "succeeded", "builder": "buildkit",
-             "start": t0 + 0.05, "end": end_time, "statuses": {str(i): s for i, s in steps}}
+             "start": t0 + 0.05, "end": end_time, "statuses": {str(i): s for i, s in steps},
+             "instructions": {str(i): spec["steps"][i - 1][0] for i, _ in steps if 0 < i <= len(spec["steps"])}}
     return out, truth
 
 
