@@ -40,9 +40,11 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             var configuration = try Self.configuration(location)
             configuration.options.connectTimeout = self.timeout
             let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-            connection = try Self.wait(
-                PostgresConnection.connect(on: eventLoop, configuration: configuration, id: 1, logger: logger), on: eventLoop, timeout: self.timeout,
-                onTimeout: {})
+            let connecting = PostgresConnection.connect(on: eventLoop, configuration: configuration, id: 1, logger: logger)
+            // A connection that comes after the wait gave up is closed as it comes.
+            connection = try Self.wait(connecting, on: eventLoop, timeout: self.timeout, onTimeout: {
+                connecting.whenSuccess { let _: EventLoopFuture<Void> = $0.close() }
+            })
         } catch {
             throw StoreError.cannotOpen(path: location.redacted, reason: Self.reason(of: error))
         }
