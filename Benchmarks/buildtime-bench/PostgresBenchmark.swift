@@ -159,7 +159,7 @@ struct PostgresBenchmark {
             let errors = result?.stderr.split(separator: "\n").filter { $0.hasPrefix("Error") || $0.contains("warning:") }.count ?? 1
             outcomes.add(status: result?.status ?? -1, spooled: false, errorLines: errors)
         }
-        return (outcomes.statuses.subtracting([0]).isEmpty ? 0 : outcomes.failures, outcomes.errorLines)
+        return (outcomes.failures, outcomes.errorLines)
     }
 
     private func execute(_ arguments: [String], program: URL? = nil, environment: [String: String]) throws -> (status: Int32, stderr: String) {

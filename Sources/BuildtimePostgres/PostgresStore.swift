@@ -365,25 +365,13 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             var runs = try query("SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) \(order)", arguments).map { RunRows.run(from: Cells($0)) }
             guard !runs.isEmpty else { return runs }
             let selected = "run_id IN (\(selection))"
-            var phases = [Int64: [PhaseTiming]]()
-            for row in try query("SELECT \(RunRows.phaseColumns) FROM phase WHERE \(selected) ORDER BY run_id, position", arguments) {
-                guard let (runID, phase) = RunRows.phase(from: Cells(row)) else { continue }
-                phases[runID, default: []].append(phase)
-            }
-            var steps = [Int64: [Int: [BuildStep]]]()
-            for row in try query("SELECT \(RunRows.stepColumns) FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position", arguments) {
-                guard let (runID, image, step) = RunRows.step(from: Cells(row)) else { continue }
-                steps[runID, default: [:]][image, default: []].append(step)
-            }
-            var images = [Int64: [ImageBuild]]()
-            for row in try query("SELECT \(RunRows.imageColumns) FROM image_build WHERE \(selected) ORDER BY run_id, position", arguments) {
-                guard let (runID, image) = RunRows.image(from: Cells(row), steps: { steps[$0]?[$1] ?? [] }) else { continue }
-                images[runID, default: []].append(image)
-            }
+            let queries = RunChildren.queries(selected)
+            var children = RunChildren()
+            for row in try query(queries.phases, arguments) { children.addPhase(Cells(row)) }
+            for row in try query(queries.steps, arguments) { children.addStep(Cells(row)) }
+            for row in try query(queries.images, arguments) { children.addImage(Cells(row)) }
+            children.attach(to: &runs)
             for index in runs.indices {
-                guard let id = runs[index].id else { continue }
-                runs[index].phases = phases[id] ?? []
-                runs[index].images = images[id] ?? []
                 if let key = runs[index].runKey { runs[index].steps = try recordedSteps(runKey: key) }
             }
             return runs

@@ -236,3 +236,46 @@ public enum RunRows {
             evidence: row.string(column).map(facts) ?? strings(row.string(first + 3)).map(Fact.text))
     }
 }
+
+/// The phases, image builds and build steps of a selection of runs, gathered as each store reads their rows and then
+/// given to their runs: the same in every store. Steps are read before images (an image takes its steps as it is
+/// read). A row that does not read is left out, not the rows after it.
+public struct RunChildren {
+    private var phases: [Int64: [PhaseTiming]] = [:]
+    private var steps: [Int64: [Int: [BuildStep]]] = [:]
+    private var images: [Int64: [ImageBuild]] = [:]
+
+    public init() {}
+
+    /// The statements that read the children of the runs `selected` (a condition on `run_id`), in the order to read them.
+    public static func queries(_ selected: String) -> (phases: String, steps: String, images: String) {
+        ("SELECT \(RunRows.phaseColumns) FROM phase WHERE \(selected) ORDER BY run_id, position",
+         "SELECT \(RunRows.stepColumns) FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position",
+         "SELECT \(RunRows.imageColumns) FROM image_build WHERE \(selected) ORDER BY run_id, position")
+    }
+
+    public mutating func addPhase(_ row: some StoredCells) {
+        guard let (runID, phase) = RunRows.phase(from: row) else { return }
+        phases[runID, default: []].append(phase)
+    }
+
+    public mutating func addStep(_ row: some StoredCells) {
+        guard let (runID, image, step) = RunRows.step(from: row) else { return }
+        steps[runID, default: [:]][image, default: []].append(step)
+    }
+
+    public mutating func addImage(_ row: some StoredCells) {
+        let steps = steps
+        guard let (runID, image) = RunRows.image(from: row, steps: { steps[$0]?[$1] ?? [] }) else { return }
+        images[runID, default: []].append(image)
+    }
+
+    /// Gives each run its phases and image builds.
+    public func attach(to runs: inout [Run]) {
+        for index in runs.indices {
+            guard let id = runs[index].id else { continue }
+            runs[index].phases = phases[id] ?? []
+            runs[index].images = images[id] ?? []
+        }
+    }
+}

@@ -378,25 +378,16 @@ public struct SQLiteStore: RunStore {
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
-            var phases = [Int64: [PhaseTiming]]()
-            let phaseRows = try Row.fetchCursor(db, sql: "SELECT \(RunRows.phaseColumns) FROM phase WHERE \(selected) ORDER BY run_id, position", arguments: arguments)
-            while let row = try phaseRows.next(), let (runID, phase) = RunRows.phase(from: StoredRow(row)) {
-                phases[runID, default: []].append(phase)
-            }
-            var steps = [Int64: [Int: [BuildStep]]]()
-            let stepSQL = "SELECT \(RunRows.stepColumns) FROM build_step WHERE \(selected) ORDER BY run_id, image_position, position"
-            let stepRows = try Row.fetchCursor(db, sql: stepSQL, arguments: arguments)
-            while let row = try stepRows.next(), let (runID, image, step) = RunRows.step(from: StoredRow(row)) {
-                steps[runID, default: [:]][image, default: []].append(step)
-            }
-            var images = [Int64: [ImageBuild]]()
-            let imageRows = try Row.fetchCursor(db, sql: "SELECT \(RunRows.imageColumns) FROM image_build WHERE \(selected) ORDER BY run_id, position", arguments: arguments)
-            while let row = try imageRows.next(), let (runID, image) = RunRows.image(from: StoredRow(row), steps: { steps[$0]?[$1] ?? [] }) {
-                images[runID, default: []].append(image)
-            }
+            let queries = RunChildren.queries(selected)
+            var children = RunChildren()
+            let phaseRows = try Row.fetchCursor(db, sql: queries.phases, arguments: arguments)
+            while let row = try phaseRows.next() { children.addPhase(StoredRow(row)) }
+            let stepRows = try Row.fetchCursor(db, sql: queries.steps, arguments: arguments)
+            while let row = try stepRows.next() { children.addStep(StoredRow(row)) }
+            let imageRows = try Row.fetchCursor(db, sql: queries.images, arguments: arguments)
+            while let row = try imageRows.next() { children.addImage(StoredRow(row)) }
+            children.attach(to: &runs)
             for index in runs.indices {
-                runs[index].phases = phases[runs[index].id!] ?? []
-                runs[index].images = images[runs[index].id!] ?? []
                 if let key = runs[index].runKey { runs[index].steps = try Self.steps(runKey: key, db: db) }
             }
             return runs
