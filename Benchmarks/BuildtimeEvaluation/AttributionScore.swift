@@ -87,7 +87,10 @@ public struct AttributionScore: Sendable {
                 let instruction = facts.instructions?[step].map { $0.prefix(24) }
                 if image.dockerfileSteps.contains(where: {
                     $0.index == Int(step) && $0.status.rawValue == status && (instruction == nil || $0.instruction.prefix(24) == instruction!)
-                }) { stepsRight += 1 }
+                }) { stepsRight += 1 } else if misreadings.count < 400 {
+                    let read = image.dockerfileSteps.first { $0.index == Int(step) }
+                    misreadings.append("\(log): \(facts.name) step \(step) read \(read.map { "\($0.status.rawValue) \($0.instruction.prefix(24))" } ?? "none"), was \(status) \(instruction ?? "")")
+                }
             }
         }
         for (index, image) in trace.images.enumerated() {
@@ -131,7 +134,7 @@ public struct AttributionScore: Sendable {
         sum.images += b.images; sum.namesRight += b.namesRight; sum.classesRight += b.classesRight; sum.runClassesRight += b.runClassesRight
         sum.exactButWrong += b.exactButWrong; sum.inferred += b.inferred; sum.inferredButRight += b.inferredButRight
         sum.buildCountWrong += b.buildCountWrong
-        sum.misreadings += b.misreadings.prefix(max(0, 50 - sum.misreadings.count))
+        sum.misreadings += b.misreadings.prefix(max(0, 400 - sum.misreadings.count))
         return sum
     }
 

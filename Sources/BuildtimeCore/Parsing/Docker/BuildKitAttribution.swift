@@ -105,6 +105,8 @@ enum BuildKitAttribution {
         /// another build carries that build's name.
         static let foreignTotal = 12.0
         static let unloadedImage = 6.0
+        /// A step shown while the step before it in its stage has not ended.
+        static let stepBeforeItsInput = 6.0
         static let statusKind = 4.0
         static let silentExport = 6.0
         static let exportOrder = 6.0
@@ -219,6 +221,12 @@ enum BuildKitAttribution {
         let number = resolvedNumber(line, in: build)
         let shared = line.header?.total != nil && builds.contains { $0 !== build && $0.names.contains(line.headerHash) }
         var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared)
+        // A stage's steps run one after the other, each on the result of the one before. (The end of a step one
+        // daemon ran for several builds may have gone to another's copy: that step's state says less.)
+        if isNew, let header = line.header, let position = header.position, let index = header.index, index > 1,
+           let before = build.steps[position - 1], !before.isTerminal, !builds.contains(where: { $0 !== build && $0.names.contains(before.nameHash) }) {
+            cost += Cost.stepBeforeItsInput
+        }
         if let last, build !== last { cost += continuity }
         if let mostRecent, build !== mostRecent { cost += Cost.recency }
         return (cost, number, isNew)

@@ -33,7 +33,8 @@ final class BuildState {
     var definitionHash: UInt64 = 0
     /// The names declared, in order, as one hash: builds of the same Dockerfile keep equal shapes.
     var shape: UInt64 { (anonymousShape ^ definitionHash) &* 0x100_0000_01B3 }
-    /// `[stage k/N]` totals seen, by stage ("" without one), with how often each.
+    /// `[stage k/N]` totals seen, by stage ("" without one), each weighed by how often it came: 4 for a name of the
+    /// build's own, 1 for a name another build showed first (see `DockerBuildParser.declare`).
     var stageTotals: [String: [Int: Int]] = [:]
     /// The highest step index seen in each stage, and the stage of the last step declared.
     var stageHighest: [String: Int] = [:]
@@ -58,6 +59,8 @@ final class BuildState {
     var lastLine = 0
     /// The (stage, index) positions of the Dockerfile steps declared: one step per position.
     var positions: Set<Int> = []
+    /// The Dockerfile steps declared, by position (a few hundred at most).
+    var steps: [Int: VertexState] = [:]
     /// Hashes of the layer digests its status lines showed (bounded).
     var digests: Set<UInt64> = []
     /// Dockerfile steps declared and not yet ended.

@@ -287,9 +287,17 @@ final class DockerBuildParser {
         build.anonymousShape = (build.anonymousShape ^ (vertex.isDefinition ? 1 : hash)) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
-            if let position = name.position { build.positions.insert(position) }
+            if let position = name.position {
+                build.positions.insert(position)
+                if build.steps.count < 256 { build.steps[position] = vertex }
+            }
             let stage = name.prefix ?? ""
-            if let total = name.total, build.stageTotals[stage, default: [:]].count < 8 { build.stageTotals[stage, default: [:]][total, default: 0] += 1 }
+            if let total = name.total, build.stageTotals[stage, default: [:]].count < 8 {
+                // A name another build showed may be that build's (one vertex for both on one daemon): its total
+                // says less of this build's than a name of its own.
+                let borrowed = registry.unkeyed.contains { $0 !== build && $0.names.contains(hash) }
+                build.stageTotals[stage, default: [:]][total, default: 0] += borrowed ? 1 : 4
+            }
             if let index = name.index { build.stageHighest[stage] = max(build.stageHighest[stage] ?? 0, index) }
             build.lastStage = stage
         } else if name.isExport {
