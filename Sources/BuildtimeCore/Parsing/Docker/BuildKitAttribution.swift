@@ -86,7 +86,9 @@ enum BuildKitAttribution {
         static let duplicateName = 10.0
         static let export = 8.0
         static let switchedAway = 3.0
-        static let restart = 2.0
+        /// A vertex shown again after its end: BuildKit does restart the build context, but rarely, and a header
+        /// another build can take as its next vertex is likelier that build's.
+        static let restart = 4.0
         /// A finished Dockerfile step shown again: BuildKit restarts its own vertices, not steps.
         static let stepRestart = 8.0
         /// A step after the build's export.
