@@ -381,36 +381,54 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     public func points(limit: Int?) throws -> [RunPoint] {
         try exclusive {
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
-            let order = "ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            var points = try query("SELECT \(RunRows.pointColumns) FROM run \(order)\(limited)").compactMap { RunRows.point(from: Cells($0)) }
-            var position: [Int64: Int] = [:]
-            for (index, point) in points.enumerated() { if let id = point.id { position[id] = index } }
-            let selection = limit == nil ? "" : " AND run_id IN (SELECT id FROM run \(order)\(limited))"
-            // Hundreds of thousands of rows for a year of runs: each is read as it arrives, on the connection's thread,
-            // not gathered first; a run's rows come together (the index's order), and are stored at once.
+            // One row per run, its alerting metrics gathered by the server into one text (`name=value` pairs apart by
+            // the unit separator, which no name holds; from the partial index `metric_alerting`): a year of runs is
+            // 100,000 rows, not 400,000, each read as it arrives, on the connection's thread. PostgreSQL writes a
+            // float8 as text in its shortest exact form.
+            let sql = """
+                SELECT \(RunRows.pointColumns),
+                       (SELECT string_agg(m.name || '=' || m.value::text, chr(31)) FROM metric m
+                         WHERE m.run_id = run.id AND (m.name = 'total' OR m.name LIKE 'phase:%'))
+                FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC\(limited)
+                """
             final class Gathered: @unchecked Sendable {
-                var points: [RunPoint], current: (index: Int, metrics: [Metric: Double])?, names: [String: Metric] = [:]
-                let position: [Int64: Int]
-                init(_ points: [RunPoint], _ position: [Int64: Int]) { (self.points, self.position) = (points, position) }
-                func store() { if let (index, metrics) = current { points[index].metrics = metrics } }
+                var points: [RunPoint] = []
+                /// The metrics met so far by the FNV-1a hash of their names' bytes: a few dozen names, 100,000 runs.
+                var names: [UInt64: Metric] = [:]
             }
-            let gathered = Gathered(points, position)
-            try forEachRow("SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name LIKE 'phase:%')\(selection) ORDER BY run_id") { row in
-                var cells = row.makeIterator()
-                guard let id = try? cells.next()?.decode(Int64.self), let index = gathered.position[id],
-                      let name = try? cells.next()?.decode(String.self), let value = try? cells.next()?.decode(Double.self) else { return }
-                let metric = gathered.names[name] ?? Metric(name)
-                gathered.names[name] = metric
-                if gathered.current?.index != index {
-                    gathered.store()
-                    gathered.current = (index, [:])
+            let gathered = Gathered()
+            try forEachRow(sql) { row in
+                let cells = Cells(row)
+                guard var point = RunRows.point(from: cells) else { return }
+                if cells.row.count > 10, let bytes = cells.row[10].bytes {
+                    bytes.withUnsafeReadableBytes { text in
+                        Self.forEachMetric(in: text) { name, value in
+                            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                            for byte in name { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+                            let metric = gathered.names[hash] ?? Metric(String(decoding: name, as: UTF8.self))
+                            gathered.names[hash] = metric
+                            point.metrics[metric] = value
+                        }
+                    }
                 }
-                gathered.current!.metrics[metric] = value
+                gathered.points.append(point)
             }
-            gathered.store()
-            points = gathered.points
-            points.reverse()
-            return points
+            return gathered.points.reversed()
+        }
+    }
+
+    /// The `name=value` pairs of `text`, apart by the unit separator (byte 31).
+    private static func forEachMetric(in text: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Double) -> Void) {
+        var start = 0
+        while start < text.count {
+            var end = start
+            while end < text.count, text[end] != 31 { end += 1 }
+            var equals = end - 1
+            while equals > start, text[equals] != UInt8(ascii: "=") { equals -= 1 }
+            if equals > start, let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: text[(equals + 1)..<end]), as: UTF8.self)) {
+                body(UnsafeRawBufferPointer(rebasing: text[start..<equals]), value)
+            }
+            start = end + 1
         }
     }
 
