@@ -227,11 +227,11 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     public func save(_ runs: [Run]) throws -> [SaveOutcome] {
         guard !runs.isEmpty else { return [] }
         return try exclusive(transaction: true) {
-            // Another agent may be storing the same run at this moment: the fingerprint's unique index makes one of
-            // the two inserts find the other's row (after its commit) instead of a second copy.
+            // Another agent may be storing the same run at this moment: the unique indexes of the fingerprint and the
+            // team key make one of the two inserts find the other's row (after its commit) instead of a second copy.
             var inserted: [String: Int64] = [:]
             for row in try insertRows("run", RunRows.runInsertColumns, runs.map(RunRows.values(of:)),
-                                      suffix: " ON CONFLICT (fingerprint) DO NOTHING RETURNING id, fingerprint") {
+                                      suffix: " ON CONFLICT DO NOTHING RETURNING id, fingerprint") {
                 let cells = Cells(row)
                 if let id = cells.int64(0), let fingerprint = cells.string(1) { inserted[fingerprint] = id }
             }
@@ -258,15 +258,22 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             try insertRows("build_step", RunRows.stepInsertColumns, children.steps)
             try insertRows("metric", RunRows.metricInsertColumns, children.metrics, suffix: " ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value")
             guard !missing.isEmpty else { return outcomes }
-            var existing: [String: Int64] = [:]
+            // Each run not stored is there by its fingerprint or by its team key.
+            let notStored = Set(missing)
+            let keys = runs.filter { notStored.contains($0.fingerprint) }.compactMap(\.metadata.teamKey)
+            var existing: [String: Int64] = [:], byKey: [String: Int64] = [:]
             let marks = (1...missing.count).map { "$\($0)" }.joined(separator: ", ")
-            for row in try query("SELECT fingerprint, id FROM run WHERE fingerprint IN (\(marks))", missing.map { .text($0) }) {
+            let keyMarks = keys.isEmpty ? "NULL" : (1...keys.count).map { "$\(missing.count + $0)" }.joined(separator: ", ")
+            for row in try query("SELECT fingerprint, id, team_key FROM run WHERE fingerprint IN (\(marks)) OR team_key IN (\(keyMarks))",
+                                 missing.map { .text($0) } + keys.map { .text($0) }) {
                 let cells = Cells(row)
-                if let fingerprint = cells.string(0), let id = cells.int64(1) { existing[fingerprint] = id }
+                guard let fingerprint = cells.string(0), let id = cells.int64(1) else { continue }
+                existing[fingerprint] = id
+                if let key = cells.string(2) { byKey[key] = id }
             }
             return zip(runs, outcomes).map { run, outcome in
                 guard case .duplicate = outcome else { return outcome }
-                return .duplicate(id: existing[run.fingerprint] ?? -1)
+                return .duplicate(id: existing[run.fingerprint] ?? run.metadata.teamKey.flatMap { byKey[$0] } ?? -1)
             }
         }
     }

@@ -157,6 +157,34 @@ struct PostgresStoreTests {
         #expect(try store.exported(runIDs: [id], target: "otlp test") == [])
     }
 
+    /// Two agents storing the same step of the same pipeline (one recorded it, one pulled its log: other bytes) store it
+    /// once; the same step in another workflow, another pipeline or another repository is another run.
+    @Test(arguments: Store.allCases)
+    func aStepOfAPipelineIsStoredOnceWhateverItsBytes(store kind: Store) throws {
+        let database = kind == .postgresql ? try TestPostgres() : nil
+        defer { database?.drop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "buildtime-teamkey-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store: any RunStore = try database.map { try PostgresStore(location: PostgresLocation(uri: $0.url)) }
+            ?? SQLiteStore(path: folder.appending(path: "db.sqlite").path)
+        func run(_ bytes: String, repo: String? = "team/app", pipeline: Int? = 42, workflow: String? = "build", step: String? = "deploy") -> Run {
+            Run(fingerprint: bytes, source: bytes + ".log", format: .text, metadata: RunMetadata(pipelineNumber: pipeline, repo: repo, step: step, workflow: workflow),
+                startedAt: nil, status: .succeeded, totalSeconds: 10, lineCount: 1, timeResolution: nil, phases: [], recordedAt: Date(timeIntervalSince1970: 1_700_000_000))
+        }
+        guard case .inserted(let first) = try store.save(run("recorded")) else { Issue.record("\(kind): not stored"); return }
+        #expect(try store.save(run("pulled")) == .duplicate(id: first))
+        #expect(try store.run(id: first)?.metadata.workflow == "build")
+        // In one batch too, and beside runs that are new.
+        let outcomes = try store.save([run("pulled again"), run("other workflow", workflow: "test"), run("other pipeline", pipeline: 43),
+                                       run("other repo", repo: "team/web"), run("no step", step: nil), run("no step 2", step: nil),
+                                       run("twice in one batch", pipeline: 44), run("twice in one batch, other bytes", pipeline: 44)])
+        #expect(outcomes[0] == .duplicate(id: first))
+        #expect(outcomes[1...6].allSatisfy { if case .inserted = $0 { true } else { false } }, "\(outcomes)")
+        guard case .inserted(let batched) = outcomes[6] else { return }
+        #expect(outcomes[7] == .duplicate(id: batched))
+        #expect(try store.runs(limit: nil).count == 7)
+    }
+
     @Test func aDatabaseWithMigrationsThisVersionDoesNotKnowIsRefusedUntouched() throws {
         let database = try TestPostgres()
         defer { database.drop() }

@@ -49,6 +49,22 @@ import Testing
 
     /// Into a pipe, the output is passed on by tee(2): every byte exact, and a reader that stops early changes nothing
     /// for the command.
+    /// A run is one per step of a pipeline (its team key): a second record in the same step says how to keep both.
+    @Test func aSecondRecordInTheSameStepSaysHowToKeepIt() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let step = ["CI_REPO": "team/app", "CI_PIPELINE_NUMBER": "78", "CI_WORKFLOW_NAME": "build", "CI_STEP_NAME": "deploy"]
+        let first = try runner.run(["record", "--", "echo", "one"], environment: step)
+        #expect(first.status == 0 && first.stderr.hasPrefix("buildtime: stored run 1"), "\(first.stderr)")
+        let second = try runner.run(["record", "--", "echo", "two"], environment: step)
+        #expect(second.status == 0 && second.stdout == "two\n")
+        #expect(second.stderr.contains("already stored as run 1") && second.stderr.contains("--name NAME"), "\(second.stderr)")
+        let named = try runner.run(["record", "--name", "smoke", "--", "echo", "three"], environment: step)
+        #expect(named.stderr.hasPrefix("buildtime: stored run "), "\(named.stderr)")
+        let list = try runner.run(["runs", "--format", "json"])
+        #expect(list.stdout.components(separatedBy: "\"fingerprint\"").count - 1 == 2, "\(list.stdout)")
+    }
+
     @Test func bytesIntoAPipeAreExactAndAnEarlyCloseIsHarmless() throws {
         let runner = try BinaryRunner()
         defer { runner.cleanUp() }

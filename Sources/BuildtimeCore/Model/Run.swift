@@ -87,23 +87,35 @@ public struct RunMetadata: Sendable, Equatable, Codable {
     public var branch: String?
     public var repo: String?
     public var step: String?
+    /// The workflow of the pipeline the step ran in (Woodpecker runs a pipeline's workflows side by side, each with
+    /// steps of its own names).
+    public var workflow: String?
 
-    public init(pipelineNumber: Int? = nil, commit: String? = nil, branch: String? = nil, repo: String? = nil, step: String? = nil) {
+    public init(pipelineNumber: Int? = nil, commit: String? = nil, branch: String? = nil, repo: String? = nil, step: String? = nil,
+                workflow: String? = nil) {
         self.pipelineNumber = pipelineNumber
         self.commit = commit
         self.branch = branch
         self.repo = repo
         self.step = step
+        self.workflow = workflow
+    }
+
+    /// Who the run is in a team's store, when the CI said: its repository, pipeline, workflow and step. Two agents
+    /// storing the same step of the same pipeline (one recording it, one pulling its log) store it once.
+    public var teamKey: String? {
+        guard let repo, let pipelineNumber, let step else { return nil }
+        return [repo, String(pipelineNumber), workflow ?? "", step].joined(separator: "\u{1F}")
     }
 
     /// The variables `init(environment:)` and `changedFiles(environment:)` read.
-    static let variableNames: Set<String> = ["CI_PIPELINE_NUMBER", "CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_REPO", "CI_STEP_NAME", "CI_PIPELINE_FILES"]
+    static let variableNames: Set<String> = ["CI_PIPELINE_NUMBER", "CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_REPO", "CI_STEP_NAME", "CI_WORKFLOW_NAME", "CI_PIPELINE_FILES"]
 
     /// The metadata Woodpecker gives a step in its environment (`CI_PIPELINE_NUMBER`, `CI_COMMIT_SHA`, ...).
     public init(environment: [String: String]) {
         func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
         self.init(pipelineNumber: value("CI_PIPELINE_NUMBER").flatMap(Int.init), commit: value("CI_COMMIT_SHA"),
-                  branch: value("CI_COMMIT_BRANCH"), repo: value("CI_REPO"), step: value("CI_STEP_NAME"))
+                  branch: value("CI_COMMIT_BRANCH"), repo: value("CI_REPO"), step: value("CI_STEP_NAME"), workflow: value("CI_WORKFLOW_NAME"))
     }
 
     /// The files Woodpecker says changed (`CI_PIPELINE_FILES`, a JSON array; unset above 500 files).
@@ -118,7 +130,8 @@ public struct RunMetadata: Sendable, Equatable, Codable {
             commit: commit ?? fallback.commit,
             branch: branch ?? fallback.branch,
             repo: repo ?? fallback.repo,
-            step: step ?? fallback.step
+            step: step ?? fallback.step,
+            workflow: workflow ?? fallback.workflow
         )
     }
 }

@@ -36,7 +36,7 @@ public enum RunRows {
     public static let runColumns = """
         id, fingerprint, source, format, pipeline_number, commit_sha, branch, repo, step_name, started_at, status, exit_code,
         total_seconds, line_count, time_resolution, class, class_confidence, class_source, class_evidence, context, run_key, recorded_at,
-        configuration_error, class_facts
+        configuration_error, class_facts, workflow
         """
 
     /// A run from the `runColumns` of its row, without its phases, images and steps.
@@ -44,7 +44,8 @@ public enum RunRows {
         var run = Run(
             id: row.int64(0), fingerprint: row.string(1) ?? "", source: row.string(2) ?? "?",
             format: row.string(3).flatMap(LogFormat.init(rawValue:)) ?? .text,
-            metadata: RunMetadata(pipelineNumber: row.int(4), commit: row.string(5), branch: row.string(6), repo: row.string(7), step: row.string(8)),
+            metadata: RunMetadata(pipelineNumber: row.int(4), commit: row.string(5), branch: row.string(6), repo: row.string(7), step: row.string(8),
+                                   workflow: row.string(24)),
             startedAt: row.double(9).map(Date.init(timeIntervalSince1970:)),
             status: row.string(10).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, exitCode: row.int(11),
             totalSeconds: row.double(12), lineCount: row.int(13) ?? 0, timeResolution: row.double(14),
@@ -61,6 +62,7 @@ public enum RunRows {
         "fingerprint", "source", "format", "pipeline_number", "commit_sha", "branch", "repo", "step_name",
         "started_at", "status", "exit_code", "total_seconds", "line_count", "time_resolution", "recorded_at",
         "class", "class_confidence", "class_source", "class_facts", "context", "run_key", "configuration_error", "metrics_written",
+        "workflow", "team_key",
     ]
 
     /// A new run's values in `runInsertColumns` (its metric rows are written with it: `metrics_written` is 1).
@@ -75,6 +77,7 @@ public enum RunRows {
             .text(json(facts: run.classification.evidence)),
             StoredValue(run.context.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }),
             StoredValue(run.runKey), StoredValue(run.configurationError), .integer(1),
+            StoredValue(run.metadata.workflow), StoredValue(run.metadata.teamKey),
         ]
     }
 

@@ -150,7 +150,9 @@ public struct SQLiteStore: RunStore {
     }
 
     private static func insert(_ run: Run, db: Database) throws -> SaveOutcome {
-        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ?", arguments: [run.fingerprint]) {
+        // The same log, or the same step of the same pipeline stored by another agent (the team key).
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE fingerprint = ? OR team_key = ? LIMIT 1",
+                                             arguments: [run.fingerprint, run.metadata.teamKey]) {
             return .duplicate(id: existing)
         }
         try db.execute(sql: insertSQL("run", RunRows.runInsertColumns), arguments: arguments(RunRows.values(of: run)))

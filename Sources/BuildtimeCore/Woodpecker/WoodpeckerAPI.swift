@@ -142,7 +142,9 @@ public enum Woodpecker {
 
     /// The metadata of one step's run, `repo` being the repository's full name.
     public static func metadata(of pipeline: Pipeline, step: Step, repo: String) -> RunMetadata {
-        RunMetadata(pipelineNumber: pipeline.number, commit: pipeline.commit, branch: pipeline.branch, repo: repo, step: step.name)
+        let workflow = pipeline.workflows?.first { $0.children?.contains(step) == true }
+        return RunMetadata(pipelineNumber: pipeline.number, commit: pipeline.commit, branch: pipeline.branch, repo: repo, step: step.name,
+                           workflow: workflow?.name)
     }
 }
 

@@ -240,6 +240,10 @@ extension Buildtime {
             do {
                 let outcome = try database.get().save(run)
                 if !quiet { Terminal.error("buildtime: " + RunRenderer.stored(run, outcome: outcome) + "\n") }
+                if case .duplicate = outcome, let step = run.metadata.step, run.metadata.teamKey != nil {
+                    // A run is one per step of a pipeline: a second record in the same step needs a name of its own.
+                    Terminal.warn("this step (\(step)) of pipeline \(run.metadata.pipelineNumber ?? 0) has a run already; give another record --name NAME to keep both")
+                }
                 run.id = outcome.id
                 // The store answers again: what waited in the spool goes now.
                 if (try? store.postgresLocation()) != nil, let database = try? database.get() { Spool.flush(into: database) }

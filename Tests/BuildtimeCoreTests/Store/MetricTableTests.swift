@@ -84,8 +84,9 @@ import Testing
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
                 DROP TABLE export; DROP INDEX run_points; DROP INDEX run_metrics_pending; DROP INDEX metric_alerting; DROP TABLE metric;
+                DROP INDEX run_by_team_key; ALTER TABLE run DROP COLUMN team_key; ALTER TABLE run DROP COLUMN workflow;
                 ALTER TABLE run DROP COLUMN metrics_written;
-                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points', '0010_exports', '0011_alerting_points');
+                DELETE FROM grdb_migrations WHERE identifier IN ('0008_metrics', '0009_run_points', '0010_exports', '0011_alerting_points', '0012_team_key');
                 """)
             #expect(try Row.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN ('metric', 'run_points')").isEmpty)
         }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SQLiteStoreTests {
     private func makeRun(_ fingerprint: String, startedAt: Double? = nil, phases: [PhaseTiming] = []) -> Run {
-        Run(fingerprint: fingerprint, source: "x.log", format: .text, metadata: RunMetadata(pipelineNumber: 7, commit: "abc", branch: "main", repo: "a/b", step: "deploy"),
+        Run(fingerprint: fingerprint, source: "x.log", format: .text, metadata: RunMetadata(pipelineNumber: 7, commit: "abc", branch: "main", repo: "a/b", step: "deploy \(fingerprint)"),
             startedAt: startedAt.map(Date.init(timeIntervalSince1970:)), status: .succeeded, totalSeconds: 41.25, lineCount: 12, timeResolution: 0.001,
             phases: phases, recordedAt: Date(timeIntervalSince1970: 1_800_000_000))
     }

@@ -39,7 +39,7 @@ import Testing
         let context = Woodpecker.context(of: pipeline, step: step)
         #expect(context.event == "push" && context.author == "dana" && context.changedFiles == ["app/main.py"])
         #expect(context.times?.queueSeconds == 12)
-        #expect(Woodpecker.metadata(of: pipeline, step: step, repo: "acme/app") == RunMetadata(pipelineNumber: 210, commit: "abc", branch: "main", repo: "acme/app", step: "deploy"))
+        #expect(Woodpecker.metadata(of: pipeline, step: step, repo: "acme/app") == RunMetadata(pipelineNumber: 210, commit: "abc", branch: "main", repo: "acme/app", step: "deploy", workflow: "deploy"))
         // The API's values win over what the log printed; the log's others stay.
         let printed = RunContext(changedFiles: ["README.md"], changedFilesSource: "CI_PIPELINE_FILES", event: "cron", previousCommit: "0ld")
         let merged = printed.overlaid(by: context)
