@@ -12,6 +12,7 @@ struct RunDocument: Encodable {
     var branch: String?
     var repo: String?
     var step: String?
+    var workflow: String?
     var startedAt: String?
     var status: String
     var exitCode: Int?
@@ -36,6 +37,7 @@ struct RunDocument: Encodable {
         branch = run.metadata.branch
         repo = run.metadata.repo
         step = run.metadata.step
+        workflow = run.metadata.workflow
         startedAt = run.startedAt.map(DurationFormat.iso8601)
         status = run.status.rawValue
         exitCode = run.exitCode

@@ -61,6 +61,7 @@ public enum RunRenderer {
         field("branch", run.metadata.branch)
         field("repo", run.metadata.repo)
         field("step", run.metadata.step)
+        field("workflow", run.metadata.workflow)
         if let context = run.context {
             // `push by dana`: what started the pipeline, and whose change it was.
             let event = [context.event, context.author.map { "by \($0)" }].compactMap { $0 }.joined(separator: " ")
