@@ -119,15 +119,21 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A new, empty store of that kind, and what removes it.
+    static func emptyStore(_ kind: Store) throws -> (any RunStore, () -> Void) {
+        if kind == .postgresql {
+            let database = try TestPostgres()
+            return (try PostgresStore(location: PostgresLocation(uri: database.url)), { database.drop() })
+        }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "buildtime-store-\(UUID().uuidString)")
+        return (try SQLiteStore(path: folder.appending(path: "db.sqlite").path), { try? FileManager.default.removeItem(at: folder) })
+    }
+
     /// The same behaviour from the store itself, whichever it is.
     @Test(arguments: Store.allCases)
     func aStoreKeepsARunOnceAndDeletesItWithEverythingOfIt(store kind: Store) throws {
-        let database = kind == .postgresql ? try TestPostgres() : nil
-        defer { database?.drop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "buildtime-conformance-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store: any RunStore = try database.map { try PostgresStore(location: PostgresLocation(uri: $0.url)) }
-            ?? SQLiteStore(path: folder.appending(path: "db.sqlite").path)
+        let (store, cleanUp) = try Self.emptyStore(kind)
+        defer { cleanUp() }
         // A cold run of the team's pipeline, timed: it has images, phases and metrics.
         let file = try #require(try ReportCommandTests.logs().first)
         let (run, outcome, _) = try Ingester(configuration: .default).ingest(path: file, into: store)
@@ -161,12 +167,8 @@ struct PostgresStoreTests {
     /// once; the same step in another workflow, another pipeline or another repository is another run.
     @Test(arguments: Store.allCases)
     func aStepOfAPipelineIsStoredOnceWhateverItsBytes(store kind: Store) throws {
-        let database = kind == .postgresql ? try TestPostgres() : nil
-        defer { database?.drop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "buildtime-teamkey-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store: any RunStore = try database.map { try PostgresStore(location: PostgresLocation(uri: $0.url)) }
-            ?? SQLiteStore(path: folder.appending(path: "db.sqlite").path)
+        let (store, cleanUp) = try Self.emptyStore(kind)
+        defer { cleanUp() }
         func run(_ bytes: String, repo: String? = "team/app", pipeline: Int? = 42, workflow: String? = "build", step: String? = "deploy") -> Run {
             Run(fingerprint: bytes, source: bytes + ".log", format: .text, metadata: RunMetadata(pipelineNumber: pipeline, repo: repo, step: step, workflow: workflow),
                 startedAt: nil, status: .succeeded, totalSeconds: 10, lineCount: 1, timeResolution: nil, phases: [], recordedAt: Date(timeIntervalSince1970: 1_700_000_000))
