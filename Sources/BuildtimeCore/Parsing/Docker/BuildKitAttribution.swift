@@ -22,7 +22,10 @@
 /// 6. **Order within a build.** A Dockerfile's `[stage k/N]` totals agree within a stage: only a vertex shared by two
 ///    builds on one daemon carries the name the other build gave it, and that build shows the same name; a `FROM`
 ///    names an image whose metadata the build loaded; exporting comes once, after the build's last step, and shows
-///    its work (`exporting layers`, `writing image`, `naming to`, which only an export prints) before its `DONE`.
+///    its work (`exporting layers`, `writing image`, `naming to`, which only an export prints) before its `DONE`. A
+///    stage's steps run one after the other, each on the result of the one before: a step shows once the step before
+///    it has ended (its input). A step's `[k/N]` says less of a build's total when another build showed that name
+///    first (it may be that build's vertex).
 ///
 /// 7. **A build is its definition.** Builds started together print the same preamble under other definitions;
 ///    which preamble a build's first steps continue, only soft facts tell. The `docker build -f ... -t ...` line of
@@ -335,7 +338,7 @@ enum BuildKitAttribution {
         }
         if build.names.contains(hash) { cost += Cost.duplicateName }
         if header.index != nil {
-            if let position = header.position, build.positions.contains(position) { cost += Cost.duplicateName }
+            if let position = header.position, build.steps[position] != nil { cost += Cost.duplicateName }
             if let total = header.total, let known = build.total(of: header.prefix ?? ""), known != total {
                 cost += sharedName ? Cost.stageTotal : Cost.foreignTotal
             }

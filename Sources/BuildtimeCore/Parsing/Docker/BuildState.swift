@@ -57,9 +57,7 @@ final class BuildState {
     var hasExport = false
     /// The attributed line it took last (see `DockerBuildParser.attributedLines`).
     var lastLine = 0
-    /// The (stage, index) positions of the Dockerfile steps declared: one step per position.
-    var positions: Set<Int> = []
-    /// The Dockerfile steps declared, by position (a few hundred at most).
+    /// The Dockerfile steps declared, by their (stage, index) position: one step per position.
     var steps: [Int: VertexState] = [:]
     /// Hashes of the layer digests its status lines showed (bounded).
     var digests: Set<UInt64> = []

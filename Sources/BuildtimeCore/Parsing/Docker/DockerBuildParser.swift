@@ -287,10 +287,7 @@ final class DockerBuildParser {
         build.anonymousShape = (build.anonymousShape ^ (vertex.isDefinition ? 1 : hash)) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
-            if let position = name.position {
-                build.positions.insert(position)
-                if build.steps.count < 256 { build.steps[position] = vertex }
-            }
+            if let position = name.position { build.steps[position] = vertex }
             let stage = name.prefix ?? ""
             if let total = name.total, build.stageTotals[stage, default: [:]].count < 8 {
                 // A name another build showed may be that build's (one vertex for both on one daemon): its total
