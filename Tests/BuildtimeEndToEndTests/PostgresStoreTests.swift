@@ -129,6 +129,34 @@ struct PostgresStoreTests {
         return (try SQLiteStore(path: folder.appending(path: "db.sqlite").path), { try? FileManager.default.removeItem(at: folder) })
     }
 
+    /// A run of a step of a pipeline, from other bytes for each `bytes`.
+    static func keyed(_ bytes: String, repo: String? = "team/app", pipeline: Int? = 42, workflow: String? = "build", step: String? = "deploy") -> Run {
+        Run(fingerprint: bytes, source: bytes + ".log", format: .text, metadata: RunMetadata(pipelineNumber: pipeline, repo: repo, step: step, workflow: workflow),
+            startedAt: nil, status: .succeeded, totalSeconds: 10, lineCount: 1, timeResolution: nil, phases: [], recordedAt: Date(timeIntervalSince1970: 1_700_000_000))
+    }
+
+    /// A database written before migration 0002 may hold one step twice: both runs stay, the first stored takes the
+    /// key, and a new copy of that step is the first's duplicate.
+    @Test func aDatabaseFromBeforeTheTeamKeyKeepsItsRunsAndTheFirstTakesTheKey() throws {
+        let database = try TestPostgres()
+        defer { database.drop() }
+        guard case .inserted(let first) = try PostgresStore(location: PostgresLocation(uri: database.url)).save(Self.keyed("recorded", workflow: nil)) else {
+            Issue.record("not stored"); return
+        }
+        let old = try TestPostgres.psql(database.url, """
+            DROP INDEX run_by_team_key; ALTER TABLE run DROP COLUMN team_key; ALTER TABLE run DROP COLUMN workflow;
+            DELETE FROM buildtime_migration WHERE name = '0002_team_key';
+            INSERT INTO run (fingerprint, source, format, pipeline_number, repo, step_name, status, line_count, recorded_at, metrics_written)
+            SELECT 'pulled', source, format, pipeline_number, repo, step_name, status, line_count, recorded_at, metrics_written FROM run;
+            """)
+        try #require(old.status == 0, "\(old.output)")
+        let store = try PostgresStore(location: PostgresLocation(uri: database.url))
+        #expect(try store.appliedMigrations().contains("0002_team_key"))
+        #expect(try store.runs(limit: nil).count == 2)
+        #expect(try store.save(Self.keyed("pulled once more", workflow: nil)) == .duplicate(id: first))
+        #expect(try store.save(Self.keyed("in another workflow", workflow: "test")) != .duplicate(id: first))
+    }
+
     /// The same behaviour from the store itself, whichever it is.
     @Test(arguments: Store.allCases)
     func aStoreKeepsARunOnceAndDeletesItWithEverythingOfIt(store kind: Store) throws {
@@ -169,17 +197,13 @@ struct PostgresStoreTests {
     func aStepOfAPipelineIsStoredOnceWhateverItsBytes(store kind: Store) throws {
         let (store, cleanUp) = try Self.emptyStore(kind)
         defer { cleanUp() }
-        func run(_ bytes: String, repo: String? = "team/app", pipeline: Int? = 42, workflow: String? = "build", step: String? = "deploy") -> Run {
-            Run(fingerprint: bytes, source: bytes + ".log", format: .text, metadata: RunMetadata(pipelineNumber: pipeline, repo: repo, step: step, workflow: workflow),
-                startedAt: nil, status: .succeeded, totalSeconds: 10, lineCount: 1, timeResolution: nil, phases: [], recordedAt: Date(timeIntervalSince1970: 1_700_000_000))
-        }
-        guard case .inserted(let first) = try store.save(run("recorded")) else { Issue.record("\(kind): not stored"); return }
-        #expect(try store.save(run("pulled")) == .duplicate(id: first))
+        guard case .inserted(let first) = try store.save(Self.keyed("recorded")) else { Issue.record("\(kind): not stored"); return }
+        #expect(try store.save(Self.keyed("pulled")) == .duplicate(id: first))
         #expect(try store.run(id: first)?.metadata.workflow == "build")
         // In one batch too, and beside runs that are new.
-        let outcomes = try store.save([run("pulled again"), run("other workflow", workflow: "test"), run("other pipeline", pipeline: 43),
-                                       run("other repo", repo: "team/web"), run("no step", step: nil), run("no step 2", step: nil),
-                                       run("twice in one batch", pipeline: 44), run("twice in one batch, other bytes", pipeline: 44)])
+        let outcomes = try store.save([Self.keyed("pulled again"), Self.keyed("other workflow", workflow: "test"), Self.keyed("other pipeline", pipeline: 43),
+                                       Self.keyed("other repo", repo: "team/web"), Self.keyed("no step", step: nil), Self.keyed("no step 2", step: nil),
+                                       Self.keyed("twice in one batch", pipeline: 44), Self.keyed("twice in one batch, other bytes", pipeline: 44)])
         #expect(outcomes[0] == .duplicate(id: first))
         #expect(outcomes[1...6].allSatisfy { if case .inserted = $0 { true } else { false } }, "\(outcomes)")
         guard case .inserted(let batched) = outcomes[6] else { return }
