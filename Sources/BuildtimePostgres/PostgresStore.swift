@@ -400,7 +400,8 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                 """
             final class Gathered: @unchecked Sendable {
                 var points: [RunPoint] = []
-                /// The metrics met so far by the FNV-1a hash of their names' bytes: a few dozen names, 100,000 runs.
+                /// The metrics met so far by the FNV-1a hash of their names' bytes (a few dozen names, 100,000 runs):
+                /// one String made per name, not per row.
                 var names: [UInt64: Metric] = [:]
             }
             let gathered = Gathered()
@@ -412,8 +413,12 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                         Self.forEachMetric(in: text) { name, value in
                             var hash: UInt64 = 0xCBF2_9CE4_8422_2325
                             for byte in name { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-                            let metric = gathered.names[hash] ?? Metric(String(decoding: name, as: UTF8.self))
-                            gathered.names[hash] = metric
+                            // Checked against the name, so that two names of one hash never become one metric.
+                            let metric: Metric
+                            if let known = gathered.names[hash], known.name.utf8.elementsEqual(name) { metric = known } else {
+                                metric = Metric(String(decoding: name, as: UTF8.self))
+                                gathered.names[hash] = metric
+                            }
                             point.metrics[metric] = value
                         }
                     }

@@ -140,9 +140,9 @@ struct PostgresStoreTests {
     @Test func aDatabaseFromBeforeTheTeamKeyKeepsItsRunsAndTheFirstTakesTheKey() throws {
         let database = try TestPostgres()
         defer { database.drop() }
-        guard case .inserted(let first) = try PostgresStore(location: PostgresLocation(uri: database.url)).save(Self.keyed("recorded", workflow: nil)) else {
-            Issue.record("not stored"); return
-        }
+        let before = try PostgresStore(location: PostgresLocation(uri: database.url))
+        guard case .inserted(let first) = try before.save(Self.keyed("recorded", workflow: nil)) else { Issue.record("not stored"); return }
+        let stored = try #require(try before.run(id: first))
         let old = try TestPostgres.psql(database.url, """
             DROP INDEX run_by_team_key; ALTER TABLE run DROP COLUMN team_key; ALTER TABLE run DROP COLUMN workflow;
             DELETE FROM buildtime_migration WHERE name = '0002_team_key';
@@ -153,6 +153,8 @@ struct PostgresStoreTests {
         let store = try PostgresStore(location: PostgresLocation(uri: database.url))
         #expect(try store.appliedMigrations().contains("0002_team_key"))
         #expect(try store.runs(limit: nil).count == 2)
+        #expect(try store.run(id: first) == stored)
+        #expect(try store.runs(fingerprintPrefix: "pulled").first?.metadata == stored.metadata)
         #expect(try store.save(Self.keyed("pulled once more", workflow: nil)) == .duplicate(id: first))
         #expect(try store.save(Self.keyed("in another workflow", workflow: "test")) != .duplicate(id: first))
     }

@@ -25,7 +25,9 @@ struct TeamKeyTests {
     @Test func anOlderDatabaseKeepsItsRunsAndTheFirstOfACopyTakesTheKey() throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "buildtime-teamkey-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        guard case .inserted(let first) = try SQLiteStore(path: path).save(run("recorded")) else { Issue.record("not stored"); return }
+        let before = try SQLiteStore(path: path)
+        guard case .inserted(let first) = try before.save(run("recorded")) else { Issue.record("not stored"); return }
+        let stored = try #require(try before.run(id: first))
         // As a binary before 0012 left it, with the same step stored again from other bytes.
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: """
@@ -36,7 +38,12 @@ struct TeamKeyTests {
                 """)
         }
         let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations() == Migrations.all.map(\.name))
         #expect(try store.runs(limit: nil).count == 2)
+        // The run stored before reads the same, and so does its copy but for its bytes.
+        #expect(try store.run(id: first) == stored)
+        let copy = try #require(try store.runs(fingerprintPrefix: "pulled").first)
+        #expect(copy.metadata == stored.metadata && copy.status == stored.status && copy.source == stored.source)
         #expect(try DatabaseQueue(path: path).read { try Int64.fetchOne($0, sql: "SELECT id FROM run WHERE team_key IS NOT NULL") } == first)
         #expect(try store.save(run("pulled once more")) == .duplicate(id: first))
         #expect(try store.save(run("in another workflow", workflow: "test")) != .duplicate(id: first))
