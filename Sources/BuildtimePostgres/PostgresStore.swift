@@ -369,11 +369,11 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
             let order = "ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            var runs = try query("SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) \(order)", arguments).map { RunRows.run(from: Cells($0)) }
+            var children = RunChildren()
+            var runs = try query("SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) \(order)", arguments).map { children.run(from: Cells($0)) }
             guard !runs.isEmpty else { return runs }
             let selected = "run_id IN (\(selection))"
             let queries = RunChildren.queries(selected)
-            var children = RunChildren()
             for row in try query(queries.phases, arguments) { children.addPhase(Cells(row)) }
             for row in try query(queries.steps, arguments) { children.addStep(Cells(row)) }
             for row in try query(queries.images, arguments) { children.addImage(Cells(row)) }

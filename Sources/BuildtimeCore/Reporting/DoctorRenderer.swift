@@ -45,10 +45,7 @@ public enum DoctorRenderer {
             var context: RunContext
             var hints: [Hint]
         }
-        let encoder = JSONEncoder()
         // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(Document(context: context, hints: hints)), as: UTF8.self) + "\n"
+        return String(decoding: try PrettyJSON.encode(Document(context: context, hints: hints)), as: UTF8.self) + "\n"
     }
 }

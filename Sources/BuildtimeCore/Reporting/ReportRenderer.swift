@@ -281,14 +281,7 @@ public enum ReportRenderer {
 extension ReportRenderer {
     /// The report as JSON (schema in the README, "Report JSON"): every key present, `null` when unknown, times in ISO-8601.
     public static func json(_ report: Report) throws -> String {
-        let encoder = JSONEncoder()
         // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(DurationFormat.iso8601(date))
-        }
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        String(decoding: try PrettyJSON.encode(report, dates: { DurationFormat.iso8601($0) }), as: UTF8.self) + "\n"
     }
 }

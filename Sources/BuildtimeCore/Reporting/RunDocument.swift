@@ -179,3 +179,112 @@ private func rounded(_ value: Double) -> Double? {
     let scaled = (value * 1000).rounded() / 1000
     return scaled.isFinite ? scaled : value
 }
+
+// Each document writes its fields in the order of their keys' bytes, as `JSONEncoder` sorts them
+// (PrettyJSONTests holds these to the `Encodable` shapes above).
+
+extension RunDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            fields.string("branch", branch)
+            try fields.writable("classification", classification)
+            fields.string("commit", commit)
+            fields.string("configurationError", configurationError)
+            try fields.value("context", context)
+            fields.integer("exitCode", exitCode)
+            fields.string("fingerprint", fingerprint)
+            fields.string("format", format)
+            fields.integer("id", id)
+            try fields.array("images", images) { try $0.write(to: writer, depth: $1) }
+            fields.integer("lineCount", lineCount)
+            try fields.array("phases", phases) { try $0.write(to: writer, depth: $1) }
+            fields.integer("pipeline", pipeline)
+            fields.string("recordedAt", recordedAt)
+            fields.string("repo", repo)
+            fields.string("source", source)
+            fields.string("startedAt", startedAt)
+            fields.string("status", status)
+            fields.string("step", step)
+            try fields.array("steps", steps) { try $0.write(to: writer, depth: $1) }
+            fields.double("timeResolution", timeResolution)
+            fields.double("totalSeconds", totalSeconds)
+            fields.string("workflow", workflow)
+        }
+    }
+}
+
+extension PhaseDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        writer.object(depth) { fields in
+            fields.double("durationSeconds", durationSeconds)
+            fields.integer("endLine", endLine)
+            fields.string("missingMarker", missingMarker)
+            fields.string("name", name)
+            fields.integer("startLine", startLine)
+            fields.double("startOffsetSeconds", startOffsetSeconds)
+        }
+    }
+}
+
+extension ClassificationDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            fields.string("class", `class`)
+            fields.string("confidence", confidence)
+            fields.strings("evidence", evidence)
+            try fields.value("facts", facts)
+            fields.string("source", source)
+        }
+    }
+}
+
+extension ImageDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            fields.integer("ambiguousLines", ambiguousLines)
+            fields.string("attribution", attribution)
+            fields.bool("basePulled", basePulled)
+            fields.string("builder", builder)
+            try fields.writable("classification", classification)
+            fields.integer("dependencyStep", dependencyStep)
+            fields.double("durationSeconds", durationSeconds)
+            fields.strings("errorLines", errorLines)
+            fields.integer("exitCode", exitCode)
+            fields.string("name", name)
+            fields.string("outcome", outcome)
+            fields.double("startOffsetSeconds", startOffsetSeconds)
+            try fields.array("steps", steps) { try $0.write(to: writer, depth: $1) }
+            fields.string("tag", tag)
+        }
+    }
+}
+
+extension StepDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        writer.object(depth) { fields in
+            fields.double("durationSeconds", durationSeconds)
+            fields.integer("index", index)
+            fields.string("instruction", instruction)
+            fields.string("kind", kind)
+            fields.string("stage", stage)
+            fields.double("startOffsetSeconds", startOffsetSeconds)
+            fields.string("status", status)
+            fields.integer("total", total)
+            fields.integer("vertex", vertex)
+        }
+    }
+}
+
+extension StepRunDocument: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            fields.double("durationSeconds", durationSeconds)
+            fields.integer("exitCode", exitCode)
+            try fields.array("images", images) { try $0.write(to: writer, depth: $1) }
+            fields.integer("lineCount", lineCount)
+            fields.string("name", name)
+            fields.string("startedAt", startedAt)
+            fields.string("status", status)
+        }
+    }
+}

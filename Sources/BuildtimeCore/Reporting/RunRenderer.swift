@@ -137,34 +137,28 @@ public enum RunRenderer {
     /// The runs as the JSON array `json(_:)` writes, a page at a time: `write` gets the opening bracket, each run's
     /// object (indented as inside the array) and the closing bracket, so nothing holds the whole listing.
     public struct JSONArrayWriter {
-        private let write: (String) -> Void
+        private let write: ([UInt8]) -> Void
         private var count = 0
+        private var bytes: [UInt8] = []
 
-        public init(write: @escaping (String) -> Void) { self.write = write }
+        public init(write: @escaping ([UInt8]) -> Void) { self.write = write }
+
+        /// Writes into a string, for the ones who want one.
+        public init(text: @escaping (String) -> Void) { self.init { text(String(decoding: $0, as: UTF8.self)) } }
 
         public mutating func add(_ runs: [Run]) throws {
-            var bytes: [UInt8] = []
+            bytes.removeAll(keepingCapacity: true)
             for run in runs {
-                let object = try encodedData(RunDocument(run))
-                bytes.append(contentsOf: count == 0 ? [UInt8(ascii: "["), newline] : [UInt8(ascii: ","), newline])
-                // Indented as the array's elements are; its blank lines (an empty array's) stay blank.
-                object.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                    var lineStart = true
-                    for byte in raw {
-                        if lineStart, byte != newline { bytes.append(contentsOf: indent) }
-                        bytes.append(byte)
-                        lineStart = byte == newline
-                    }
-                }
+                bytes.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                bytes += [UInt8(ascii: "\n"), UInt8(ascii: " "), UInt8(ascii: " ")]
+                // Indented as the array's elements are.
+                try PrettyJSON.encode(RunDocument(run), into: &bytes, indent: 1)
                 count += 1
             }
-            if !bytes.isEmpty { write(String(decoding: bytes, as: UTF8.self)) }
+            if !bytes.isEmpty { write(bytes) }
         }
 
-        private let newline = UInt8(ascii: "\n")
-        private let indent: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: " ")]
-
-        public func finish() { write(count == 0 ? "[\n\n]\n" : "\n]\n") }
+        public func finish() { write(Array((count == 0 ? "[\n\n]\n" : "\n]\n").utf8)) }
     }
 
     /// One run as a JSON object.
@@ -172,16 +166,9 @@ public enum RunRenderer {
         try encode(RunDocument(run))
     }
 
+    /// Pretty-printed, keys sorted; never fails on a value no JSON number can hold (only a database edited by hand
+    /// gives one).
     private static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encodedData(value), as: UTF8.self) + "\n"
-    }
-
-    /// Pretty-printed, keys sorted, with no newline at the end.
-    fileprivate static func encodedData<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        // Never fails on a value no JSON number can hold (only a database edited by hand gives one).
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+        String(decoding: try PrettyJSON.encode(value), as: UTF8.self) + "\n"
     }
 }

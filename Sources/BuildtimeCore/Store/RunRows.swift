@@ -40,7 +40,7 @@ public enum RunRows {
         """
 
     /// A run from the `runColumns` of its row, without its phases, images and steps.
-    public static func run(from row: some StoredCells) -> Run {
+    static func run(from row: some StoredCells, memo: inout FactMemo) -> Run {
         var run = Run(
             id: row.int64(0), fingerprint: row.string(1) ?? "", source: row.string(2) ?? "?",
             format: row.string(3).flatMap(LogFormat.init(rawValue:)) ?? .text,
@@ -49,8 +49,8 @@ public enum RunRows {
             startedAt: row.double(9).map(Date.init(timeIntervalSince1970:)),
             status: row.string(10).flatMap(RunStatus.init(rawValue:)) ?? .incomplete, exitCode: row.int(11),
             totalSeconds: row.double(12), lineCount: row.int(13) ?? 0, timeResolution: row.double(14),
-            phases: [], classification: classification(row, from: 15, facts: 23),
-            context: row.string(19).flatMap { try? JSONDecoder().decode(RunContext.self, from: Data($0.utf8)) },
+            phases: [], classification: classification(row, from: 15, facts: 23, memo: &memo),
+            context: row.string(19).flatMap { try? QuickJSONDecoder.decode(RunContext.self, from: $0) },
             runKey: row.string(20), recordedAt: Date(timeIntervalSince1970: row.double(21) ?? 0)
         )
         run.configurationError = row.string(22)
@@ -132,14 +132,14 @@ public enum RunRows {
     ]
 
     /// An image build from the `imageColumns` of its row, with its run's id and position; `steps` gives its steps.
-    public static func image(from row: some StoredCells, steps: (_ runID: Int64, _ position: Int) -> [BuildStep]) -> (runID: Int64, image: ImageBuild)? {
+    static func image(from row: some StoredCells, memo: inout FactMemo, steps: (_ runID: Int64, _ position: Int) -> [BuildStep]) -> (runID: Int64, image: ImageBuild)? {
         guard let runID = row.int64(0), let position = row.int(1) else { return nil }
         return (runID, ImageBuild(
             name: row.string(2), tag: row.string(3), builder: row.string(4).flatMap(BuilderKind.init(rawValue:)) ?? .buildkit,
             attribution: row.string(5).flatMap(Attribution.init(rawValue:)) ?? .exact, ambiguousLines: row.int(6) ?? 0,
             startOffset: row.double(7), duration: row.double(8), outcome: row.string(9).flatMap(BuildOutcome.init(rawValue:)) ?? .unfinished,
             basePulled: basePulled(row.int(10)), dependencyStep: row.int(11), steps: steps(runID, position),
-            errorLines: strings(row.string(12)), exitCode: row.int(13), classification: classification(row, from: 14, facts: 18)))
+            errorLines: strings(row.string(12)), exitCode: row.int(13), classification: classification(row, from: 14, facts: 18, memo: &memo)))
     }
 
     public static func values(of image: ImageBuild, position: Int, runID: Int64) -> [StoredValue] {
@@ -179,7 +179,7 @@ public enum RunRows {
             runKey: row.string(0) ?? runKey, name: row.string(1) ?? "?", startedAt: Date(timeIntervalSince1970: row.double(2) ?? 0),
             duration: row.double(3) ?? 0, status: row.string(4).flatMap(RunStatus.init(rawValue:)) ?? .failed,
             exitCode: row.int(5), lineCount: row.int(6) ?? 0,
-            images: (try? JSONDecoder().decode([ImageBuild].self, from: Data((row.string(7) ?? "[]").utf8))) ?? [])
+            images: (try? QuickJSONDecoder.decode([ImageBuild].self, from: row.string(7) ?? "[]")) ?? [])
     }
 
     public static func values(of step: RecordedStep) -> [StoredValue] {
@@ -226,17 +226,31 @@ public enum RunRows {
             var fact: Fact?
             init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
         }
-        return ((try? JSONDecoder().decode([Lenient].self, from: Data(json.utf8))) ?? []).compactMap(\.fact)
+        return ((try? QuickJSONDecoder.decode([Lenient].self, from: json)) ?? []).compactMap(\.fact)
     }
 
     /// The class, confidence, source and evidence in four columns from `first`, and its facts in column `facts`: the
     /// facts when the row has them (migration 0007), else the sentences an older version stored.
-    static func classification(_ row: some StoredCells, from first: Int, facts column: Int) -> Classification {
+    static func classification(_ row: some StoredCells, from first: Int, facts column: Int, memo: inout FactMemo) -> Classification {
         Classification(
             runClass: row.string(first).flatMap(RunClass.init(rawValue:)),
             confidence: row.string(first + 1).flatMap(Confidence.init(rawValue:)),
             source: row.string(first + 2).flatMap(ClassSource.init(rawValue:)),
-            evidence: row.string(column).map(facts) ?? strings(row.string(first + 3)).map(Fact.text))
+            evidence: row.string(column).map { memo.facts($0) } ?? strings(row.string(first + 3)).map(Fact.text))
+    }
+}
+
+/// The facts of the texts read so far. A history holds the same few texts again and again (an image's facts for each
+/// class it had), and reading each once was most of the time of loading many runs. Bounded.
+struct FactMemo {
+    private var known: [String: [Fact]] = [:]
+
+    mutating func facts(_ json: String) -> [Fact] {
+        if let facts = known[json] { return facts }
+        let facts = RunRows.facts(json)
+        if known.count >= 4096 { known.removeAll(keepingCapacity: true) }
+        known[json] = facts
+        return facts
     }
 }
 
@@ -247,8 +261,12 @@ public struct RunChildren {
     private var phases: [Int64: [PhaseTiming]] = [:]
     private var steps: [Int64: [Int: [BuildStep]]] = [:]
     private var images: [Int64: [ImageBuild]] = [:]
+    private var memo = FactMemo()
 
     public init() {}
+
+    /// A run from the `runColumns` of its row, without its phases, images and steps (given by `attach`).
+    public mutating func run(from row: some StoredCells) -> Run { RunRows.run(from: row, memo: &memo) }
 
     /// The statements that read the children of the runs `selected` (a condition on `run_id`), in the order to read them.
     public static func queries(_ selected: String) -> (phases: String, steps: String, images: String) {
@@ -269,7 +287,7 @@ public struct RunChildren {
 
     public mutating func addImage(_ row: some StoredCells) {
         let steps = steps
-        guard let (runID, image) = RunRows.image(from: row, steps: { steps[$0]?[$1] ?? [] }) else { return }
+        guard let (runID, image) = RunRows.image(from: row, memo: &memo, steps: { steps[$0]?[$1] ?? [] }) else { return }
         images[runID, default: []].append(image)
     }
 

@@ -376,12 +376,12 @@ public struct SQLiteStore: RunStore {
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
             let sql = "SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { RunRows.run(from: StoredRow($0)) }
+            var children = RunChildren()
+            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { children.run(from: StoredRow($0)) }
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
             let queries = RunChildren.queries(selected)
-            var children = RunChildren()
             let phaseRows = try Row.fetchCursor(db, sql: queries.phases, arguments: arguments)
             while let row = try phaseRows.next() { children.addPhase(StoredRow(row)) }
             let stepRows = try Row.fetchCursor(db, sql: queries.steps, arguments: arguments)

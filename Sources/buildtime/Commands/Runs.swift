@@ -41,7 +41,7 @@ extension Buildtime {
                 Terminal.out(RunRenderer.table(runs, color: Terminal.stdoutUsesColor))
             case .json:
                 // Written as read, a page at a time: memory does not grow with --limit.
-                var writer = RunRenderer.JSONArrayWriter(write: Terminal.out)
+                var writer = RunRenderer.JSONArrayWriter(write: Terminal.out(bytes:))
                 try eachPage { try writer.add($0) }
                 writer.finish()
             }

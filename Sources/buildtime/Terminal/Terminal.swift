@@ -8,6 +8,10 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    static func out(bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     /// Writes to stderr, control characters from logs and file names shown escaped.
     static func error(_ text: String) {
         FileHandle.standardError.write(Data(escaped(text, keepingNewlines: true).utf8))

@@ -71,12 +71,12 @@ import Testing
         try store.forEachPage(limit: 10, pageSize: 4) { some += $0 }
         #expect(some == Array(all.prefix(10)))
         var streamed = ""
-        var writer = RunRenderer.JSONArrayWriter { streamed += $0 }
+        var writer = RunRenderer.JSONArrayWriter(text: { streamed += $0 })
         try store.forEachPage(limit: nil, pageSize: 5) { try writer.add($0) }
         writer.finish()
         #expect(streamed == (try RunRenderer.json(all)))
         var empty = ""
-        RunRenderer.JSONArrayWriter { empty += $0 }.finish()
+        RunRenderer.JSONArrayWriter(text: { empty += $0 }).finish()
         #expect(empty == (try RunRenderer.json([])))
     }
 
