@@ -209,7 +209,14 @@ public enum PrettyJSON {
             bytes.append(UInt8(ascii: "}"))
         }
 
-        func indent(_ depth: Int) { bytes += repeatElement(space, count: 2 * depth) }
+        func indent(_ depth: Int) {
+            let count = 2 * depth
+            if count <= Self.spaces.count { bytes += Self.spaces[..<count] } else { bytes += repeatElement(space, count: count) }
+        }
+
+        private static let spaces = [UInt8](repeating: space, count: 64)
+        /// What follows a key: `" : `.
+        fileprivate static let afterKey: [UInt8] = [quote, space, UInt8(ascii: ":"), space]
 
         /// An object at `depth` whose fields `body` writes, in the order of their keys.
         func object(_ depth: Int, _ body: (inout Fields) throws -> Void) rethrows {
@@ -326,7 +333,7 @@ public enum PrettyJSON {
             writer.indent(depth + 1)
             writer.bytes.append(quote)
             writer.bytes += bytes
-            writer.bytes += [quote, space, UInt8(ascii: ":"), space]
+            writer.bytes += Writer.afterKey
             count += 1
         }
 
@@ -342,6 +349,7 @@ public enum PrettyJSON {
             try writer.value(value, depth: depth + 1)
         }
 
+        /// A value that writes itself.
         mutating func writable<T: PrettyJSONWritable>(_ key: StaticString, _ value: T) throws {
             self.key(key)
             try value.write(to: writer, depth: depth + 1)

@@ -193,3 +193,185 @@ public struct Fact: Sendable, Equatable, Hashable, Codable {
         try put(values.reclaimable, .reclaimable); try put(values.share, .share); try put(values.load, .load)
     }
 }
+
+// MARK: JSON without the generic coders
+
+/// A fact as `encode(to:)` writes it, written by itself: a history lists thousands (see `PrettyJSONWritable`).
+extension Fact: PrettyJSONWritable {
+    /// All its values at once.
+    var allValues: Values { box.values }
+
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        let values = box.values
+        writer.object(depth) { fields in
+            if let value = values.active { fields.integer("active", value) }
+            if let value = values.bytes { fields.double("bytes", value) }
+            if let value = values.code { fields.integer("code", value) }
+            if let value = values.cores { fields.integer("cores", value) }
+            if let value = values.count { fields.integer("count", value) }
+            if let value = values.end { fields.double("end", value) }
+            if let value = values.expected { fields.string("expected", value.rawValue) }
+            if let value = values.files { fields.strings("files", value) }
+            if let value = values.free { fields.double("free", value) }
+            if let value = values.high { fields.double("high", value) }
+            if let value = values.host { fields.string("host", value) }
+            if let value = values.image { fields.string("image", value) }
+            if let value = values.index { fields.integer("index", value) }
+            if let value = values.instruction { fields.string("instruction", value) }
+            fields.string("kind", kind.rawValue)
+            if let value = values.lines { fields.strings("lines", value) }
+            if let value = values.load { fields.double("load", value) }
+            if let value = values.low { fields.double("low", value) }
+            if let value = values.metric { fields.string("metric", value) }
+            if let value = values.parts { fields.array("parts", value) { part, depth in part.write(to: writer, depth: depth) } }
+            if let value = values.path { fields.string("path", value) }
+            if let value = values.pipeline { fields.integer("pipeline", value) }
+            if let value = values.ran { fields.bool("ran", value) }
+            if let value = values.reclaimable { fields.double("reclaimable", value) }
+            if let value = values.run { fields.integer("run", value) }
+            if let value = values.runClass { fields.string("runClass", value.rawValue) }
+            if let value = values.seconds { fields.double("seconds", value) }
+            if let value = values.share { fields.double("share", value) }
+            if let value = values.shown { fields.integer("shown", value) }
+            if let value = values.start { fields.double("start", value) }
+            if let value = values.status { fields.string("status", value) }
+            if let value = values.tool { fields.string("tool", value) }
+            if let value = values.total { fields.integer("total", value) }
+            if let value = values.unseen { fields.integer("unseen", value) }
+            if let value = values.usual { fields.double("usual", value) }
+        }
+    }
+
+    /// The fact a JSON object of `encode(to:)` holds, as `init(from:)` reads it: nil for one it cannot read (a kind
+    /// from a newer version, a value of another type).
+    init?(object entries: [(key: String, value: QuickJSONDecoder.Tree)]) {
+        var kind: Kind?
+        var values = Values()
+        do {
+            for (index, (key, value)) in entries.enumerated() where !entries[..<index].contains(where: { $0.key == key }) {
+                // (The first of a key given twice, as `JSONDecoder` reads it.)
+                switch key {
+                case "kind":
+                    guard case .string(let name) = value, let known = Kind(rawValue: name) else { return nil }
+                    kind = known
+                case "active": values.active = try FactJSON.integer(value)
+                case "bytes": values.bytes = try FactJSON.double(value)
+                case "code": values.code = try FactJSON.integer(value)
+                case "cores": values.cores = try FactJSON.integer(value)
+                case "count": values.count = try FactJSON.integer(value)
+                case "end": values.end = try FactJSON.double(value)
+                case "expected": values.expected = try FactJSON.runClass(value)
+                case "files": values.files = try FactJSON.strings(value)
+                case "free": values.free = try FactJSON.double(value)
+                case "high": values.high = try FactJSON.double(value)
+                case "host": values.host = try FactJSON.string(value)
+                case "image": values.image = try FactJSON.string(value)
+                case "index": values.index = try FactJSON.integer(value)
+                case "instruction": values.instruction = try FactJSON.string(value)
+                case "lines": values.lines = try FactJSON.strings(value)
+                case "load": values.load = try FactJSON.double(value)
+                case "low": values.low = try FactJSON.double(value)
+                case "metric": values.metric = try FactJSON.string(value)
+                case "parts": values.parts = try FactJSON.parts(value)
+                case "path": values.path = try FactJSON.string(value)
+                case "pipeline": values.pipeline = try FactJSON.integer(value)
+                case "ran": values.ran = try FactJSON.bool(value)
+                case "reclaimable": values.reclaimable = try FactJSON.double(value)
+                case "run": values.run = try FactJSON.integer(value)
+                case "runClass": values.runClass = try FactJSON.runClass(value)
+                case "seconds": values.seconds = try FactJSON.double(value)
+                case "share": values.share = try FactJSON.double(value)
+                case "shown": values.shown = try FactJSON.integer(value)
+                case "start": values.start = try FactJSON.double(value)
+                case "status": values.status = try FactJSON.string(value)
+                case "tool": values.tool = try FactJSON.string(value)
+                case "total": values.total = try FactJSON.integer(value)
+                case "unseen": values.unseen = try FactJSON.integer(value)
+                case "usual": values.usual = try FactJSON.double(value)
+                default: continue
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard let kind else { return nil }
+        self.kind = kind
+        box = Box(values)
+    }
+}
+
+extension Fact.Part {
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        writer.object(depth) { fields in
+            fields.string("metric", metric)
+            fields.double("seconds", seconds)
+            fields.double("usual", usual)
+        }
+    }
+}
+
+/// A fact's values from the tree, as `Values`'s `Decodable` reads them: null is nil, another type is an error.
+private enum FactJSON {
+    typealias Tree = QuickJSONDecoder.Tree
+
+    static func string(_ tree: Tree) throws -> String? {
+        switch tree {
+        case .null: return nil
+        case .string(let value): return value
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+
+    static func integer<I: FixedWidthInteger>(_ tree: Tree) throws -> I? {
+        switch tree {
+        case .null: return nil
+        case .number(_, let whole?): guard let value = I(exactly: whole) else { throw QuickJSONDecoder.Failure() }; return value
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+
+    static func double(_ tree: Tree) throws -> Double? {
+        switch tree {
+        case .null: return nil
+        case .number(let value, _): return value
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+
+    static func bool(_ tree: Tree) throws -> Bool? {
+        switch tree {
+        case .null: return nil
+        case .bool(let value): return value
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+
+    static func runClass(_ tree: Tree) throws -> RunClass? {
+        guard let name = try string(tree) else { return nil }
+        guard let value = RunClass(rawValue: name) else { throw QuickJSONDecoder.Failure() }
+        return value
+    }
+
+    static func strings(_ tree: Tree) throws -> [String]? {
+        switch tree {
+        case .null: return nil
+        case .array(let elements): return try elements.map { try string($0) ?? { throw QuickJSONDecoder.Failure() }() }
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+
+    static func parts(_ tree: Tree) throws -> [Fact.Part]? {
+        switch tree {
+        case .null: return nil
+        case .array(let elements):
+            return try elements.map { element in
+                guard case .object(let entries) = element else { throw QuickJSONDecoder.Failure() }
+                func first(_ key: String) -> Tree? { entries.first { $0.key == key }?.value }
+                guard let metric = try first("metric").flatMap(string), let seconds = try first("seconds").flatMap(double),
+                      let usual = try first("usual").flatMap(double) else { throw QuickJSONDecoder.Failure() }
+                return Fact.Part(metric: metric, seconds: seconds, usual: usual)
+            }
+        default: throw QuickJSONDecoder.Failure()
+        }
+    }
+}

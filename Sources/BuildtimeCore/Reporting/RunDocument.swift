@@ -227,12 +227,12 @@ extension PhaseDocument: PrettyJSONWritable {
 }
 
 extension ClassificationDocument: PrettyJSONWritable {
-    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
-        try writer.object(depth) { fields in
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        writer.object(depth) { fields in
             fields.string("class", `class`)
             fields.string("confidence", confidence)
             fields.strings("evidence", evidence)
-            try fields.value("facts", facts)
+            fields.array("facts", facts) { $0.write(to: writer, depth: $1) }
             fields.string("source", source)
         }
     }

@@ -8,8 +8,9 @@ import GRDBSQLite
 struct RawRows {
     private let statement: Statement
 
-    init(_ db: Database, sql: String) throws {
+    init(_ db: Database, sql: String, arguments: StatementArguments = StatementArguments()) throws {
         statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
     }
 
     /// Calls `body` with each row; an error SQLite reports stops the reading.

@@ -222,6 +222,12 @@ public enum RunRows {
 
     /// The facts `json(facts:)` wrote; one this version cannot read (a kind from a newer one) is left out, not the rest.
     static func facts(_ json: String) -> [Fact] {
+        if case .array(let elements)? = QuickJSONDecoder.Tree.parse(json) {
+            return elements.compactMap { element in
+                guard case .object(let entries) = element else { return nil }
+                return Fact(object: entries)
+            }
+        }
         struct Lenient: Decodable {
             var fact: Fact?
             init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }

@@ -370,24 +370,22 @@ public struct SQLiteStore: RunStore {
     }
 
     /// Reads runs with their phases, image builds and steps: one query per table for the whole selection, columns
-    /// read by position (by name, each lookup would compare every column name).
+    /// read by position (by name, each lookup would compare every column name) with SQLite's own API.
     private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?) throws -> [Run] {
         try writer.read { db in
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
             let sql = "SELECT \(RunRows.runColumns) FROM run WHERE id IN (\(selection)) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             var children = RunChildren()
-            var runs = try Row.fetchAll(db, sql: sql, arguments: arguments).map { children.run(from: StoredRow($0)) }
+            var runs: [Run] = []
+            try RawRows(db, sql: sql, arguments: arguments).forEach { runs.append(children.run(from: $0)) }
             guard !runs.isEmpty else { return runs }
             // The children of the same selection, by a subquery: any number of runs, no list of ids to bind.
             let selected = "run_id IN (\(selection))"
             let queries = RunChildren.queries(selected)
-            let phaseRows = try Row.fetchCursor(db, sql: queries.phases, arguments: arguments)
-            while let row = try phaseRows.next() { children.addPhase(StoredRow(row)) }
-            let stepRows = try Row.fetchCursor(db, sql: queries.steps, arguments: arguments)
-            while let row = try stepRows.next() { children.addStep(StoredRow(row)) }
-            let imageRows = try Row.fetchCursor(db, sql: queries.images, arguments: arguments)
-            while let row = try imageRows.next() { children.addImage(StoredRow(row)) }
+            try RawRows(db, sql: queries.phases, arguments: arguments).forEach { children.addPhase($0) }
+            try RawRows(db, sql: queries.steps, arguments: arguments).forEach { children.addStep($0) }
+            try RawRows(db, sql: queries.images, arguments: arguments).forEach { children.addImage($0) }
             children.attach(to: &runs)
             for index in runs.indices {
                 if let key = runs[index].runKey { runs[index].steps = try Self.steps(runKey: key, db: db) }

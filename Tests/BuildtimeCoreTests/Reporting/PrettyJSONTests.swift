@@ -168,3 +168,55 @@ import Testing
         #expect(facts.first?.count == 3 && facts.last?.image == "app")
     }
 }
+
+/// A fact writes and reads itself without the generic coders; every value it can hold must come out as they give it.
+@Suite struct FactJSONTests {
+    /// A fact with every value set (checked by reflection, so that a value added later must be added here too).
+    static let full: Fact = {
+        var fact = Fact(.stepsSlower)
+        fact.image = "app \"x\""; fact.instruction = "RUN pip install -r requirements.txt"; fact.host = "tcp://docker:2376"; fact.path = "/var/lib/docker"
+        fact.metric = "image:app"; fact.runClass = .codeOnly; fact.expected = .requirements; fact.status = "failed"; fact.tool = "uv"
+        fact.files = ["a/b.py", "requirements.txt"]; fact.lines = ["× No solution found", ""]
+        fact.parts = [Fact.Part(metric: "step:3", seconds: 12.5, usual: 3), Fact.Part(metric: "pull", seconds: 0.001, usual: 1e-7)]
+        fact.count = 3; fact.total = 8; fact.shown = 6; fact.unseen = 2; fact.index = 7; fact.active = 1; fact.cores = 4; fact.code = -1
+        fact.pipeline = 240; fact.run = 9_000_000_000; fact.ran = false
+        fact.seconds = 41.25; fact.usual = 40; fact.low = 38.5; fact.high = 43.0; fact.start = 1.5; fact.end = 1_800_000_000.125
+        fact.bytes = 5_560_000_000; fact.free = 0; fact.reclaimable = 1.6e9; fact.share = 0.75; fact.load = 0.64
+        return fact
+    }()
+
+    @Test func everyValueIsSetInTheFullFact() {
+        let unset = Mirror(reflecting: Self.full.allValues).children.filter { child in
+            Mirror(reflecting: child.value).displayStyle == .optional && Mirror(reflecting: child.value).children.isEmpty
+        }.map { $0.label ?? "?" }
+        #expect(unset.isEmpty, "set these in FactJSONTests.full: \(unset)")
+    }
+
+    @Test func aFactIsWrittenAsJSONEncoderWritesIt() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        for fact in [Self.full, Fact(.noDockerfileSteps), Fact(.baseline) { $0.seconds = 2 }] {
+            var bytes: [UInt8] = []
+            #expect(try PrettyJSON.written(fact, into: &bytes, indent: 0))
+            #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: try encoder.encode(fact), as: UTF8.self))
+        }
+    }
+
+    @Test func aFactIsReadAsJSONDecoderReadsIt() throws {
+        let stored = RunRows.json(facts: [Self.full, Fact(.noDockerfileSteps)])
+        let foundation = try JSONDecoder().decode([Fact].self, from: Data(stored.utf8))
+        #expect(RunRows.facts(stored) == foundation)
+        #expect(foundation == [Self.full, Fact(.noDockerfileSteps)])
+        // One it cannot read is left out, as the lenient reading of `JSONDecoder` leaves it: a value of another type,
+        // a class or kind from a newer version, a part missing a number; nulls are no values.
+        let odd = #"[{"kind": "steps-cached", "count": "3"}, {"kind": "base-pulled", "runClass": "lukewarm"}, {"kind": "next"}, "#
+            + #"{"kind": "steps-slower", "parts": [{"metric": "x", "seconds": 1}]}, 7, {"kind": "baseline", "seconds": null, "count": 2, "count": 5}]"#
+        let read = RunRows.facts(odd)
+        #expect(read == [Fact(.baseline) { $0.count = 2 }])
+        struct Lenient: Decodable {
+            var fact: Fact?
+            init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
+        }
+        #expect(read == (try JSONDecoder().decode([Lenient].self, from: Data(odd.utf8))).compactMap(\.fact))
+    }
+}
