@@ -337,10 +337,19 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
         try fetchRuns(where: "TRUE", [], limit: limit)
     }
 
-    public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] {
-        guard let cursor else { return try fetchRuns(where: "TRUE", [], limit: limit) }
-        return try fetchRuns(where: "(coalesce(started_at, recorded_at) < $1 OR (coalesce(started_at, recorded_at) = $1 AND id < $2))",
-                             [.real(cursor.time), .integer(cursor.id)], limit: limit)
+    public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] { try runs(limit: limit, before: cursor, repo: nil) }
+
+    public func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run] {
+        var conditions: [String] = [], values: [StoredValue] = []
+        if let cursor {
+            conditions.append("(coalesce(started_at, recorded_at) < $1 OR (coalesce(started_at, recorded_at) = $1 AND id < $2))")
+            values += [.real(cursor.time), .integer(cursor.id)]
+        }
+        if let repo {
+            values.append(.text(repo))
+            conditions.append("repo = $\(values.count)")
+        }
+        return try fetchRuns(where: conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), values, limit: limit)
     }
 
     public func run(id: Int64) throws -> Run? {
@@ -385,7 +394,9 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
         }
     }
 
-    public func points(limit: Int?) throws -> [RunPoint] {
+    public func points(limit: Int?) throws -> [RunPoint] { try points(limit: limit, repo: nil) }
+
+    public func points(limit: Int?, repo: String?) throws -> [RunPoint] {
         try exclusive {
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             // One row per run, its alerting metrics gathered by the server into one text (`name=value` pairs apart by
@@ -396,7 +407,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                 SELECT \(RunRows.pointColumns),
                        (SELECT string_agg(m.name || '=' || m.value::text, chr(31)) FROM metric m
                          WHERE m.run_id = run.id AND (m.name = 'total' OR m.name LIKE 'phase:%'))
-                FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC\(limited)
+                FROM run\(repo == nil ? "" : " WHERE repo = $1") ORDER BY coalesce(started_at, recorded_at) DESC, id DESC\(limited)
                 """
             final class Gathered: @unchecked Sendable {
                 var points: [RunPoint] = []
@@ -405,7 +416,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                 var names: [UInt64: Metric] = [:]
             }
             let gathered = Gathered()
-            try forEachRow(sql) { row in
+            try forEachRow(sql, repo.map { [StoredValue($0)] } ?? []) { row in
                 let cells = Cells(row)
                 guard var point = RunRows.point(from: cells) else { return }
                 if cells.row.count > 10, let bytes = cells.row[10].bytes {

@@ -193,6 +193,33 @@ struct PostgresStoreTests {
         #expect(try store.exported(runIDs: [id], target: "otlp test") == [])
     }
 
+    /// One repository's runs and points are counted among its own: the newest runs of another do not take the places.
+    @Test(arguments: Store.allCases)
+    func aRepositorysRunsAndPointsAreItsOwnNewest(store kind: Store) throws {
+        let (store, cleanUp) = try Self.emptyStore(kind)
+        defer { cleanUp() }
+        var runs: [Run] = []
+        for index in 0..<10 {
+            var run = Self.keyed("run \(index)", repo: index < 4 ? "team/app" : "team/web", pipeline: index)
+            run.startedAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 60)
+            runs.append(run)
+        }
+        _ = try store.save(runs)
+        let app = try store.points(limit: 3, repo: "team/app")
+        #expect(app.map(\.pipeline) == [1, 2, 3], "the newest 3 of team/app, oldest first")
+        #expect(app.allSatisfy { $0.metrics[Metric("total")] == 10 })
+        #expect(try store.points(limit: nil, repo: "team/app").count == 4)
+        #expect(try store.points(limit: 3, repo: nil).map(\.pipeline) == [7, 8, 9])
+        #expect(try store.points(limit: nil, repo: "team/none").isEmpty)
+        // Listed a page at a time, newest first.
+        var listed: [Int?] = []
+        try store.forEachPage(limit: 3, pageSize: 2, repo: "team/app") { listed += $0.map(\.metadata.pipelineNumber) }
+        #expect(listed == [3, 2, 1])
+        #expect(try store.run(named: "latest", repo: "team/app").metadata.pipelineNumber == 3)
+        #expect(try store.run(named: "latest").metadata.pipelineNumber == 9)
+        #expect(throws: RunReferenceError.empty) { try store.run(named: "latest", repo: "team/none") }
+    }
+
     /// Two agents storing the same step of the same pipeline (one recorded it, one pulled its log: other bytes) store it
     /// once; the same step in another workflow, another pipeline or another repository is another run.
     @Test(arguments: Store.allCases)
@@ -314,6 +341,28 @@ struct SpoolTests {
         // Nothing waits any more: the next command sends nothing.
         let third = try runner.run(["ingest", try #require(try ReportCommandTests.logs().first)], environment: ["BUILDTIME_DB": database.url, "BUILDTIME_SPOOL": spool])
         #expect(third.status == 0 && !third.stderr.contains("spooled"), "\(third.stderr)")
+    }
+
+    /// A nested step that could not reach the store waits in the spool without its run (the run reached the store
+    /// later); it goes to the store with the next flush, under its run, and leaves the spool.
+    @Test func aStepSpooledWithoutItsRunIsSentToItsRun() throws {
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let silent = try SilentServer()
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let spool = runner.directory.appending(path: "state/spool.sqlite").path
+        let hanging = "postgresql://postgres@127.0.0.1:\(silent.port)/postgres"
+        let script = "BUILDTIME_DB='\(hanging)' '\(BinaryRunner.binary.path)' record --step build -- echo building; echo deployed"
+        let outer = try runner.run(["record", "--", "sh", "-c", script], environment: ["BUILDTIME_DB": database.url, "BUILDTIME_SPOOL": spool])
+        #expect(outer.status == 0, "\(outer.stderr)")
+        #expect(outer.stdout == "building\ndeployed\n")
+        #expect(outer.stderr.contains("the step is kept in \(spool)"), "\(outer.stderr)")
+        #expect(outer.stderr.contains("buildtime: sent 1 nested step from \(spool)"), "\(outer.stderr)")
+        let stored = try PostgresStore(location: PostgresLocation(uri: database.url)).runs(limit: nil)
+        #expect(stored.count == 1)
+        #expect(stored.first?.steps.map(\.name) == ["build"])
+        #expect(try SQLiteStore(path: spool, mode: .existing).sendSteps(withoutRun: { _ in Issue.record("a step is left in the spool") }) == 0)
     }
 
     @Test func pushCopiesAnAgentsHistoryOnceAndSendsTheSpool() throws {

@@ -14,14 +14,8 @@ extension RunStore {
         let reference = reference.trimmingCharacters(in: .whitespaces)
         let ofRepo = { (runs: [Run]) in repo.map { repo in runs.filter { $0.metadata.repo == repo } } ?? runs }
         if reference == "latest" || reference == "last" {
-            guard let repo else {
-                guard let run = try runs(limit: 1).first else { throw RunReferenceError.empty }
-                return run
-            }
-            var found: Run?
-            try forEachPage(limit: nil) { page in if found == nil { found = page.first { $0.metadata.repo == repo } } }
-            guard let found else { throw RunReferenceError.empty }
-            return found
+            guard let run = try runs(limit: 1, before: nil, repo: repo).first else { throw RunReferenceError.empty }
+            return run
         }
         if reference.hasPrefix("#") {
             guard let number = Int(reference.dropFirst()) else { throw RunReferenceError.none(reference) }

@@ -13,10 +13,14 @@ public protocol RunStore: Sendable {
     func run(id: Int64) throws -> Run?
     /// The newest `limit` runs stored before `cursor` in the order of `runs(limit:)`: one page of a long listing.
     func runs(limit: Int, before cursor: RunCursor?) throws -> [Run]
+    /// The same page of one repository's runs (all repositories' without `repo`).
+    func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run]
     /// The newest `limit` runs (all without) as the verdicts read them, oldest first: who each is, its class, status
     /// and alerting metrics (total and phases), from the metric table. Runs stored by a version before it get their
     /// metric rows first (`backfillMetrics`).
     func points(limit: Int?) throws -> [RunPoint]
+    /// The same of one repository's runs only (`limit` counts that repository's), or of all without `repo`.
+    func points(limit: Int?, repo: String?) throws -> [RunPoint]
     /// Writes the metric rows of runs stored before the metric table, `batch` runs per transaction (a writer waits for
     /// one batch at most), calling `progress` with the runs done and the runs there were to do after each; returns
     /// how many it wrote. Interrupted, it goes on where it stopped the next time.
@@ -48,12 +52,12 @@ extension RunStore {
 
     /// The newest runs first, at most `limit` (all without), handed over a page at a time so that a long listing
     /// never holds more than one page.
-    public func forEachPage(limit: Int?, pageSize: Int = 500, _ body: ([Run]) throws -> Void) throws {
+    public func forEachPage(limit: Int?, pageSize: Int = 500, repo: String? = nil, _ body: ([Run]) throws -> Void) throws {
         var cursor: RunCursor?
         var left = limit ?? .max
         while left > 0 {
             let wanted = min(pageSize, left)
-            let page = try runs(limit: wanted, before: cursor)
+            let page = try runs(limit: wanted, before: cursor, repo: repo)
             guard let last = page.last else { return }
             try body(page)
             left -= page.count

@@ -215,21 +215,27 @@ public struct SQLiteStore: RunStore {
     }
 
     /// What `points` reads of each run, newest first: from the `run_points` index alone (migration 0009).
-    static let pointsSQL = "SELECT \(RunRows.pointColumns) FROM run ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+    static func pointsSQL(_ condition: String) -> String {
+        "SELECT \(RunRows.pointColumns) FROM run\(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
+    }
 
     /// The alerting metrics of every run, from their covering index (migration 0011), a run's rows together.
     static let alertingSQL = "SELECT run_id, name, value FROM metric WHERE (name = 'total' OR name GLOB 'phase:*')"
 
-    public func points(limit: Int?) throws -> [RunPoint] {
+    public func points(limit: Int?) throws -> [RunPoint] { try points(limit: limit, repo: nil) }
+
+    public func points(limit: Int?, repo: String?) throws -> [RunPoint] {
         _ = try backfillMetrics()
         return try writer.read { db in
             let order = "ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
-            let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM run") ?? 0
-            let all = limit.map { stored <= $0 } ?? true
+            let condition = repo == nil ? "" : " WHERE repo = ?"
+            let arguments: StatementArguments = repo.map { [$0] } ?? []
+            let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM run" + condition, arguments: arguments) ?? 0
+            let all = repo == nil && (limit.map { stored <= $0 } ?? true)
             let limited = limit.map { " LIMIT \(max(0, $0))" } ?? ""
             var points: [RunPoint] = []
             var ids: [Int64] = []
-            try RawRows(db, sql: Self.pointsSQL + limited).forEach { row in
+            try RawRows(db, sql: Self.pointsSQL(condition) + limited, arguments: arguments).forEach { row in
                 guard let point = RunRows.point(from: row), let id = point.id else { return }
                 ids.append(id)
                 points.append(point)
@@ -237,7 +243,7 @@ public struct SQLiteStore: RunStore {
             let position = Positions(ids)
             // The alerting metrics (total and phases), which the verdicts and change points read; the analysis reads
             // the others from the whole runs it shows. Every run's at once when all are wanted, else the selection's.
-            let selection = all ? "" : " AND run_id IN (SELECT id FROM run \(order)\(limited))"
+            let selection = all ? "" : " AND run_id IN (SELECT id FROM run\(condition) \(order)\(limited))"
             // Few names, many rows: each name's `Metric` is made once (the first few dozen names; a database with
             // more makes the rest row by row). The rows come in the order of the key, a run's together: each run's
             // metrics are gathered, then stored at once.
@@ -249,7 +255,7 @@ public struct SQLiteStore: RunStore {
                 for (metric, value) in metrics { dictionary[metric] = value }
                 points[index].metrics = dictionary
             }
-            try RawRows(db, sql: Self.alertingSQL + selection).forEach { row in
+            try RawRows(db, sql: Self.alertingSQL + selection, arguments: all ? [] : arguments).forEach { row in
                 guard let id = row.int64(0), let index = position[id], let value = row.double(2) else { return }
                 let metric: Metric
                 if let known = names.first(where: { row.text(1, equals: $0.bytes) }) {
@@ -290,6 +296,35 @@ public struct SQLiteStore: RunStore {
 
     public func save(_ step: RecordedStep) throws {
         try writer.write { db in try db.execute(sql: Self.insertSQL("step", RunRows.recordedStepInsertColumns), arguments: Self.arguments(RunRows.values(of: step))) }
+    }
+
+    /// Hands the nested steps whose run this store does not hold to `send`, and removes them once it returned: a
+    /// spool's steps whose run went to the team's store after all (or has not ended yet), which copying the spool's
+    /// runs would never send. Returns how many were sent.
+    @discardableResult
+    public func sendSteps(withoutRun send: ([RecordedStep]) throws -> Void) throws -> Int {
+        try writer.write { db in
+            var ids: [Int64] = [], steps: [RecordedStep] = []
+            let sql = "SELECT id, \(RunRows.recordedStepColumns) FROM step WHERE run_key NOT IN (SELECT run_key FROM run WHERE run_key IS NOT NULL) ORDER BY started_at, id"
+            for row in try Row.fetchAll(db, sql: sql) {
+                let cells = StoredRow(row)
+                guard let id = cells.int64(0) else { continue }
+                ids.append(id)
+                steps.append(RunRows.recordedStep(from: Shifted(row: cells), runKey: ""))
+            }
+            guard !steps.isEmpty else { return 0 }
+            try send(steps)
+            try db.execute(sql: "DELETE FROM step WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
+            return steps.count
+        }
+    }
+
+    /// A row's cells after its first.
+    private struct Shifted: StoredCells {
+        let row: StoredRow
+        func int64(_ column: Int) -> Int64? { row.int64(column + 1) }
+        func double(_ column: Int) -> Double? { row.double(column + 1) }
+        func string(_ column: Int) -> String? { row.string(column + 1) }
     }
 
     public func steps(runKey: String) throws -> [RecordedStep] {
@@ -342,10 +377,19 @@ public struct SQLiteStore: RunStore {
         try fetchRuns(where: "1", arguments: [], limit: limit)
     }
 
-    public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] {
-        guard let cursor else { return try fetchRuns(where: "1", arguments: [], limit: limit) }
-        return try fetchRuns(where: "(coalesce(started_at, recorded_at) < ? OR (coalesce(started_at, recorded_at) = ? AND id < ?))",
-                             arguments: [cursor.time, cursor.time, cursor.id], limit: limit)
+    public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] { try runs(limit: limit, before: cursor, repo: nil) }
+
+    public func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run] {
+        var conditions: [String] = [], arguments: StatementArguments = []
+        if let cursor {
+            conditions.append("(coalesce(started_at, recorded_at) < ? OR (coalesce(started_at, recorded_at) = ? AND id < ?))")
+            arguments += [cursor.time, cursor.time, cursor.id]
+        }
+        if let repo {
+            conditions.append("repo = ?")
+            arguments += [repo]
+        }
+        return try fetchRuns(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments: arguments, limit: limit)
     }
 
     public func run(id: Int64) throws -> Run? {

@@ -57,9 +57,9 @@ extension Buildtime {
             let analyzer = RegressionAnalyzer(configuration: try config.load())
             let database = try store.open(.existing)
             try Progress.backfillMetrics(of: database)
-            var points = try database.points(limit: max(history, last))
-            // Each repository's classes and baselines are its own, also without --repo.
-            if let repo = repository.repo { points = points.filter { $0.repo == repo } }
+            // Each repository's classes and baselines are its own, also without --repo; with it, --history counts
+            // that repository's runs.
+            let points = try database.points(limit: max(history, last), repo: repository.repo)
             let filters = BuildtimeCore.Report.Filters(last: last, since: since.flatMap(DurationFormat.parseDate), runClass: runClass)
             // Whole runs only for those shown and the few their causes compare them with.
             let report = BuildtimeCore.Report(points: points, analyzer: analyzer, filters: filters) { point in

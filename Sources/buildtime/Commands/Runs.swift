@@ -20,19 +20,9 @@ extension Buildtime {
 
         func run() throws {
             let database = try store.open(.existing)
-            // The runs of one repository, when asked: read a page at a time until there are `limit` of them.
+            // A page at a time (of one repository's runs, when asked).
             func eachPage(_ body: ([BuildtimeCore.Run]) throws -> Void) throws {
-                guard let repo = repository.repo else { return try database.forEachPage(limit: limit, body) }
-                struct Enough: Error {}
-                var left = limit
-                do {
-                    try database.forEachPage(limit: nil) { page in
-                        let ofRepo = page.filter { $0.metadata.repo == repo }.prefix(left)
-                        left -= ofRepo.count
-                        if !ofRepo.isEmpty { try body(Array(ofRepo)) }
-                        if left == 0 { throw Enough() }
-                    }
-                } catch is Enough {}
+                try database.forEachPage(limit: limit, repo: repository.repo, body)
             }
             switch format {
             case .table:

@@ -45,9 +45,13 @@ enum Spool {
         do {
             let spool = try SQLiteStore(path: path, mode: .existing)
             let tally = try RunTransfer().copy(from: spool, to: store, removing: true)
-            guard tally.stored + tally.present > 0 else { return }
-            Terminal.error("buildtime: sent \(tally.stored) spooled run\(tally.stored == 1 ? "" : "s") from \(path)"
-                           + (tally.present > 0 ? " (\(tally.present) already there)" : "") + "\n")
+            // Steps whose run is not in the spool (it reached the store, or is still running) go on their own.
+            let steps = try spool.sendSteps(withoutRun: { steps in for step in steps { try store.save(step) } })
+            guard tally.stored + tally.present + steps > 0 else { return }
+            var sent: [String] = []
+            if tally.stored + tally.present > 0 { sent.append("\(tally.stored) spooled run\(tally.stored == 1 ? "" : "s")") }
+            if steps > 0 { sent.append("\(steps) nested step\(steps == 1 ? "" : "s")") }
+            Terminal.error("buildtime: sent \(sent.joined(separator: " and ")) from \(path)" + (tally.present > 0 ? " (\(tally.present) runs already there)" : "") + "\n")
         } catch {
             Terminal.warn("the spooled runs in \(path) were not sent (next time): " + Terminal.describe(error))
         }

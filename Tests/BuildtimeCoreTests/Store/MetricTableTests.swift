@@ -41,7 +41,7 @@ import Testing
         }
         // The report's read of every run comes from one index, not from the run table.
         let plan = try queue.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.pointsSQL + " LIMIT 10").map { $0["detail"] as String }
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.pointsSQL("") + " LIMIT 10").map { $0["detail"] as String }
         }
         #expect(plan == ["SCAN run USING COVERING INDEX run_points"])
         // Their alerting metrics from a small one of their own, in the order of the runs.

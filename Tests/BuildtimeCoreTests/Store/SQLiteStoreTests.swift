@@ -319,3 +319,29 @@ func olderDatabase(before migration: String) throws -> (path: String, queue: Dat
     try migrator.migrate(queue)
     return (path, queue)
 }
+
+/// A spool's nested steps whose run it does not hold are sent on their own.
+@Suite struct OrphanStepTests {
+    @Test func stepsWithoutTheirRunAreSentOnceAndTheOthersStay() throws {
+        let spool = try SQLiteStore.inMemory()
+        var run = Run(fingerprint: "f", source: "x.log", format: .text, metadata: RunMetadata(), startedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                      status: .succeeded, totalSeconds: 3, lineCount: 2, timeResolution: 0.001, phases: [], recordedAt: Date(timeIntervalSince1970: 1_800_000_010))
+        run.runKey = "held"
+        _ = try spool.save(run)
+        func step(_ key: String, _ name: String) -> RecordedStep {
+            RecordedStep(runKey: key, name: name, startedAt: Date(timeIntervalSince1970: 1_800_000_001), duration: 1.5, status: .succeeded, exitCode: nil, lineCount: 4, images: [])
+        }
+        try spool.save(step("held", "with its run"))
+        try spool.save(step("elsewhere", "build"))
+        try spool.save(step("elsewhere", "test"))
+        // A failed send keeps them.
+        struct Unreachable: Error {}
+        #expect(throws: Unreachable.self) { try spool.sendSteps(withoutRun: { _ in throw Unreachable() }) }
+        var sent: [RecordedStep] = []
+        #expect(try spool.sendSteps(withoutRun: { sent += $0 }) == 2)
+        #expect(sent == [step("elsewhere", "build"), step("elsewhere", "test")])
+        #expect(try spool.sendSteps(withoutRun: { _ in Issue.record("sent twice") }) == 0)
+        #expect(try spool.steps(runKey: "held").map(\.name) == ["with its run"])
+        #expect(try spool.steps(runKey: "elsewhere").isEmpty)
+    }
+}
