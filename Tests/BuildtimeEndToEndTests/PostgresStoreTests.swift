@@ -159,6 +159,31 @@ struct PostgresStoreTests {
         #expect(try store.save(Self.keyed("in another workflow", workflow: "test")) != .duplicate(id: first))
     }
 
+    /// The report reads each run's alerting metrics from the text beside it (migration 0003, which writes it for the
+    /// runs stored before), or from the metric table for a run an older version stored after it: the same points.
+    @Test func pointsReadTheSameFromTheTextBesideARunAndFromTheMetricTable() throws {
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let store = try PostgresStore(location: PostgresLocation(uri: database.url))
+        for file in try ReportCommandTests.logs() { _ = try Ingester(configuration: .default).ingest(path: file, into: store) }
+        let points = try store.points(limit: nil)
+        #expect(points.count == 64)
+        #expect(points.filter { $0.metrics[Metric("total")] != nil && $0.metrics.count > 1 }.count > 60, "\(points.map(\.metrics.count))")
+        let unwritten = try TestPostgres.psql(database.url, "SELECT 'unwritten ' || count(*) FROM run WHERE alerting IS NULL OR alerting = ''")
+        #expect(unwritten.output.contains("unwritten 0"), "\(unwritten.output)")
+        // A database from before 0003.
+        let old = try TestPostgres.psql(database.url, "ALTER TABLE run DROP COLUMN alerting; DELETE FROM buildtime_migration WHERE name = '0003_alerting_text';")
+        try #require(old.status == 0, "\(old.output)")
+        let reopened = try PostgresStore(location: PostgresLocation(uri: database.url))
+        #expect(try reopened.appliedMigrations().contains("0003_alerting_text"))
+        #expect(try reopened.points(limit: nil) == points)
+        // Runs stored by a version before 0003 into a database after it.
+        let older = try TestPostgres.psql(database.url, "UPDATE run SET alerting = NULL WHERE id IN (SELECT id FROM run ORDER BY id LIMIT 10)")
+        try #require(older.status == 0, "\(older.output)")
+        #expect(try reopened.points(limit: nil) == points)
+        #expect(try reopened.points(limit: 5, repo: points.last?.repo).map(\.id) == points.suffix(5).map(\.id))
+    }
+
     /// The same behaviour from the store itself, whichever it is.
     @Test(arguments: Store.allCases)
     func aStoreKeepsARunOnceAndDeletesItWithEverythingOfIt(store kind: Store) throws {
