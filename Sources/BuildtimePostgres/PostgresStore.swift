@@ -31,8 +31,9 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
     static let migrationLock: Int64 = 0x4254_4D45
 
     /// Connects to `location` and brings its schema up to date; waits at most `timeout` seconds for the connection
-    /// (and for each answer after it).
-    public init(location: PostgresLocation, timeout: TimeInterval = 10) throws {
+    /// (and for each answer after it). With `mustExist` (the commands that only read), a database without buildtime's
+    /// schema is `StoreError.missing` and left as it is: a mistyped URL never gets tables made in another database.
+    public init(location: PostgresLocation, timeout: TimeInterval = 10, mustExist: Bool = false) throws {
         self.location = location
         self.timeout = .milliseconds(Int64(max(0.05, timeout) * 1000))
         openingDeadline = .now() + self.timeout
@@ -49,7 +50,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             throw StoreError.cannotOpen(path: location.redacted, reason: Self.reason(of: error))
         }
         do {
-            try migrate()
+            try migrate(mustExist: mustExist)
             openingDeadline = nil
         } catch let error as StoreError {
             _ = try? connection.close().wait()
@@ -166,7 +167,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
 
     /// Applies the missing migrations under an advisory lock (agents starting together apply each once); refuses a
     /// database with migrations this version does not know, or with a `run` table that is not buildtime's.
-    private func migrate() throws {
+    private func migrate(mustExist: Bool) throws {
         let known = PostgresMigrations.all
         try exclusive(transaction: true) {
             try query("SELECT pg_advisory_xact_lock($1)", [.integer(Self.migrationLock)])
@@ -174,6 +175,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
                 .compactMap { Cells($0).string(0) })
             if !tables.contains("buildtime_migration") {
                 if tables.contains("run") { throw StoreError.notBuildtime(path: location.redacted) }
+                if mustExist { throw StoreError.missing(path: location.redacted) }
                 try query("CREATE TABLE buildtime_migration (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
             }
             let applied = Set(try query("SELECT name FROM buildtime_migration").compactMap { Cells($0).string(0) })

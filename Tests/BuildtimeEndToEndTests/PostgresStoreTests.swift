@@ -282,6 +282,25 @@ struct PostgresStoreTests {
         }
     }
 
+    /// The commands that only read leave a database without buildtime's tables as it is (a mistyped URL).
+    @Test func aCommandThatOnlyReadsMakesNoTablesInAnEmptyDatabase() throws {
+        let database = try TestPostgres()
+        defer { database.drop() }
+        let runner = try BinaryRunner()
+        defer { runner.cleanUp() }
+        let redacted = try PostgresLocation(uri: database.url).redacted
+        for command in [["runs"], ["show", "latest"], ["report"]] {
+            let result = try runner.run(command, environment: ["BUILDTIME_DB": database.url])
+            #expect(result.status == 1 && result.stderr == "Error: no database at \(redacted) (record or ingest a run first, or give --db or BUILDTIME_DB)\n",
+                    "\(command): \(result.stderr)")
+        }
+        let tables = try TestPostgres.psql(database.url, "SELECT 'tables ' || count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
+        #expect(tables.output.contains("tables 0"), "\(tables.output)")
+        // A command that stores makes them.
+        #expect(try runner.run(["ingest", try #require(try ReportCommandTests.logs().first)], environment: ["BUILDTIME_DB": database.url]).status == 0)
+        #expect(try runner.run(["runs"], environment: ["BUILDTIME_DB": database.url]).status == 0)
+    }
+
     @Test func agentsStartingTogetherOnANewDatabaseMigrateItOnce() throws {
         let database = try TestPostgres()
         defer { database.drop() }

@@ -20,7 +20,7 @@ struct StoreOptions: ParsableArguments {
         // A PostgreSQL location is never taken for a file name (it made a folder `postgresql:` and a SQLite file in it).
         if let location = try postgresLocation() {
             let timeout = timeout ?? environment["BUILDTIME_PG_TIMEOUT"].flatMap(TimeInterval.init) ?? 10
-            return try PostgresStore(location: location, timeout: timeout)
+            return try PostgresStore(location: location, timeout: timeout, mustExist: mode == .existing)
         }
         let busy = environment["BUILDTIME_BUSY_TIMEOUT"].flatMap(TimeInterval.init) ?? SQLiteStore.busyTimeout
         return try SQLiteStore(path: path, busyTimeout: busy, mode: mode)
