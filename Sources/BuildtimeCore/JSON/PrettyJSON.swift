@@ -42,25 +42,22 @@ public enum PrettyJSON {
 
     /// Appends `value` as it writes itself: false (and some bytes appended) when it holds something left to `JSONEncoder`.
     static func written<T: PrettyJSONWritable>(_ value: T, into bytes: inout [UInt8], indent: Int) throws -> Bool {
-        let writer = Writer(dates: nil)
-        swap(&writer.bytes, &bytes)
-        defer { swap(&writer.bytes, &bytes) }
-        do {
-            try value.write(to: writer, depth: indent)
-        } catch is Unsupported {
-            return false
-        }
-        return !writer.unsupported
+        try writing(into: &bytes, dates: nil) { try value.write(to: $0, depth: indent) }
     }
 
     /// Appends `value` as `encode` does, without `JSONEncoder`: false (and some bytes appended) when the value holds
     /// something this writer leaves to it.
     static func written<T: Encodable>(_ value: T, into bytes: inout [UInt8], indent: Int, dates: (@Sendable (Date) -> String)?) throws -> Bool {
+        try writing(into: &bytes, dates: dates) { try $0.value(value, depth: indent) }
+    }
+
+    /// What `write` writes with a writer over `bytes`, and whether it wrote it all itself.
+    private static func writing(into bytes: inout [UInt8], dates: (@Sendable (Date) -> String)?, _ write: (Writer) throws -> Void) throws -> Bool {
         let writer = Writer(dates: dates)
         swap(&writer.bytes, &bytes)
         defer { swap(&writer.bytes, &bytes) }
         do {
-            try writer.value(value, depth: indent)
+            try write(writer)
         } catch is Unsupported {
             return false
         }
@@ -130,8 +127,8 @@ public enum PrettyJSON {
             switch opened[depth] {
             case 1: closeObject(depth)
             case 2: closeArray(depth)
-            // A value that wrote nothing is `{}` to `JSONEncoder`.
-            case 0: bytes += [UInt8(ascii: "{"), newline, newline]; indent(depth); bytes.append(UInt8(ascii: "}"))
+            // A value that wrote nothing: what `JSONEncoder` makes of it is left to it.
+            case 0: unsupported = true
             default: break
             }
             opened[depth] = outer
