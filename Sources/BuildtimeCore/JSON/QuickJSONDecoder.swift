@@ -2,9 +2,10 @@ import Foundation
 
 /// Reads the JSON the store keeps (a run's and each image's class facts, its context) into `Decodable` values, several
 /// times faster than `JSONDecoder`, whose generic unwrapping was half the time of loading many whole runs. It parses
-/// the text into a small tree and decodes from that. Anything it does not read the way `JSONDecoder` would (a `Data`,
-/// a number where a string belongs, text that is not JSON) is handed to `JSONDecoder`, so the result and the errors are
-/// always `JSONDecoder`'s.
+/// the text into a small tree and decodes from that. What `JSONEncoder` writes it reads as `JSONDecoder` does (tests
+/// compare the two on every sample); anything else it cannot read (a `Data`, a number where a string belongs, text
+/// that is not JSON) is handed to `JSONDecoder`, with its errors. (It is less strict than `JSONDecoder` about a
+/// number's form, `01` or `1.`, which no encoder writes.)
 enum QuickJSONDecoder {
     static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         if let value = quickly(type, from: text) { return value }

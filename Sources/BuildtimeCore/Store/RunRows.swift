@@ -232,7 +232,8 @@ public enum RunRows {
             var fact: Fact?
             init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
         }
-        return ((try? QuickJSONDecoder.decode([Lenient].self, from: json)) ?? []).compactMap(\.fact)
+        // Text the tree does not read (not JSON as `json(facts:)` writes it) is `JSONDecoder`'s to read or refuse.
+        return ((try? JSONDecoder().decode([Lenient].self, from: Data(json.utf8))) ?? []).compactMap(\.fact)
     }
 
     /// The class, confidence, source and evidence in four columns from `first`, and its facts in column `facts`: the
