@@ -42,8 +42,10 @@ public struct AttributionScore: Sendable {
         }
         var matched: [Int: Int] = [:]
         var taken = Set<Int>()
-        for (image, counts) in votes.sorted(by: { $0.value.values.reduce(0, +) > $1.value.values.reduce(0, +) }) {
-            if let owner = counts.filter({ !taken.contains($0.key) }).max(by: { $0.value < $1.value })?.key {
+        // Ties go to the lower image and the lower owner: the score does not depend on a dictionary's order.
+        let totals = votes.mapValues { $0.values.reduce(0, +) }
+        for (image, counts) in votes.sorted(by: { totals[$0.key]! > totals[$1.key]! || totals[$0.key]! == totals[$1.key]! && $0.key < $1.key }) {
+            if let owner = counts.filter({ !taken.contains($0.key) }).max(by: { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key })?.key {
                 matched[image] = owner
                 taken.insert(owner)
             }

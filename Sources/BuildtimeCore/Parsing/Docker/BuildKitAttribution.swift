@@ -150,35 +150,37 @@ enum BuildKitAttribution {
             choice.isClear = true
             return choice
         }
-        var best: (cost: Double, choice: Choice)?
-        var runnerUp: (cost: Double, choice: Choice)?
-        var all: [(cost: Double, choice: Choice)] = []
+        // The cheapest and the next cheapest, by their place in `builds` (no `Choice` copied per build).
+        var best = -1, bestCost = 0.0, bestNumber = 0, bestIsNew = false
+        var second = -1, secondCost = 0.0, secondNumber = 0, secondIsNew = false
+        var all: [(index: Int, cost: Double, number: Int)] = []
         if withAlternatives { all.reserveCapacity(builds.count) }
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
-        for build in builds {
-            let (cost, number, isNew) = weigh(line, in: build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance)
-            let choice = Choice(build: build, number: number, isNew: isNew, ambiguous: false)
-            if withAlternatives { all.append((cost, choice)) }
-            if best == nil || cost < best!.cost {
-                if let best { runnerUp = (best.cost, best.choice) }
-                best = (cost, choice)
-            } else if runnerUp == nil || cost < runnerUp!.cost {
-                runnerUp = (cost, choice)
+        for index in builds.indices {
+            let (cost, number, isNew) = weigh(line, in: builds[index], among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance)
+            if withAlternatives { all.append((index, cost, number)) }
+            if best < 0 || cost < bestCost {
+                (second, secondCost, secondNumber, secondIsNew) = (best, bestCost, bestNumber, bestIsNew)
+                (best, bestCost, bestNumber, bestIsNew) = (index, cost, number, isNew)
+            } else if second < 0 || cost < secondCost {
+                (second, secondCost, secondNumber, secondIsNew) = (index, cost, number, isNew)
             }
         }
-        guard var chosen = best?.choice, let cost = best?.cost else { return nil }
+        guard best >= 0 else { return nil }
+        let cost = bestCost
+        var chosen = Choice(build: builds[best], number: bestNumber, isNew: bestIsNew, ambiguous: false)
         chosen.cost = cost
-        if let runnerUp, cost < Cost.impossible, runnerUp.cost - cost < Cost.margin,
-           !interchangeable(chosen, runnerUp.choice, line: line, tolerance: tolerance) {
+        if second >= 0, cost < Cost.impossible, secondCost - cost < Cost.margin,
+           !interchangeable(chosen, Choice(build: builds[second], number: secondNumber, isNew: secondIsNew, ambiguous: false), line: line, tolerance: tolerance) {
             chosen.ambiguous = true
         }
         // A line that breaks a fact of every build it could go to is no exact reading either.
         if builds.count > 1, cost >= Cost.contradiction, cost < Cost.impossible { chosen.ambiguous = true }
-        chosen.isClear = cost < Cost.contradiction && (runnerUp.map { $0.cost - cost >= Cost.reconsider } ?? true)
+        chosen.isClear = cost < Cost.contradiction && (second < 0 || secondCost - cost >= Cost.reconsider)
         if withAlternatives, cost < Cost.impossible {
-            chosen.alternatives = all.filter { $0.choice.build !== chosen.build && $0.cost - cost < Cost.reconsider }
+            chosen.alternatives = all.filter { $0.index != best && $0.cost - cost < Cost.reconsider }
                 .sorted { $0.cost < $1.cost }
-                .map { ($0.choice.build, $0.choice.number, $0.cost - cost) }
+                .map { (builds[$0.index], $0.number, $0.cost - cost) }
         }
         return chosen
     }

@@ -25,7 +25,7 @@ final class BuildState {
     /// The vertex a masked header (`#*** [deps 5/6] ...`) was given, for the masked lines after it.
     var maskedVertex: Int?
     /// Hashes of the vertex names declared: one name, one number.
-    var names: Set<UInt64> = []
+    var names = HashSet64()
     /// The names declared, in order, as one hash, with the definition's file left out: builds started together
     /// show the same preamble under other definitions (see `BuildKitAttribution.alikeButForDefinition`).
     var anonymousShape: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -60,7 +60,7 @@ final class BuildState {
     /// The Dockerfile steps declared, by their (stage, index) position: one step per position.
     var steps: [Int: VertexState] = [:]
     /// Hashes of the layer digests its status lines showed (bounded).
-    var digests: Set<UInt64> = []
+    var digests = HashSet64()
     /// Dockerfile steps declared and not yet ended.
     var openSteps = 0
     /// The unprefixed BuildKit builds that were open at the same time as this one (see `BuildRegistry.start`).
@@ -109,16 +109,34 @@ final class BuildState {
     /// `app` and `139` of `docker.io/library/app:139`.
     static func split(reference: Substring) -> (name: String, tag: String?) {
         var reference = reference
-        for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where reference.starts(with: prefix) {
-            reference = reference.dropFirst(prefix.count)
-        }
-        if let at = reference.firstIndex(of: "@") { reference = reference[..<at] }
-        // A tag's colon comes after the last slash; a registry port's does not.
-        if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
-            return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
-        }
-        return (String(reference), nil)
+        return reference.withUTF8 { split(reference: $0) }
     }
+
+    /// The same, read from the reference's bytes (the parser's hot path: one per `naming to`).
+    static func split(reference bytes: UnsafeBufferPointer<UInt8>) -> (name: String, tag: String?) {
+        var start = 0
+        for prefix in referencePrefixes where bytes.count - start >= prefix.count && bytes[start...].starts(with: prefix) {
+            start += prefix.count
+        }
+        var end = bytes.count
+        if let at = bytes[start...].firstIndex(of: UInt8(ascii: "@")) { end = at }
+        // A tag's colon comes after the last slash; a registry port's does not.
+        var colon: Int?
+        var index = end
+        while index > start {
+            index -= 1
+            if bytes[index] == UInt8(ascii: "/") { break }
+            if bytes[index] == UInt8(ascii: ":") {
+                colon = index
+                break
+            }
+        }
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        if let colon { return (text(start..<colon), text((colon + 1)..<end)) }
+        return (text(start..<end), nil)
+    }
+
+    private static let referencePrefixes = ["docker.io/library/", "docker.io/", "index.docker.io/library/"].map { Array($0.utf8) }
 }
 
 /// Vertices by number: BuildKit numbers them from 0 up, so an array serves, with a dictionary for the rest.

@@ -318,10 +318,10 @@ final class DockerBuildParser {
     /// A status line of a vertex: layer downloads of a pulled base image, the image name.
     private func status(_ text: UnsafeBufferPointer<UInt8>, of vertex: VertexState, in build: BuildState) {
         if text.starts(with: Prefix.namingTo) {
-            var reference = Substring(text.string.dropFirst(10))
-            if reference.hasSuffix(" done") { reference = reference.dropLast(5) }
-            if let space = reference.firstIndex(of: " ") { reference = reference[..<space] }
-            build.name(fromReference: reference)
+            // `naming to docker.io/library/app:139 done`: the reference is the first word.
+            var end = Prefix.namingTo.count
+            while end < text.count, text[end] != UInt8(ascii: " ") { end += 1 }
+            (build.name, build.tag) = BuildState.split(reference: UnsafeBufferPointer(rebasing: text[Prefix.namingTo.count..<end]))
         } else if text.starts(with: Prefix.extracting) || Self.isLayerDownload(text) {
             build.basePulled = true
         }
