@@ -150,21 +150,34 @@ enum BuildKitAttribution {
             choice.isClear = true
             return choice
         }
-        // The cheapest and the next cheapest, by their place in `builds` (no `Choice` copied per build).
+        // The cheapest and the next cheapest, by their place in `builds` (no `Choice` copied per build). Each build's
+        // facts are weighed once; the preference for the build that showed the vertex last is added after, from
+        // the vertices the weighing read.
         var best = -1, bestCost = 0.0, bestNumber = 0, bestIsNew = false
         var second = -1, secondCost = 0.0, secondNumber = 0, secondIsNew = false
         var all: [(index: Int, cost: Double, number: Int)] = []
         if withAlternatives { all.reserveCapacity(builds.count) }
-        let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
-        for index in builds.indices {
-            let (cost, number, isNew) = weigh(line, in: builds[index], among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance)
-            if withAlternatives { all.append((index, cost, number)) }
-            if best < 0 || cost < bestCost {
-                (second, secondCost, secondNumber, secondIsNew) = (best, bestCost, bestNumber, bestIsNew)
-                (best, bestCost, bestNumber, bestIsNew) = (index, cost, number, isNew)
-            } else if second < 0 || cost < secondCost {
-                (second, secondCost, secondNumber, secondIsNew) = (index, cost, number, isNew)
+        withUnsafeTemporaryAllocation(of: (cost: Double, number: Int, isNew: Bool).self, capacity: builds.count) { weighed in
+            // The build whose vertex `line.number` was shown last (the first of equals), as `mostRecentlyShown`.
+            var newest = -1, newestShown = 0.0
+            for index in builds.indices {
+                var shown: Double?
+                let weight = weigh(line, in: builds[index], among: builds, last: last, continuity: continuity, tolerance: tolerance, shown: &shown)
+                (weighed.baseAddress! + index).initialize(to: weight)
+                if line.header == nil, line.number >= 0, let shown, newest < 0 || shown > newestShown { (newest, newestShown) = (index, shown) }
             }
+            for index in builds.indices {
+                var (cost, number, isNew) = weighed[index]
+                if newest >= 0, index != newest { cost += Cost.recency }
+                if withAlternatives { all.append((index, cost, number)) }
+                if best < 0 || cost < bestCost {
+                    (second, secondCost, secondNumber, secondIsNew) = (best, bestCost, bestNumber, bestIsNew)
+                    (best, bestCost, bestNumber, bestIsNew) = (index, cost, number, isNew)
+                } else if second < 0 || cost < secondCost {
+                    (second, secondCost, secondNumber, secondIsNew) = (index, cost, number, isNew)
+                }
+            }
+            _ = weighed.deinitialize()
         }
         guard best >= 0 else { return nil }
         let cost = bestCost
@@ -225,9 +238,19 @@ enum BuildKitAttribution {
     /// the build that showed its vertex last.
     private static func weigh(_ line: Line, in build: BuildState, among builds: [BuildState], last: BuildState?, continuity: Double,
                               mostRecent: BuildState?, tolerance: Double) -> (cost: Double, number: Int, isNew: Bool) {
+        var shown: Double?
+        var weight = weigh(line, in: build, among: builds, last: last, continuity: continuity, tolerance: tolerance, shown: &shown)
+        if let mostRecent, build !== mostRecent { weight.cost += Cost.recency }
+        return weight
+    }
+
+    /// The same without the preference for the build that showed the vertex last; `shown` is when the line's vertex
+    /// in that build was last shown, when it has one.
+    private static func weigh(_ line: Line, in build: BuildState, among builds: [BuildState], last: BuildState?, continuity: Double,
+                              tolerance: Double, shown: inout Double?) -> (cost: Double, number: Int, isNew: Bool) {
         let number = resolvedNumber(line, in: build)
         let shared = line.header?.total != nil && builds.contains { $0 !== build && $0.names.contains(line.headerHash) }
-        var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared)
+        var (cost, isNew) = self.cost(line, number: number, in: build, tolerance: tolerance, sharedName: shared, shown: &shown)
         // A stage's steps run one after the other, each on the result of the one before. (The end of a step one
         // daemon ran for several builds may have gone to another's copy: that step's state says less.)
         if isNew, let header = line.header, let position = header.position, let index = header.index, index > 1,
@@ -235,7 +258,6 @@ enum BuildKitAttribution {
             cost += Cost.stepBeforeItsInput
         }
         if let last, build !== last { cost += continuity }
-        if let mostRecent, build !== mostRecent { cost += Cost.recency }
         return (cost, number, isNew)
     }
 
@@ -274,10 +296,17 @@ enum BuildKitAttribution {
 
     /// What `line` would cost the facts of `build`, and whether it would declare a new vertex there.
     static func cost(_ line: Line, number: Int, in build: BuildState, tolerance: Double, sharedName: Bool = true) -> (Double, Bool) {
+        var shown: Double?
+        return cost(line, number: number, in: build, tolerance: tolerance, sharedName: sharedName, shown: &shown)
+    }
+
+    /// The same, with when the vertex of a line that is no header was last shown, if it was.
+    private static func cost(_ line: Line, number: Int, in build: BuildState, tolerance: Double, sharedName: Bool, shown: inout Double?) -> (Double, Bool) {
         if let header = line.header {
             return headerCost(header, hash: line.headerHash, number: number, in: build, sharedName: sharedName)
         }
         guard number >= 0, let vertex = build.vertices[number] else { return (Cost.impossible, false) }
+        shown = vertex.lastTime
         var cost = 0.0
         if build.current != number {
             // An end alone may be printed while another vertex is current; other lines follow their header.

@@ -344,7 +344,7 @@ final class DockerBuildParser {
             let build = registry.build(forKey: key, time: time)
             return (build, number >= 0 ? number : (header != nil ? build.maxVertex + 1 : build.maskedVertex ?? build.current ?? 0), false)
         }
-        if number >= 0, let build = targetVertices[number], !build.isFinished {
+        if number >= 0, !targetVertices.isEmpty, let build = targetVertices[number], !build.isFinished {
             return (build, number, false)
         }
         if let header, let target = header.firstWord, target != "internal", target != "auth",
