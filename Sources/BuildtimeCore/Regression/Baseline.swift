@@ -21,9 +21,12 @@ public struct Baseline: Sendable, Equatable, Codable {
             _ = buffer.initialize(from: values)
             buffer.sort()
             let median = Self.middle(of: UnsafeBufferPointer(buffer))
-            for index in buffer.indices { buffer[index] = abs(buffer[index] - median) }
-            buffer.sort()
-            return (median, Self.middle(of: UnsafeBufferPointer(buffer)))
+            if buffer.contains(where: \.isNaN) {
+                for index in buffer.indices { buffer[index] = abs(buffer[index] - median) }
+                buffer.sort()
+                return (median, Self.middle(of: UnsafeBufferPointer(buffer)))
+            }
+            return (median, Self.medianDeviation(sorted: UnsafeBufferPointer(buffer), from: median))
         }
         self.init(median: median, mad: mad, runs: values.count)
     }
@@ -48,6 +51,32 @@ public struct Baseline: Sendable, Equatable, Codable {
             buffer.sort()
             return middle(of: UnsafeBufferPointer(buffer))
         }
+    }
+
+    /// The median of the absolute deviations of sorted, non-empty `values` from their `median`, without sorting them
+    /// again: the deviations below the median, read from it downwards, and those above it, read upwards, are each in
+    /// order, so the middle of both is found by merging the two up to it.
+    private static func medianDeviation(sorted values: UnsafeBufferPointer<Double>, from median: Double) -> Double {
+        // Values below the median at [0, split), the others at [split, count).
+        var low = 0, high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < median { low = middle + 1 } else { high = middle }
+        }
+        var below = low - 1, above = low
+        /// The next smallest deviation of the two runs.
+        func next() -> Double {
+            if below >= 0, above == values.count || median - values[below] <= values[above] - median {
+                below -= 1
+                return median - values[below + 1]
+            }
+            above += 1
+            return values[above - 1] - median
+        }
+        let middle = values.count / 2
+        for _ in 0..<(values.count % 2 == 1 ? middle : middle - 1) { _ = next() }
+        let first = next()
+        return values.count % 2 == 1 ? first : (first + next()) / 2
     }
 
     /// The median of sorted, non-empty `values`.

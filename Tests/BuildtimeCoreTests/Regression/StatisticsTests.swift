@@ -14,6 +14,27 @@ import Testing
         #expect(try #require(Baseline([7, 7, 7])).distance(of: 8, floor: 0.5) == 1 / 0.5)
     }
 
+    /// The MAD found by merging the deviations below and above the median is the one of sorting them all again: odd
+    /// and even counts, ties at the median, repeated and rounded values, one value.
+    @Test func theMADIsTheMiddleOfTheSortedDeviations() throws {
+        var generator = SplitMix64(seed: 42)
+        for count in [1, 2, 3, 4, 5, 8, 19, 20, 21, 100, 1001] {
+            // Whole seconds (many ties) and hundredths.
+            for (range, scale) in [(UInt64(40), 1.0), (4000, 100)] {
+                let values = (0..<count).map { _ in Double(generator.next() % range) / scale }
+                let sorted = values.sorted()
+                let median = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+                let deviations = values.map { abs($0 - median) }.sorted()
+                let mad = count % 2 == 1 ? deviations[count / 2] : (deviations[count / 2 - 1] + deviations[count / 2]) / 2
+                let baseline = try #require(Baseline(values))
+                #expect(baseline.median == median, "\(count) values")
+                #expect(baseline.mad == mad, "\(count) values: \(values)")
+            }
+        }
+        #expect(try #require(Baseline([3, 3, 3, 9])).mad == 0)
+        #expect(try #require(Baseline([1, 2, 2, 2, 30, 31])).mad == 0.5)
+    }
+
     @Test func practicalChangeNeedsTheMarginAndTheFloor() {
         let policy = RegressionPolicy.default
         #expect(!policy.isPractical(from: 6, to: 7))        // +17% but 1 s
