@@ -10,13 +10,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-500}
-if ! swift build -c release --static-swift-stdlib --product buildtime >/dev/null 2>&1; then
+# The static build has a build folder of its own: in .build it would replace the objects of the usual release build,
+# which the next `swift build -c release` (Benchmarks/scale.sh's other parts) would then make again from scratch.
+static=.build/static
+if swift build -c release --static-swift-stdlib --scratch-path "$static" --product buildtime >/dev/null 2>&1; then
+    bin=$PWD/$static/release/buildtime
+else
     # A static link needs the static libraries of what Foundation's networking links (libcurl); without them, the
     # dynamic binary is measured, and said so.
     echo "(no static build here: measuring the dynamically linked binary)"
     swift build -c release --product buildtime >/dev/null
+    bin=$PWD/.build/release/buildtime
 fi
-bin=$PWD/.build/release/buildtime
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export BUILDTIME_DB=$work/db.sqlite
