@@ -213,11 +213,23 @@ struct BuildClassifier {
 
 /// Regular expressions compiled on first use: compiling loads ICU, which a log without Docker builds never needs.
 /// Compiled once per process and pattern: `ingest` of a thousand logs does not compile them a thousand times.
+/// Sendable by its locks: a classifier shared by threads compiles its patterns once, and never while another reads.
 private final class LazyPatterns: @unchecked Sendable {
     private let patterns: [String]
-    private(set) lazy var expressions: [NSRegularExpression] = patterns.compactMap(Self.compiled)
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var compiledExpressions: [NSRegularExpression]?
 
     init(_ patterns: [String]) { self.patterns = patterns }
+
+    var expressions: [NSRegularExpression] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let compiledExpressions { return compiledExpressions }
+        let expressions = patterns.compactMap(Self.compiled)
+        compiledExpressions = expressions
+        return expressions
+    }
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cache: [String: NSRegularExpression] = [:]
