@@ -430,32 +430,22 @@ public enum PrettyJSON {
         mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder() }
     }
 
-    fileprivate struct UnkeyedContainer: UnkeyedEncodingContainer {
+    /// A container that writes each value where `put` says, the same way for every kind of primitive.
+    fileprivate protocol PrimitiveWriting {
+        var writer: Writer { get }
+        func put(_ write: () -> Void)
+    }
+
+    fileprivate struct UnkeyedContainer: UnkeyedEncodingContainer, PrimitiveWriting {
         let writer: Writer
         let depth: Int
         var codingPath: [any CodingKey] { [] }
         var count: Int { writer.counts[depth] }
 
-        private func put(_ write: () -> Void) {
+        func put(_ write: () -> Void) {
             writer.element(depth)
             write()
         }
-
-        mutating func encodeNil() throws { put { writer.null() } }
-        mutating func encode(_ value: Bool) throws { put { writer.bool(value) } }
-        mutating func encode(_ value: String) throws { put { writer.string(value) } }
-        mutating func encode(_ value: Double) throws { put { writer.double(value) } }
-        mutating func encode(_ value: Float) throws { put { writer.float(value) } }
-        mutating func encode(_ value: Int) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int8) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int16) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int32) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int64) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt8) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt16) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt32) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt64) throws { put { writer.integer(value) } }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             writer.element(depth)
@@ -478,31 +468,15 @@ public enum PrettyJSON {
         }
     }
 
-    fileprivate struct SingleContainer: SingleValueEncodingContainer {
+    fileprivate struct SingleContainer: SingleValueEncodingContainer, PrimitiveWriting {
         let writer: Writer
         let depth: Int
         var codingPath: [any CodingKey] { [] }
 
-        private func put(_ write: () -> Void) {
+        func put(_ write: () -> Void) {
             guard writer.open(3, depth) else { return }
             write()
         }
-
-        mutating func encodeNil() throws { put { writer.null() } }
-        mutating func encode(_ value: Bool) throws { put { writer.bool(value) } }
-        mutating func encode(_ value: String) throws { put { writer.string(value) } }
-        mutating func encode(_ value: Double) throws { put { writer.double(value) } }
-        mutating func encode(_ value: Float) throws { put { writer.float(value) } }
-        mutating func encode(_ value: Int) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int8) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int16) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int32) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: Int64) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt8) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt16) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt32) throws { put { writer.integer(value) } }
-        mutating func encode(_ value: UInt64) throws { put { writer.integer(value) } }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             // The value's own encoding stands for it, at the same depth (an enum's raw value, a wrapper's content).
@@ -511,6 +485,24 @@ public enum PrettyJSON {
             writer.opened[depth] = 3
         }
     }
+}
+
+extension PrettyJSON.PrimitiveWriting {
+    mutating func encodeNil() throws { put { writer.null() } }
+    mutating func encode(_ value: Bool) throws { put { writer.bool(value) } }
+    mutating func encode(_ value: String) throws { put { writer.string(value) } }
+    mutating func encode(_ value: Double) throws { put { writer.double(value) } }
+    mutating func encode(_ value: Float) throws { put { writer.float(value) } }
+    mutating func encode(_ value: Int) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: Int8) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: Int16) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: Int32) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: Int64) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: UInt) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: UInt8) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: UInt16) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: UInt32) throws { put { writer.integer(value) } }
+    mutating func encode(_ value: UInt64) throws { put { writer.integer(value) } }
 }
 
 /// A value that writes its own pretty JSON, keys in order, exactly as its `Encodable` conformance would be written by
