@@ -21,6 +21,8 @@ public struct Baseline: Sendable, Equatable, Codable {
             _ = buffer.initialize(from: values)
             buffer.sort()
             let median = Self.middle(of: UnsafeBufferPointer(buffer))
+            // A NaN (only a hand-edited database holds one) has no place in any order: the deviations are sorted as
+            // they always were, whatever that gives, rather than merged on an order that is not there.
             if buffer.contains(where: \.isNaN) {
                 for index in buffer.indices { buffer[index] = abs(buffer[index] - median) }
                 buffer.sort()

@@ -4,21 +4,9 @@ import Testing
 /// The attribution's set of hashes answers as `Set<UInt64>` does, through growth, removal with back-shifted probes
 /// and the value 0 (which the table keeps apart from its empty slots).
 @Suite struct HashSet64Tests {
-    /// A small deterministic generator, so a failure reads the same again.
-    private struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [1, 2, 3])
     func randomInsertionsAndRemovalsAnswerAsASet(_ seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         // Few distinct values (collisions and re-insertions are common), among them 0 and values whose home slots
         // coincide (they differ only in bits the mix maps alike in a small table).
         let pool: [UInt64] = [0] + (0..<60).map { _ in random.next() } + (1...20).map { UInt64($0) << 40 }

@@ -159,12 +159,13 @@ enum BuildKitAttribution {
         if withAlternatives { all.reserveCapacity(builds.count) }
         withUnsafeTemporaryAllocation(of: (cost: Double, number: Int, isNew: Bool).self, capacity: builds.count) { weighed in
             // The build whose vertex `line.number` was shown last (the first of equals), as `mostRecentlyShown`.
+            let prefersRecent = line.header == nil && line.number >= 0
             var newest = -1, newestShown = 0.0
             for index in builds.indices {
                 var shown: Double?
                 let weight = weigh(line, in: builds[index], among: builds, last: last, continuity: continuity, tolerance: tolerance, shown: &shown)
                 (weighed.baseAddress! + index).initialize(to: weight)
-                if line.header == nil, line.number >= 0, let shown, newest < 0 || shown > newestShown { (newest, newestShown) = (index, shown) }
+                if prefersRecent, let shown, newest < 0 || shown > newestShown { (newest, newestShown) = (index, shown) }
             }
             for index in builds.indices {
                 var (cost, number, isNew) = weighed[index]
