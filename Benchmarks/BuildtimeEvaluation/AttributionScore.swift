@@ -33,23 +33,7 @@ public struct AttributionScore: Sendable {
         let expected = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: URL(fileURLWithPath: truth)))
         let trace = try BuildAttributionTrace(path: log)
         logs += 1
-        // Each image read stands for the true build most of its Dockerfile steps and its export came from: an image
-        // is what it built (the preamble of builds started together is alike).
-        var votes: [Int: [Int: Int]] = [:]
-        for (index, owner) in expected.owners.enumerated() where owner >= 0 && index < trace.owners.count && index < trace.texts.count {
-            guard let image = trace.owners[index] else { continue }
-            votes[image, default: [:]][owner, default: 0] += Self.isStepOrExport(trace.texts[index]) ? 1000 : 1
-        }
-        var matched: [Int: Int] = [:]
-        var taken = Set<Int>()
-        // Ties go to the lower image and the lower owner: the score does not depend on a dictionary's order.
-        let totals = votes.mapValues { $0.values.reduce(0, +) }
-        for (image, counts) in votes.sorted(by: { totals[$0.key]! > totals[$1.key]! || totals[$0.key]! == totals[$1.key]! && $0.key < $1.key }) {
-            if let owner = counts.filter({ !taken.contains($0.key) }).max(by: { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key })?.key {
-                matched[image] = owner
-                taken.insert(owner)
-            }
-        }
+        let matched = Self.match(trace, expected)
         if trace.images.count != expected.images.count { buildCountWrong += 1 }
         var wrongLines: [Int: Int] = [:]
         for (index, owner) in expected.owners.enumerated() where owner >= 0 && index < trace.texts.count {
@@ -104,6 +88,42 @@ public struct AttributionScore: Sendable {
             }
         }
         if trace.classification.runClass == classes.max() { runClassesRight += 1 }
+    }
+
+    /// The true build each image read stands for: the one most of its Dockerfile steps and its export came from (an
+    /// image is what it built; the preamble of builds started together is alike).
+    static func match(_ trace: BuildAttributionTrace, _ expected: Truth) -> [Int: Int] {
+        var votes: [Int: [Int: Int]] = [:]
+        for (index, owner) in expected.owners.enumerated() where owner >= 0 && index < trace.owners.count && index < trace.texts.count {
+            guard let image = trace.owners[index] else { continue }
+            votes[image, default: [:]][owner, default: 0] += Self.isStepOrExport(trace.texts[index]) ? 1000 : 1
+        }
+        var matched: [Int: Int] = [:]
+        var taken = Set<Int>()
+        // Ties go to the lower image and the lower owner: the score does not depend on a dictionary's order.
+        let totals = votes.mapValues { $0.values.reduce(0, +) }
+        for (image, counts) in votes.sorted(by: { totals[$0.key]! > totals[$1.key]! || totals[$0.key]! == totals[$1.key]! && $0.key < $1.key }) {
+            if let owner = counts.filter({ !taken.contains($0.key) }).max(by: { $0.value < $1.value || $0.value == $1.value && $0.key > $1.key })?.key {
+                matched[image] = owner
+                taken.insert(owner)
+            }
+        }
+        return matched
+    }
+
+    /// Each line of `log` marked with its true owner and the owner read (`!` where they differ), to look at.
+    public static func explain(log: String, truth: String) throws -> [String] {
+        let expected = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: URL(fileURLWithPath: truth)))
+        let trace = try BuildAttributionTrace(path: log)
+        let matched = match(trace, expected)
+        return trace.texts.indices.map { index in
+            let owner = index < expected.owners.count ? expected.owners[index] : -1
+            let read = trace.owners[index].flatMap { matched[$0] ?? (100 + $0) }
+            let owners = expected.sharers[String(index)] ?? [owner]
+            let mark = owner < 0 || read.map(owners.contains) == true ? " " : "!"
+            let readText = read.map { String($0) } ?? "-"
+            return "\(mark) \(owner < 0 ? " " : String(owner)) \(readText.count < 2 ? " " + readText : readText) \(trace.texts[index])"
+        }
     }
 
     /// `#7 [3/8] RUN ...` or `#12 exporting to image`.

@@ -16,6 +16,17 @@ func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) t
     generator.waitUntilExit()
     guard generator.terminationStatus == 0 else { throw BenchmarkError("the generator failed (status \(generator.terminationStatus))") }
 
+    // EXPLAIN=7 prints log 7 line by line (EXPLAIN=0-99 logs 0 to 99): its true owner, the owner read, `!` where
+    // they differ.
+    if let explain = ProcessInfo.processInfo.environment["EXPLAIN"] {
+        let bounds = explain.split(separator: "-").compactMap { Int($0) }
+        for index in (bounds.first ?? 0)...(bounds.last ?? 0) where index < count {
+            let base = (folder as NSString).appendingPathComponent(String(format: "%04d", index))
+            print("== \(base).log")
+            try AttributionScore.explain(log: base + ".log", truth: base + ".truth.json").forEach { print($0) }
+        }
+        return
+    }
     var byMode: [String: AttributionScore] = [:]
     var byStamps: [String: AttributionScore] = [:]
     let start = Date()

@@ -245,12 +245,12 @@ def print_build(rng, spec, kind, t0, tag, code_changed=True, fail=False, shared=
         if current[0] is v:
             return
         if current[0] is not None and current[0] not in done:
-            out.append((when, f"#{number[id(current[0])]} ...", None))
+            out.append((when, f"#{number[id(current[0])]} ...", current[0].shared))
             out.append((when, "", None))
         if id(v) not in number:
             number[id(v)] = next_number[0]
             next_number[0] += 1
-        out.append((when, f"#{number[id(v)]} {v.name}", None))
+        out.append((when, f"#{number[id(v)]} {v.name}", v.shared))
         current[0] = v
 
     # Every event of every vertex, in time order (a vertex is displayed when its first event comes).
@@ -356,11 +356,15 @@ def parallel_run(rng, specs, kind, start=0.0, fail=None, announce=True, commands
         builds.append(lines)
         truths.append(truth)
     lines = interleave(rng, builds)
-    # A line of a vertex one daemon ran for several builds is the same line in each of their streams: any of them
-    # may own each copy.
+    # A line of a vertex one daemon ran for several builds (its header, `#N ...`, its status and output) is the same
+    # line in each of their streams when they print the same text (the same number, and for a header the same name):
+    # any of them may own each copy.
     sharers = {}
-    for _, _, owner, key in lines:
+    for _, text, owner, key in lines:
         if key is not None:
-            sharers.setdefault(key, set()).add(owner)
+            sharers.setdefault((key, text), set()).add(owner)
+    def group(text, key):
+        owners = sharers.get((key, text), ()) if key is not None else ()
+        return sorted(owners) if len(owners) > 1 else []
     return [(when, text, owner, []) for when, text, owner in preamble] + \
-        [(when, text, owner, sorted(sharers[key]) if key is not None and len(sharers[key]) > 1 else []) for when, text, owner, key in lines], truths
+        [(when, text, owner, group(text, key)) for when, text, owner, key in lines], truths
