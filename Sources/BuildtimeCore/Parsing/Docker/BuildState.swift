@@ -181,8 +181,6 @@ final class VertexState {
     var priorStatus: StepStatus?
     /// The seconds of its last timed output line (`#N 12.345 text`), which only grow while it runs.
     var lastOutputSeconds: Double?
-    /// The seconds of its last `transferring ...: 2.54MB 1.2s` status: a transfer's elapsed time only grows.
-    var lastTransferSeconds: Double?
     /// When it started, as its timed output or `DONE` tells (line time minus seconds); nil until one did.
     var startEstimate: Double?
     /// The hash of its name's bytes.
@@ -197,9 +195,6 @@ final class VertexState {
     let isDefinition: Bool
     /// Declared by a line other than its header (the log is an excerpt): what it is, a failure may tell later.
     let isUnnamed: Bool
-    /// `[internal] load ...` (the definition, metadata, `.dockerignore`, the build context): it reads files and
-    /// registries' metadata and pulls no layers.
-    let pullsNoLayers: Bool
 
     init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
@@ -208,7 +203,6 @@ final class VertexState {
         isStep = name.index != nil
         isDefinition = name.dockerfile != nil
         isUnnamed = name.instruction.isEmpty
-        pullsNoLayers = name.isInternal && name.instruction.hasPrefix("load ")
         firstTime = time
         lastTime = time
     }
