@@ -6,6 +6,12 @@ import Foundation
 /// (samples/tools/make-interleavings.py), reads each, and prints how well the lines, steps, names and classes were read,
 /// by kind of log and in all, against the targets of the parallel-build issue.
 func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) throws {
+    // EXPLAIN_LOG=DIR/0007 explains one log written before (DIR/0007.log beside DIR/0007.truth.json), without
+    // generating any: a sample's log with a truth written for it, or a log kept with KEEP=1.
+    if let base = ProcessInfo.processInfo.environment["EXPLAIN_LOG"] {
+        try AttributionScore.explain(log: base + ".log", truth: base + ".truth.json").forEach { print($0) }
+        return
+    }
     let folder = (directory as NSString).appendingPathComponent("buildtime-bench-attribution-\(seed)")
     try? FileManager.default.removeItem(atPath: folder)
     defer { if ProcessInfo.processInfo.environment["KEEP"] == nil { try? FileManager.default.removeItem(atPath: folder) } }
