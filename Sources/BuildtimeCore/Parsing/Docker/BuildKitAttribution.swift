@@ -19,6 +19,9 @@
 /// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
 ///    started near t − 12.3, and the output's seconds only grow; a `DONE` cannot exceed the time since the vertex
 ///    was first shown (plus the time it had before a restart).
+///    The frontend resolves every base image (`[internal] load metadata for ...`) before it solves the definition, so
+///    a build shows `load .dockerignore` and `load build context` only once its metadata vertices have ended (older
+///    BuildKit shows `.dockerignore` first, before any metadata, which this leaves free).
 /// 6. **Order within a build.** A Dockerfile's `[stage k/N]` totals agree within a stage: only a vertex shared by two
 ///    builds on one daemon carries the name the other build gave it, and that build shows the same name; a `FROM`
 ///    names an image whose metadata the build loaded; exporting comes once, after the build's last step, and shows
@@ -113,6 +116,8 @@ enum BuildKitAttribution {
         /// A step shown while the step before it in its stage has not ended.
         static let stepBeforeItsInput = 6.0
         static let statusKind = 4.0
+        /// The build context loaded while a base image's metadata is still loading.
+        static let contextBeforeMetadata = 6.0
         static let silentExport = 6.0
         static let exportOrder = 6.0
         /// A build alike but for its definition that cost at most this much more could as well have taken the line.
@@ -378,6 +383,8 @@ enum BuildKitAttribution {
                 cost += Cost.unloadedImage
             }
             if build.hasExport { cost += Cost.afterExport }
+        } else if header.loadsContext {
+            if build.openMetadata > 0 { cost += Cost.contextBeforeMetadata }
         } else if header.isExport {
             if build.hasExport { cost += Cost.duplicateName }
             if build.openSteps > 0 || build.stageTotals.isEmpty { cost += Cost.export }

@@ -63,6 +63,8 @@ final class BuildState {
     var digests = HashSet64()
     /// Dockerfile steps declared and not yet ended.
     var openSteps = 0
+    /// `load metadata for ...` vertices declared and not yet ended.
+    var openMetadata = 0
     /// The unprefixed BuildKit builds that were open at the same time as this one (see `BuildRegistry.start`).
     var siblings: Set<ObjectIdentifier> = []
 
@@ -195,6 +197,8 @@ final class VertexState {
     let isDefinition: Bool
     /// Declared by a line other than its header (the log is an excerpt): what it is, a failure may tell later.
     let isUnnamed: Bool
+    /// `[internal] load metadata for ...`.
+    let isMetadata: Bool
 
     init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
@@ -203,6 +207,7 @@ final class VertexState {
         isStep = name.index != nil
         isDefinition = name.dockerfile != nil
         isUnnamed = name.instruction.isEmpty
+        isMetadata = name.metadataImage != nil
         firstTime = time
         lastTime = time
     }

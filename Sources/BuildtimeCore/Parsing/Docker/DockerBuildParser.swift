@@ -301,16 +301,18 @@ final class DockerBuildParser {
             build.hasExport = true
         } else if let image = name.metadataImage {
             build.metadata.insert(image)
+            build.openMetadata += 1
         } else if let file = name.dockerfile {
             build.dockerfile = file
         }
         return vertex
     }
 
-    /// Sets a vertex's status, keeping the build's count of Dockerfile steps not yet ended.
+    /// Sets a vertex's status, keeping the build's counts of Dockerfile steps and metadata loads not yet ended.
     private func set(_ vertex: VertexState, _ status: StepStatus, in build: BuildState) {
-        if vertex.isStep, vertex.isTerminal != (status == .cached || status == .done || status == .failed || status == .canceled) {
-            build.openSteps += vertex.isTerminal ? 1 : -1
+        if vertex.isTerminal != (status == .cached || status == .done || status == .failed || status == .canceled) {
+            if vertex.isStep { build.openSteps += vertex.isTerminal ? 1 : -1 }
+            if vertex.isMetadata { build.openMetadata += vertex.isTerminal ? 1 : -1 }
         }
         vertex.status = status
     }

@@ -22,6 +22,9 @@ final class VertexName: Equatable {
     private(set) var metadataImage: String?
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     private(set) var dockerfile: String?
+    /// `[internal] load .dockerignore`, `[internal] load build context`: the build's context, read when the definition
+    /// is solved, after the frontend resolved every base image's metadata.
+    private(set) var loadsContext = false
     /// The image of a `FROM docker.io/library/python:3.11-slim@sha256:...` step.
     private(set) var fromImage: String?
     /// The step's position in its Dockerfile (stage and index) as one number, when it is a step.
@@ -90,6 +93,8 @@ final class VertexName: Equatable {
                 metadataImage = String(instruction.dropFirst(18).prefix { $0 != "@" && $0 != " " })
             } else if instruction.hasPrefix("load build definition from ") {
                 dockerfile = String(instruction.dropFirst(27))
+            } else {
+                loadsContext = isInternal && (instruction == "load .dockerignore" || instruction.hasPrefix("load build context"))
             }
         } else if kind == .from {
             fromImage = String(instruction.dropFirst(5).prefix { $0 != "@" && $0 != " " })
