@@ -347,8 +347,16 @@ enum BuildKitAttribution {
                 cost += Cost.foreignLayer
             }
             // A status (a layer download, a transfer) starts after its vertex: its time only bounds the vertex's.
-            if let seconds = statusSeconds(line.text), let time = line.time, let shown = shownFor(vertex, at: time), seconds > shown + tolerance {
-                cost += min(6, (seconds - shown - tolerance) / tolerance + 1)
+            if let seconds = statusSeconds(line.text) {
+                if let time = line.time, let shown = shownFor(vertex, at: time), seconds > shown + tolerance {
+                    cost += min(6, (seconds - shown - tolerance) / tolerance + 1)
+                }
+                // A transfer is its vertex's one piece of work: its seconds count from the vertex's start and only
+                // grow.
+                if line.text.starts(with: Prefix.transferring) {
+                    if let last = vertex.lastTransferSeconds, seconds + 0.05 < last { cost += Cost.timeBackwards }
+                    if let time = line.time { cost += startGap(time - seconds, vertex, tolerance: tolerance) }
+                }
             }
         case .buildStart:
             break
@@ -406,8 +414,13 @@ enum BuildKitAttribution {
             return stage < vertex.exportStage || stage == vertex.exportStage && stage != 2 && stage != 4 ? Cost.exportOrder : 0
         case UInt8(ascii: "t") where text.starts(with: Prefix.transferring):
             return kind == .internal ? 0 : Cost.statusKind
-        case UInt8(ascii: "r") where text.starts(with: Prefix.resolve), UInt8(ascii: "e") where text.starts(with: Prefix.extracting):
+        case UInt8(ascii: "r") where text.starts(with: Prefix.resolve):
             return kind == .from || kind == .internal ? 0 : Cost.statusKind
+        case UInt8(ascii: "e") where text.starts(with: Prefix.extracting):
+            return kind == .from || kind == .internal && !vertex.pullsNoLayers ? 0 : Cost.statusKind
+        case UInt8(ascii: "s") where text.starts(with: Prefix.sha256):
+            // A layer's progress: an image pulled (a `FROM`, a cache import, a step's cache), never a file loaded.
+            return vertex.pullsNoLayers ? Cost.statusKind : 0
         default:
             return 0
         }

@@ -183,6 +183,8 @@ final class VertexState {
     var priorStatus: StepStatus?
     /// The seconds of its last timed output line (`#N 12.345 text`), which only grow while it runs.
     var lastOutputSeconds: Double?
+    /// The seconds of its last `transferring ...: 2.54MB 1.2s` status: a transfer's elapsed time only grows.
+    var lastTransferSeconds: Double?
     /// When it started, as its timed output or `DONE` tells (line time minus seconds); nil until one did.
     var startEstimate: Double?
     /// The hash of its name's bytes.
@@ -199,6 +201,9 @@ final class VertexState {
     let isUnnamed: Bool
     /// `[internal] load metadata for ...`.
     let isMetadata: Bool
+    /// `[internal] load ...` (the definition, metadata, `.dockerignore`, the build context): it reads files and
+    /// registries' metadata and pulls no layers.
+    let pullsNoLayers: Bool
 
     init(vertex: Int, name: VertexName, time: Double?) {
         self.vertex = vertex
@@ -208,6 +213,7 @@ final class VertexState {
         isDefinition = name.dockerfile != nil
         isUnnamed = name.instruction.isEmpty
         isMetadata = name.metadataImage != nil
+        pullsNoLayers = name.isInternal && name.instruction.hasPrefix("load ")
         firstTime = time
         lastTime = time
     }

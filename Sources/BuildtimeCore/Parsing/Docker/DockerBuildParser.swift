@@ -261,6 +261,9 @@ final class DockerBuildParser {
                 vertex.exportStage = max(vertex.exportStage, BuildKitAttribution.exportStage(line.text))
             }
             vertex.showedStatus = true
+            if line.text.starts(with: Prefix.transferring), let seconds = BuildKitAttribution.statusSeconds(line.text) {
+                vertex.lastTransferSeconds = max(vertex.lastTransferSeconds ?? 0, seconds)
+            }
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
                 build.digests.insert(digest)
