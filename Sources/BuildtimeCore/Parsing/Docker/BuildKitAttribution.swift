@@ -17,8 +17,11 @@
 ///    restart a vertex (the build context), and then prints its header again before the next end. An export is never
 ///    `CACHED`.
 /// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
-///    started near t − 12.3, and the output's seconds only grow; a `DONE` cannot exceed the time since the vertex
+///    started near t − 12.3, and the output's seconds only grow (so do a transfer's, `transferring context: 2.5MB 1.2s`,
+///    which count from its vertex's start); a `DONE` cannot exceed the time since the vertex
 ///    was first shown (plus the time it had before a restart).
+///    A layer's progress (`sha256:<digest> 3.2MB / 9MB`, `extracting sha256:...`) belongs to a vertex that pulls an
+///    image, never to an `[internal] load ...` one.
 ///    The frontend resolves every base image (`[internal] load metadata for ...`) before it solves the definition, so
 ///    a build shows `load .dockerignore` and `load build context` only once its metadata vertices have ended (older
 ///    BuildKit shows `.dockerignore` first, before any metadata, which this leaves free).
