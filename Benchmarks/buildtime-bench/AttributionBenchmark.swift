@@ -41,6 +41,10 @@ func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) t
         let truth = try JSONDecoder().decode(AttributionScore.Truth.self, from: Data(contentsOf: URL(fileURLWithPath: base + ".truth.json")))
         var score = AttributionScore()
         try score.add(log: base + ".log", truth: base + ".truth.json")
+        // PER_LOG=1 prints each log's figures, to compare two versions of the parser log by log.
+        if ProcessInfo.processInfo.environment["PER_LOG"] != nil {
+            print("log \(index) \(truth.mode) \(truth.stamps): lines \(score.linesRight)/\(score.lines) steps \(score.stepsRight)/\(score.steps) names \(score.namesRight) classes \(score.classesRight)/\(score.images)")
+        }
         byMode[truth.mode, default: AttributionScore()] = byMode[truth.mode, default: AttributionScore()] + score
         byStamps[truth.stamps, default: AttributionScore()] = byStamps[truth.stamps, default: AttributionScore()] + score
     }
