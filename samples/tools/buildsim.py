@@ -90,6 +90,15 @@ class Vertex:
         self.shared = None  # the key of a vertex one daemon runs once for several builds
 
 
+def joined(other, arrival):
+    """A vertex another build of the same daemon runs, as a build that reaches it at `arrival` shows it: not before
+    the build's own solve gets there (its definition is solved only after its base images' metadata loaded, a step
+    only after its input), and then with the progress so far at once (BuildKit replays a shared vertex's progress
+    to each job that joins it)."""
+    start = max(other["start"], arrival)
+    return start, [(max(when, start), text, end) for when, text, end in other["events"]]
+
+
 def plan_vertices(rng, spec, kind, code_changed, t0, fail_at_deps, shared, speed):
     """The vertices one build displays with their timed events, before numbering. `shared` maps a step key to the
     timeline another build already made for an identical vertex (one daemon runs it once)."""
@@ -141,7 +150,8 @@ def plan_vertices(rng, spec, kind, code_changed, t0, fail_at_deps, shared, speed
     if from_key in shared:
         # The same base image on one daemon: one vertex, one pull, the same lines in every build's stream.
         other = shared[from_key]
-        frm.start, frm.events, from_end = other["start"], list(other["events"]), other["end"]
+        frm.start, frm.events = joined(other, t)
+        from_end = max(other["end"], frm.start)
         frm.shared = from_key
     else:
         shared[from_key] = {"name": frm.name, "events": list(frm.events), "end": from_end, "start": frm.start, "builds": 0}
@@ -167,8 +177,8 @@ def plan_vertices(rng, spec, kind, code_changed, t0, fail_at_deps, shared, speed
             # One daemon, one vertex: the same times and output, and maybe the name the other build gave it.
             other = shared[key]
             other["builds"] += 1
-            v = Vertex(other["name"] if rng.random() < 0.3 else name, other["start"], role, index)
-            v.events = list(other["events"])
+            v = Vertex(other["name"] if rng.random() < 0.3 else name, t, role, index)
+            v.start, v.events = joined(other, t)
             v.shared = key
             vertices.append(v)
             truth_steps.append((index, "done" if ran else "cached"))
@@ -328,12 +338,17 @@ def bursts(rng, lines, tick=0.15, most=20):
 
 def interleave(rng, builds):
     """One log of several builds' bursts in time order: [(time, line, owner, shared key)], owner the build's index."""
-    tagged = []
-    for owner, lines in enumerate(builds):
-        for when, texts in bursts(rng, lines):
-            tagged.append((when, rng.random(), owner, texts))
-    tagged.sort(key=lambda b: (b[0], b[1]))
-    return [(when, text, owner, key) for when, _, owner, texts in tagged for text, key in texts]
+    # Merged head by head: bursts of one stamp from several builds come in any order, a build's own in its order.
+    queues = [list(bursts(rng, lines)) for lines in builds]
+    heads = [0] * len(queues)
+    out = []
+    while True:
+        ready = [(queues[b][heads[b]][0], rng.random(), b) for b in range(len(queues)) if heads[b] < len(queues[b])]
+        if not ready:
+            return out
+        when, _, owner = min(ready)
+        out.extend((when, text, owner, key) for text, key in queues[owner][heads[owner]][1])
+        heads[owner] += 1
 
 
 def parallel_run(rng, specs, kind, start=0.0, fail=None, announce=True, commands=True, sha="latest", code_changes=None):

