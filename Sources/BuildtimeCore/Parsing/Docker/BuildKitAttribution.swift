@@ -507,6 +507,8 @@ enum BuildKitAttribution {
             guard a.isNew == b.isNew, a.build.shape == b.build.shape, a.build.maxVertex == b.build.maxVertex else { return false }
             return true
         }
+        // Builds of other definitions tell other stories whichever of their vertices a line goes to.
+        guard a.build.definitionHash == b.build.definitionHash else { return false }
         guard let x = a.build.vertices[a.number], let y = b.build.vertices[b.number] else { return false }
         guard x.nameHash == y.nameHash, x.status == y.status, x.lastOutputSeconds == y.lastOutputSeconds else { return false }
         switch (x.firstTime, y.firstTime) {
