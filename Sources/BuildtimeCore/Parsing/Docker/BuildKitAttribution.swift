@@ -370,6 +370,9 @@ enum BuildKitAttribution {
     private static func headerCost(_ header: VertexName, hash: UInt64, number: Int, in build: BuildState, sharedName: Bool) -> (Double, Bool) {
         if let existing = build.vertices[number] {
             guard existing.nameHash == hash else { return (Cost.renamed, false) }
+            // A build loads its definition once: its header again, but for the re-print after its `#1 ...`, starts
+            // another build (builds without `#0 building with` begin there).
+            if existing.isDefinition, !existing.awaitsReprint || build.current == number { return (Cost.renamed, false) }
             // Printed again on switching back to it (after its `#N ...`), or a restart after its end; never twice
             // in a row.
             if build.current == number { return (Cost.secondEnd, false) }
