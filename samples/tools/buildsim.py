@@ -177,8 +177,9 @@ def plan_vertices(rng, spec, kind, code_changed, t0, fail_at_deps, shared, speed
             # One daemon, one vertex: the same times and output, and maybe the name the other build gave it.
             other = shared[key]
             other["builds"] += 1
-            v = Vertex(other["name"] if rng.random() < 0.3 else name, t, role, index)
-            v.start, v.events = joined(other, t)
+            start, events = joined(other, t)
+            v = Vertex(other["name"] if rng.random() < 0.3 else name, start, role, index)
+            v.events = events
             v.shared = key
             vertices.append(v)
             truth_steps.append((index, "done" if ran else "cached"))
