@@ -280,6 +280,126 @@ import Testing
         expectImages(trace, ["api": [.done], "worker": [.cached]])
     }
 
+    @Test func aSecondBuildDefinitionWhileTheFirstIsLoadingIsAnotherBuild() throws {
+        // The same, with the second `load build definition` printed while the first build's is still its current
+        // vertex: the printer never prints a header twice in a row, so it is no re-print (it was read as one, and the
+        // first build took the second's whole preamble).
+        let trace = try expectOwners("""
+        A|#1 [internal] load build definition from Dockerfile
+        A|#1 transferring dockerfile: 1014B done
+        B|#1 [internal] load build definition from Dockerfile
+        B|#1 transferring dockerfile: 1026B done
+        B|#1 DONE 0.0s
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        ?|#2 DONE 0.3s
+        ?|#2 DONE 0.6s
+        A|#3 [1/2] FROM docker.io/library/python:3.11-slim
+        A|#3 CACHED
+        A|#4 [2/2] COPY . .
+        B|#3 [1/2] FROM docker.io/library/python:3.11-slim
+        B|#3 CACHED
+        A|#4 DONE 0.3s
+        A|#5 exporting to image
+        B|#4 [2/2] COPY . .
+        B|#4 CACHED
+        A|#5 naming to docker.io/library/api:1 done
+        A|#5 DONE 0.1s
+        B|#5 exporting to image
+        B|#5 naming to docker.io/library/worker:1 done
+        B|#5 DONE 0.1s
+        """)
+        #expect(trace.images.count == 2)
+        expectImages(trace, ["api": [.done], "worker": [.cached]])
+    }
+
+    @Test func aBuildLoadsItsContextOnlyOnceItsMetadataLoaded() throws {
+        // Whole-second stamps say nothing of which build's `.dockerignore` comes after `web`'s end line; only `api`
+        // has loaded its base image's metadata, and the frontend resolves it before it solves the definition.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        A 1|#0 building with "default" instance using docker driver
+        A 1|#1 [internal] load build definition from Dockerfile.api
+        A 1|#1 DONE 0.0s
+        A 1|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B 1|#0 building with "default" instance using docker driver
+        B 1|#1 [internal] load build definition from Dockerfile.web
+        B 1|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A 2|#2 DONE 0.9s
+        B 2|#1 DONE 0.9s
+        A 2|#3 [internal] load .dockerignore
+        A 2|#3 transferring context: 2B done
+        A 2|#3 DONE 0.0s
+        A 2|#4 [1/2] FROM docker.io/library/python:3.11-slim
+        A 2|#4 CACHED
+        A 2|#5 [2/2] COPY . .
+        A 2|#5 CACHED
+        A 2|#6 exporting to image
+        A 2|#6 naming to docker.io/library/api:1 done
+        A 2|#6 DONE 0.1s
+        B 3|#2 DONE 1.7s
+        B 3|#3 [internal] load .dockerignore
+        B 3|#3 transferring context: 2B done
+        B 3|#3 DONE 0.0s
+        B 3|#4 [1/3] FROM docker.io/library/python:3.11-slim
+        B 3|#4 CACHED
+        B 3|#5 [2/3] COPY package.json .
+        B 3|#5 CACHED
+        B 3|#6 [3/3] COPY . .
+        B 3|#6 DONE 0.2s
+        B 3|#7 exporting to image
+        B 3|#7 naming to docker.io/library/web:1 done
+        B 3|#7 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.cached], "web": [.cached, .done]])
+    }
+
+    @Test func aLayersProgressBelongsToAPullNeverToAFileLoaded() throws {
+        // Both builds' `#4` is running when the layer line comes, right after `api`'s: only `web`'s `#4` pulls an image.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from Dockerfile.api
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A|#2 DONE 0.4s
+        A|#3 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
+        A|#3 CACHED
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from Dockerfile.web
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
+        B|#2 DONE 0.5s
+        B|#3 [internal] load .dockerignore
+        B|#3 DONE 0.0s
+        B|#4 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
+        A|#4 [internal] load build context
+        B|#4 sha256:def313457b2128dad7a65e36baf7788fc05c4b2e3c9c3c29a9bd6b3fc00679f9 0B / 29.13MB 0.2s
+        A|#4 transferring context: 2.1MB 0.3s done
+        A|#4 DONE 0.3s
+        A|#5 [2/2] COPY . .
+        A|#5 DONE 0.2s
+        A|#6 exporting to image
+        A|#6 naming to docker.io/library/api:1 done
+        A|#6 DONE 0.1s
+        B|#4 sha256:def313457b2128dad7a65e36baf7788fc05c4b2e3c9c3c29a9bd6b3fc00679f9 29.13MB / 29.13MB 2.1s done
+        B|#4 extracting sha256:def313457b2128dad7a65e36baf7788fc05c4b2e3c9c3c29a9bd6b3fc00679f9 0.9s done
+        B|#4 DONE 3.0s
+        B|#5 [internal] load build context
+        B|#5 DONE 0.1s
+        B|#6 [2/2] COPY . .
+        B|#6 DONE 0.2s
+        B|#7 exporting to image
+        B|#7 naming to docker.io/library/web:1 done
+        B|#7 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.done], "web": [.done]])
+        #expect(trace.images.first { $0.name == "web" }?.basePulled == true)
+    }
+
     @Test func aHeaderIsPrintedAgainOnlyAfterItsSwitchAway() throws {
         // One daemon runs the shared `uv pip install` once and B shows it under A's name (`[4/5]` in a six-step
         // Dockerfile). A's vertex #4 is open but A printed no `#4 ...`: the header is B's new vertex, not A's re-print.
