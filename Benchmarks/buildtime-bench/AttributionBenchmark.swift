@@ -67,6 +67,7 @@ func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) t
     for stamps in ["ms", "s", "none", "jenkins"] { if let s = byStamps[stamps] { print(row("stamps: \(stamps)", s)) } }
     print(row("all", byMode.values.reduce(AttributionScore(), +)))
     let all = byMode.values.reduce(AttributionScore(), +)
+    print("images: \(all.images), said exact: \(all.images - all.inferred), of which \(all.exactButWrong) with a wrong line")
     print("wrong lines: \(all.lines - all.linesRight), of which \(all.wrongButAlike) alike a line the build given them printed within 40 lines")
     print("wrong lines by kind: " + all.wrongByKind.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     if environment["VERBOSE"] != nil { byMode.values.reduce(AttributionScore(), +).misreadings.forEach { print($0) } }
