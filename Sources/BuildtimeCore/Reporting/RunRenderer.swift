@@ -19,32 +19,60 @@ public enum RunRenderer {
 
     /// The runs as a table, one row each, with a column per phase.
     public static func table(_ runs: [Run], color: Bool = false) -> String {
-        guard !runs.isEmpty else { return "no runs stored yet; add some with `buildtime ingest LOG...`\n" }
-        var phaseNames: [String] = []
-        for run in runs { for phase in run.phases where !phaseNames.contains(phase.name) { phaseNames.append(phase.name) } }
-        var table = TextTable(
-            headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "CLASS", "TOTAL"] + phaseNames.map { $0.uppercased() } + ["SOURCE"],
-            alignments: [.right, .left, .right, .left, .left, .left, .left, .right] + phaseNames.map { _ in .right } + [.left])
-        for run in runs {
-            let fields: [String] = [
-                run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt),
-                run.metadata.pipelineNumber.map { "#\($0)" } ?? "—", run.metadata.commit.map { String($0.prefix(7)) } ?? "—",
-                run.metadata.branch ?? "—", run.status.rawValue, run.classification.label, DurationFormat.string(run.totalSeconds),
-            ]
-            let phases = phaseNames.map { name in DurationFormat.string(run.phase(named: name)?.duration) }
-            table.rows.append(fields + phases + [(run.source as NSString).lastPathComponent])
-        }
-        // Whole rows coloured after aligning them: a failed run red, one cut short yellow.
-        let style = ReportRenderer.Style(enabled: color)
-        let lines = table.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return lines.enumerated().map { index, line in
-            guard index > 0, index <= runs.count else { return index == 0 && color ? style.dim(line) : line }
-            switch runs[index - 1].status {
-            case .failed, .interrupted: return style.red(line)
-            case .incomplete: return style.yellow(line)
-            case .succeeded: return line
+        var table = Table()
+        table.add(runs)
+        return table.render(color: color)
+    }
+
+    /// The table of `table(_:)`, gathered a page of runs at a time: it keeps each row's cells, not the runs, so a
+    /// listing of a year of runs holds a few short strings per run (the columns are as wide as their widest cell,
+    /// which only the last row may tell).
+    public struct Table {
+        private var phaseNames: [String] = []
+        /// Each row's phase cells are in the order of `phaseNames` as it was then (names only ever join at its end).
+        private var rows: [(fields: [String], phases: [String?], source: String, status: RunStatus)] = []
+
+        public init() {}
+
+        public mutating func add(_ runs: [Run]) {
+            rows.reserveCapacity(rows.count + runs.count)
+            for run in runs {
+                var phases: [String?] = []
+                for phase in run.phases {
+                    let column = phaseNames.firstIndex(of: phase.name) ?? { phaseNames.append(phase.name); return phaseNames.count - 1 }()
+                    if column >= phases.count { phases += repeatElement(nil, count: column + 1 - phases.count) }
+                    // The first phase of that name, as `Run.phase(named:)` finds it.
+                    if phases[column] == nil { phases[column] = DurationFormat.string(phase.duration) }
+                }
+                let fields: [String] = [
+                    run.id.map(String.init) ?? "—", DurationFormat.timestamp(run.startedAt),
+                    run.metadata.pipelineNumber.map { "#\($0)" } ?? "—", run.metadata.commit.map { String($0.prefix(7)) } ?? "—",
+                    run.metadata.branch ?? "—", run.status.rawValue, run.classification.label, DurationFormat.string(run.totalSeconds),
+                ]
+                rows.append((fields, phases, (run.source as NSString).lastPathComponent, run.status))
             }
-        }.joined(separator: "\n")
+        }
+
+        public func render(color: Bool = false) -> String {
+            guard !rows.isEmpty else { return "no runs stored yet; add some with `buildtime ingest LOG...`\n" }
+            var table = TextTable(
+                headers: ["RUN", "STARTED", "PIPELINE", "COMMIT", "BRANCH", "STATUS", "CLASS", "TOTAL"] + phaseNames.map { $0.uppercased() } + ["SOURCE"],
+                alignments: [.right, .left, .right, .left, .left, .left, .left, .right] + phaseNames.map { _ in .right } + [.left])
+            table.rows = rows.map { row in row.fields + phaseNames.indices.map { column in
+                (column < row.phases.count ? row.phases[column] : nil) ?? DurationFormat.string(nil)
+            } + [row.source] }
+            // Whole rows coloured after aligning them: a failed run red, one cut short yellow.
+            let style = ReportRenderer.Style(enabled: color)
+            let lines = table.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            return lines.enumerated().map { index, line in
+                guard index > 0, index <= rows.count else { return index == 0 && color ? style.dim(line) : line }
+                switch rows[index - 1].status {
+                case .failed, .interrupted: return style.red(line)
+                case .incomplete: return style.yellow(line)
+                case .succeeded: return line
+                }
+            }.joined(separator: "\n")
+        }
     }
 
     /// One run in detail: where it came from, and each phase with its start offset and duration.

@@ -26,9 +26,10 @@ extension Buildtime {
             }
             switch format {
             case .table:
-                var runs: [BuildtimeCore.Run] = []
-                try eachPage { runs += $0 }
-                Terminal.out(RunRenderer.table(runs, color: Terminal.stdoutUsesColor))
+                // The rows' cells gathered a page at a time, not the runs.
+                var table = RunRenderer.Table()
+                try eachPage { table.add($0) }
+                Terminal.out(table.render(color: Terminal.stdoutUsesColor))
             case .json:
                 // Written as read, a page at a time: memory does not grow with --limit.
                 var writer = RunRenderer.JSONArrayWriter(write: Terminal.out(bytes:))

@@ -16,6 +16,18 @@ import Testing
         #expect(!RunRenderer.table(shown).contains("\u{1B}"))
     }
 
+    @Test func aTableGatheredPageByPageIsTheTableOfAllItsRuns() {
+        // Pages of three: a phase that first shows on a later page still gets its column, and earlier rows a dash there.
+        var shown = Array(Self.runs.reversed().prefix(12))
+        shown[7].phases.append(PhaseTiming(name: "smoke", startOffset: 0, duration: 4.2))
+        var table = RunRenderer.Table()
+        for page in stride(from: 0, to: shown.count, by: 3) { table.add(Array(shown[page..<min(page + 3, shown.count)])) }
+        #expect(table.render(color: true) == RunRenderer.table(shown, color: true))
+        let lines = RunRenderer.table(shown).split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("SMOKE") == true)
+        #expect(lines.count == shown.count + 1 && lines[8].contains("4.2s") && !lines[1].contains("4.2s"))
+    }
+
     @Test func aRegressionsVerdictIsRedAndAHintYellow() throws {
         let outcome = RegressionAnalyzer().analyze(Self.runs)
         let regressed = try #require(outcome.assessments.last { $0.verdict == .regression && !$0.hints.isEmpty })
