@@ -39,12 +39,14 @@
 ///    builds alike at such a choice are exchanged to agree (`DefinitionForks`).
 ///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
-/// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last. Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment
-/// of the same process) and their text (a process rarely prints the same line twice).
-/// A line is counted as ambiguous when another build was nearly as likely and choosing it would have told a different
-/// story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes nothing),
-/// or when it breaks a fact wherever it goes. An end line with a close second is reconsidered when a line soon after
-/// fits nowhere well: the two go where they cost least together.
+/// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last.
+/// Output lines also weigh the moment they state (the same seconds as the vertex's last line: the same moment of the
+/// same process) and their text (a process rarely prints the same line twice).
+/// A line is counted as ambiguous when another build was nearly as likely, or fit the facts about as well (the
+/// preferences for bursts and recency only guess where the facts do not tell), and choosing it would have told a
+/// different story (builds of the same Dockerfile in the same state are interchangeable, and choosing either changes
+/// nothing), or when it breaks a fact wherever it goes. An end line with a close second is reconsidered when a line
+/// soon after fits nowhere well: the two go where they cost least together.
 /// The state read is bounded per build: the vertices it declared and a few sets of names.
 enum BuildKitAttribution {
     /// The line being attributed.
@@ -164,6 +166,7 @@ enum BuildKitAttribution {
         var best = -1, bestCost = 0.0, bestNumber = 0, bestIsNew = false
         var second = -1, secondCost = 0.0, secondNumber = 0, secondIsNew = false
         var all: [(index: Int, cost: Double, number: Int)] = []
+        var close: [(index: Int, number: Int, isNew: Bool)] = []
         if withAlternatives { all.reserveCapacity(builds.count) }
         withUnsafeTemporaryAllocation(of: (cost: Double, number: Int, isNew: Bool).self, capacity: builds.count) { weighed in
             // The build whose vertex `line.number` was shown last (the first of equals), as `mostRecentlyShown`.
@@ -186,6 +189,16 @@ enum BuildKitAttribution {
                     (second, secondCost, secondNumber, secondIsNew) = (index, cost, number, isNew)
                 }
             }
+            // The facts alone, without the preferences for the build of the line before and for the one that showed
+            // the vertex last (guesses where the facts do not tell): the builds whose facts the line fits about as
+            // well as the chosen one's.
+            if best >= 0, bestCost < Cost.impossible {
+                func facts(_ index: Int) -> Double { weighed[index].cost - (last != nil && builds[index] !== last ? continuity : 0) }
+                let own = facts(best)
+                for index in builds.indices where index != best && weighed[index].cost < Cost.impossible && facts(index) - own < Cost.margin {
+                    close.append((index, weighed[index].number, weighed[index].isNew))
+                }
+            }
             _ = weighed.deinitialize()
         }
         guard best >= 0 else { return nil }
@@ -194,6 +207,11 @@ enum BuildKitAttribution {
         chosen.cost = cost
         if second >= 0, cost < Cost.impossible, secondCost - cost < Cost.margin,
            !interchangeable(chosen, Choice(build: builds[second], number: secondNumber, isNew: secondIsNew, ambiguous: false), line: line, tolerance: tolerance) {
+            chosen.ambiguous = true
+        }
+        // A line another build could take at no greater cost to its facts is no exact reading either.
+        if !chosen.ambiguous, close.contains(where: { !interchangeable(chosen, Choice(build: builds[$0.index], number: $0.number, isNew: $0.isNew, ambiguous: false),
+                                                                      line: line, tolerance: tolerance) }) {
             chosen.ambiguous = true
         }
         // A line that breaks a fact of every build it could go to is no exact reading either.
