@@ -159,8 +159,10 @@ def plan_vertices(rng, spec, kind, code_changed, t0, fail_at_deps, shared, speed
     shared[from_key]["builds"] += 1
     ctx = Vertex("[internal] load build context", t + 0.02)
     context = {"cold": 1.2, "requirements": 0.9, "code-only": 2.5, "no-change": 0.8}[kind] * rng.uniform(0.6, 1.4)
-    ctx.events.append((t + 0.05 + context * 0.5, f"transferring context: {rng.uniform(0.5, 4.5):.2f}MB {context * 0.5 - 0.03:.1f}s", False))
-    ctx.events.append((t + 0.05 + context, f"transferring context: {rng.uniform(1.5, 4.5):.2f}MB {context - 0.03:.1f}s done", False))
+    # A transfer's bytes so far only grow: the smaller of the two sizes is the one printed midway.
+    sizes = sorted([rng.uniform(0.5, 4.5), rng.uniform(1.5, 4.5)])
+    ctx.events.append((t + 0.05 + context * 0.5, f"transferring context: {sizes[0]:.2f}MB {context * 0.5 - 0.03:.1f}s", False))
+    ctx.events.append((t + 0.05 + context, f"transferring context: {sizes[1]:.2f}MB {context - 0.03:.1f}s done", False))
     ctx.events.append((t + 0.06 + context, f"DONE {context:.1f}s", True))
     order = [frm, ctx] if rng.random() < 0.5 else [ctx, frm]
     vertices.extend(order)
