@@ -339,6 +339,58 @@ import Testing
         expectImages(trace, ["api": [.cached], "web": [.cached, .done]])
     }
 
+    @Test func aTransfersBytesOnlyGrow() throws {
+        // Both builds load their context, untimed; `api`'s first transfer has sent fewer bytes than `web`'s last said,
+        // so it is not `web`'s, though it follows `web`'s line.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from Dockerfile.api
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A|#2 DONE 0.4s
+        A|#3 [internal] load build context
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from Dockerfile.web
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
+        B|#2 DONE 0.4s
+        B|#3 [internal] load build context
+        B|#3 transferring context: 3.10MB 0.5s
+        A|#3 transferring context: 420.5kB 0.5s
+        A|#3 transferring context: 1.20MB 0.9s done
+        A|#3 DONE 0.9s
+        B|#3 transferring context: 4.02MB 1.0s done
+        B|#3 DONE 1.0s
+        B|#4 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
+        B|#4 CACHED
+        B|#5 [2/2] COPY web/ .
+        B|#5 DONE 0.2s
+        B|#6 exporting to image
+        B|#6 naming to docker.io/library/web:1 done
+        B|#6 DONE 0.1s
+        A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
+        A|#4 CACHED
+        A|#5 [2/2] COPY . .
+        A|#5 DONE 0.3s
+        A|#6 exporting to image
+        A|#6 naming to docker.io/library/api:1 done
+        A|#6 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.done], "web": [.done]])
+    }
+
+    @Test(arguments: [
+        ("transferring context: 2.54MB 1.2s", 2_540_000.0), ("transferring context: 420.5kB 0.5s done", 420_500),
+        ("transferring dockerfile: 891B done", 891), ("transferring context: 1.5GiB 30.0s", 1.5 * 1024 * 1024 * 1024),
+        ("transferring context: 2.54XB 1.2s", nil), ("transferring context: done", nil),
+    ] as [(String, Double?)])
+    func aTransfersBytesAreReadInTheirUnit(text: String, bytes: Double?) {
+        let read = Array(text.utf8).withUnsafeBufferPointer { BuildKitAttribution.transferBytes($0) }
+        #expect(read == bytes)
+    }
+
     @Test func aLayersProgressBelongsToAPullNeverToAFileLoaded() throws {
         // Both builds' `#4` is running when the layer line comes, right after `api`'s: only `web`'s `#4` pulls an image.
         let trace = try expectOwners("""

@@ -18,7 +18,7 @@
 ///    `CACHED`.
 /// 5. **Times count from the vertex's start.** `#N 12.345 text` and `DONE 12.3s` written at time t mean the vertex
 ///    started near t − 12.3, and the output's seconds only grow (so do a transfer's, `transferring context: 2.5MB 1.2s`,
-///    which count from its vertex's start); a `DONE` cannot exceed the time since the vertex
+///    which count from its vertex's start, and so do its bytes); a `DONE` cannot exceed the time since the vertex
 ///    was first shown (plus the time it had before a restart).
 ///    A layer's progress (`sha256:<digest> 3.2MB / 9MB`, `extracting sha256:...`) belongs to a vertex that pulls an
 ///    image, never to an `[internal] load ...` one.
@@ -376,6 +376,8 @@ enum BuildKitAttribution {
                 // grow.
                 if line.text.starts(with: Prefix.transferring) {
                     if let last = vertex.lastTransferSeconds, seconds + 0.05 < last { cost += Cost.timeBackwards }
+                    // Its bytes are the bytes sent so far: they only grow too.
+                    if let last = vertex.lastTransferBytes, let bytes = transferBytes(line.text), bytes < last { cost += Cost.timeBackwards }
                     if let time = line.time { cost += startGap(time - seconds, vertex, tolerance: tolerance) }
                 }
             }
@@ -478,6 +480,32 @@ enum BuildKitAttribution {
         while start > 0, text[start - 1] != UInt8(ascii: " ") { start -= 1 }
         guard start > 0, start < end - 1 else { return nil }
         return BuildKitLine.decimal(UnsafeBufferPointer(rebasing: text[start..<(end - 1)]))
+    }
+
+    /// The bytes a transfer states it sent so far: `transferring context: 2.54MB 1.2s` is 2,540,000 (BuildKit writes
+    /// decimal units: `B`, `kB`, `MB`, `GB`; binary ones are read as such).
+    static func transferBytes(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard let colon = text.firstIndex(of: UInt8(ascii: ":")), colon + 2 < text.count, text[colon + 1] == UInt8(ascii: " ") else { return nil }
+        var end = colon + 2
+        while end < text.count, text[end] == UInt8(ascii: ".") || text[end] &- UInt8(ascii: "0") < 10 { end += 1 }
+        guard end > colon + 2, let number = BuildKitLine.decimal(UnsafeBufferPointer(rebasing: text[(colon + 2)..<end])) else { return nil }
+        var unitEnd = end
+        while unitEnd < text.count, text[unitEnd] != UInt8(ascii: " ") { unitEnd += 1 }
+        let unit = UnsafeBufferPointer(rebasing: text[end..<unitEnd])
+        guard let last = unit.last, last == UInt8(ascii: "B") else { return nil }
+        let binary = unit.count == 3 && unit[1] == UInt8(ascii: "i")
+        guard unit.count == 1 || unit.count == 2 || binary else { return nil }
+        let step = binary ? 1024.0 : 1000.0
+        let power = switch unit.count == 1 ? UInt8(ascii: "B") : unit[0] {
+        case UInt8(ascii: "B"): 0
+        case UInt8(ascii: "k"), UInt8(ascii: "K"): 1
+        case UInt8(ascii: "M"): 2
+        case UInt8(ascii: "G"): 3
+        case UInt8(ascii: "T"): 4
+        default: -1
+        }
+        guard power >= 0 else { return nil }
+        return (0..<power).reduce(number) { value, _ in value * step }
     }
 
     /// `#N 12.345 text` at time t: the seconds only grow, and t − 12.345 is the vertex's start.

@@ -185,6 +185,8 @@ final class VertexState {
     var lastOutputSeconds: Double?
     /// The seconds of its last `transferring ...: 2.54MB 1.2s` status: a transfer's elapsed time only grows.
     var lastTransferSeconds: Double?
+    /// The bytes its last `transferring ...` status said were sent, which only grow.
+    var lastTransferBytes: Double?
     /// When it started, as its timed output or `DONE` tells (line time minus seconds); nil until one did.
     var startEstimate: Double?
     /// The hash of its name's bytes.

@@ -263,6 +263,7 @@ final class DockerBuildParser {
             vertex.showedStatus = true
             if line.text.starts(with: Prefix.transferring), let seconds = BuildKitAttribution.statusSeconds(line.text) {
                 vertex.lastTransferSeconds = max(vertex.lastTransferSeconds ?? 0, seconds)
+                if let bytes = BuildKitAttribution.transferBytes(line.text) { vertex.lastTransferBytes = max(vertex.lastTransferBytes ?? 0, bytes) }
             }
             status(line.text, of: vertex, in: build)
             if let digest, build.digests.count < 1024 {
