@@ -346,7 +346,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
 
     public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] { try runs(limit: limit, before: cursor, repo: nil) }
 
-    public func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run] {
+    public func runs(limit: Int, before cursor: RunCursor?, repo: String?, parts: RunParts) throws -> [Run] {
         var conditions: [String] = [], values: [StoredValue] = []
         if let cursor {
             conditions.append("(coalesce(started_at, recorded_at) < $1 OR (coalesce(started_at, recorded_at) = $1 AND id < $2))")
@@ -356,7 +356,7 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             values.append(.text(repo))
             conditions.append("repo = $\(values.count)")
         }
-        return try fetchRuns(where: conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), values, limit: limit)
+        return try fetchRuns(where: conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), values, limit: limit, parts: parts)
     }
 
     public func run(id: Int64) throws -> Run? {
@@ -379,8 +379,8 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
         prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 
-    /// Reads runs with their phases, image builds and steps: one query per table for the whole selection.
-    private func fetchRuns(where condition: String, _ arguments: [StoredValue], limit: Int?) throws -> [Run] {
+    /// Reads runs with their phases, image builds and steps (only phases for `.phases`): one query per table for the whole selection.
+    private func fetchRuns(where condition: String, _ arguments: [StoredValue], limit: Int?, parts: RunParts = .whole) throws -> [Run] {
         try exclusive {
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
@@ -391,6 +391,10 @@ public final class PostgresStore: RunStore, @unchecked Sendable {
             let selected = "run_id IN (\(selection))"
             let queries = RunChildren.queries(selected)
             for row in try query(queries.phases, arguments) { children.addPhase(Cells(row)) }
+            guard parts == .whole else {
+                children.attach(to: &runs)
+                return runs
+            }
             for row in try query(queries.steps, arguments) { children.addStep(Cells(row)) }
             for row in try query(queries.images, arguments) { children.addImage(Cells(row)) }
             children.attach(to: &runs)

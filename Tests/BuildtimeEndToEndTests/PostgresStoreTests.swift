@@ -242,6 +242,10 @@ struct PostgresStoreTests {
         var listed: [Int?] = []
         try store.forEachPage(limit: 3, pageSize: 2, repo: "team/app") { listed += $0.map(\.metadata.pipelineNumber) }
         #expect(listed == [3, 2, 1])
+        // Only their rows and phases, the same runs.
+        var phases: [Run] = []
+        try store.forEachPage(limit: 3, pageSize: 2, repo: "team/app", parts: .phases) { phases += $0 }
+        #expect(phases.map(\.metadata.pipelineNumber) == [3, 2, 1] && phases.allSatisfy { $0.images.isEmpty })
         #expect(try store.run(named: "latest", repo: "team/app").metadata.pipelineNumber == 3)
         #expect(try store.run(named: "latest").metadata.pipelineNumber == 9)
         #expect(throws: RunReferenceError.empty) { try store.run(named: "latest", repo: "team/none") }

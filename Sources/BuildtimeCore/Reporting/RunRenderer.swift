@@ -35,7 +35,6 @@ public enum RunRenderer {
         public init() {}
 
         public mutating func add(_ runs: [Run]) {
-            rows.reserveCapacity(rows.count + runs.count)
             for run in runs {
                 var phases: [String?] = []
                 for phase in run.phases {

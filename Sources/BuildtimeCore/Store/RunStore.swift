@@ -13,8 +13,8 @@ public protocol RunStore: Sendable {
     func run(id: Int64) throws -> Run?
     /// The newest `limit` runs stored before `cursor` in the order of `runs(limit:)`: one page of a long listing.
     func runs(limit: Int, before cursor: RunCursor?) throws -> [Run]
-    /// The same page of one repository's runs (all repositories' without `repo`).
-    func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run]
+    /// The same page of one repository's runs (all repositories' without `repo`), read whole or only in `parts`.
+    func runs(limit: Int, before cursor: RunCursor?, repo: String?, parts: RunParts) throws -> [Run]
     /// The newest `limit` runs (all without) as the verdicts read them, oldest first: who each is, its class, status
     /// and alerting metrics (total and phases), from the metric table. Runs stored by a version before it get their
     /// metric rows first (`backfillMetrics`).
@@ -50,14 +50,19 @@ public protocol RunStore: Sendable {
 extension RunStore {
     public func save(_ runs: [Run]) throws -> [SaveOutcome] { try runs.map { try save($0) } }
 
+    /// The same page of one repository's runs (all repositories' without `repo`), whole.
+    public func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run] {
+        try runs(limit: limit, before: cursor, repo: repo, parts: .whole)
+    }
+
     /// The newest runs first, at most `limit` (all without), handed over a page at a time so that a long listing
     /// never holds more than one page.
-    public func forEachPage(limit: Int?, pageSize: Int = 500, repo: String? = nil, _ body: ([Run]) throws -> Void) throws {
+    public func forEachPage(limit: Int?, pageSize: Int = 500, repo: String? = nil, parts: RunParts = .whole, _ body: ([Run]) throws -> Void) throws {
         var cursor: RunCursor?
         var left = limit ?? .max
         while left > 0 {
             let wanted = min(pageSize, left)
-            let page = try runs(limit: wanted, before: cursor, repo: repo)
+            let page = try runs(limit: wanted, before: cursor, repo: repo, parts: parts)
             guard let last = page.last else { return }
             try body(page)
             left -= page.count
@@ -66,6 +71,15 @@ extension RunStore {
             cursor = RunCursor(time: (last.startedAt ?? last.recordedAt).timeIntervalSince1970, id: id)
         }
     }
+}
+
+/// How much of each run a listing reads.
+public enum RunParts: Sendable {
+    /// Everything stored of it: phases, image builds with their steps, recorded steps.
+    case whole
+    /// Its own row and its phases only (a table of runs shows no more): no image builds and no recorded steps, which
+    /// are most of what is stored of a run.
+    case phases
 }
 
 /// Where a page of runs ended: the last run's time (its start, else when it was stored) and id.

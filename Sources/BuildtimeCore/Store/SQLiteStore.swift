@@ -379,7 +379,7 @@ public struct SQLiteStore: RunStore {
 
     public func runs(limit: Int, before cursor: RunCursor?) throws -> [Run] { try runs(limit: limit, before: cursor, repo: nil) }
 
-    public func runs(limit: Int, before cursor: RunCursor?, repo: String?) throws -> [Run] {
+    public func runs(limit: Int, before cursor: RunCursor?, repo: String?, parts: RunParts) throws -> [Run] {
         var conditions: [String] = [], arguments: StatementArguments = []
         if let cursor {
             conditions.append("(coalesce(started_at, recorded_at) < ? OR (coalesce(started_at, recorded_at) = ? AND id < ?))")
@@ -389,7 +389,7 @@ public struct SQLiteStore: RunStore {
             conditions.append("repo = ?")
             arguments += [repo]
         }
-        return try fetchRuns(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments: arguments, limit: limit)
+        return try fetchRuns(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments: arguments, limit: limit, parts: parts)
     }
 
     public func run(id: Int64) throws -> Run? {
@@ -413,9 +413,9 @@ public struct SQLiteStore: RunStore {
         prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 
-    /// Reads runs with their phases, image builds and steps: one query per table for the whole selection, columns
+    /// Reads runs with their phases, image builds and steps (only phases for `.phases`): one query per table for the whole selection, columns
     /// read by position (by name, each lookup would compare every column name) with SQLite's own API.
-    private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?) throws -> [Run] {
+    private func fetchRuns(where condition: String, arguments: StatementArguments, limit: Int?, parts: RunParts = .whole) throws -> [Run] {
         try writer.read { db in
             var selection = "SELECT id FROM run WHERE \(condition) ORDER BY coalesce(started_at, recorded_at) DESC, id DESC"
             if let limit { selection += " LIMIT \(max(0, limit))" }
@@ -428,6 +428,10 @@ public struct SQLiteStore: RunStore {
             let selected = "run_id IN (\(selection))"
             let queries = RunChildren.queries(selected)
             try RawRows(db, sql: queries.phases, arguments: arguments).forEach { children.addPhase($0) }
+            guard parts == .whole else {
+                children.attach(to: &runs)
+                return runs
+            }
             try RawRows(db, sql: queries.steps, arguments: arguments).forEach { children.addStep($0) }
             try RawRows(db, sql: queries.images, arguments: arguments).forEach { children.addImage($0) }
             children.attach(to: &runs)

@@ -21,19 +21,19 @@ extension Buildtime {
         func run() throws {
             let database = try store.open(.existing)
             // A page at a time (of one repository's runs, when asked).
-            func eachPage(_ body: ([BuildtimeCore.Run]) throws -> Void) throws {
-                try database.forEachPage(limit: limit, repo: repository.repo, body)
+            func eachPage(parts: RunParts, _ body: ([BuildtimeCore.Run]) throws -> Void) throws {
+                try database.forEachPage(limit: limit, repo: repository.repo, parts: parts, body)
             }
             switch format {
             case .table:
-                // The rows' cells gathered a page at a time, not the runs.
+                // The rows' cells gathered a page at a time, not the runs; a row shows no image build.
                 var table = RunRenderer.Table()
-                try eachPage { table.add($0) }
+                try eachPage(parts: .phases) { table.add($0) }
                 Terminal.out(table.render(color: Terminal.stdoutUsesColor))
             case .json:
                 // Written as read, a page at a time: memory does not grow with --limit.
                 var writer = RunRenderer.JSONArrayWriter(write: Terminal.out(bytes:))
-                try eachPage { try writer.add($0) }
+                try eachPage(parts: .whole) { try writer.add($0) }
                 writer.finish()
             }
         }

@@ -80,6 +80,22 @@ import Testing
         #expect(empty == (try RunRenderer.json([])))
     }
 
+    @Test func aPageOfPhasesIsTheWholePageWithoutItsImageBuilds() throws {
+        let store = try SQLiteStore.inMemory()
+        for index in 0..<7 {
+            var run = makeRun("parts-\(index)", startedAt: 1_790_000_000 + Double(index) * 60,
+                              phases: [PhaseTiming(name: "build", startOffset: 0, duration: Double(index)), PhaseTiming(name: "deploy", duration: 2)])
+            run.images = [ImageBuild(name: "web", builder: .buildkit, duration: 3, steps: [BuildStep(vertex: 4, index: 1, total: 2, instruction: "COPY . .", kind: .copy, status: .done)])]
+            _ = try store.save(run)
+        }
+        var whole: [Run] = [], phases: [Run] = []
+        try store.forEachPage(limit: nil, pageSize: 3) { whole += $0 }
+        try store.forEachPage(limit: nil, pageSize: 3, parts: .phases) { phases += $0 }
+        #expect(whole.count == 7 && whole.allSatisfy { $0.images.count == 1 })
+        #expect(phases.allSatisfy { $0.images.isEmpty })
+        #expect(phases == whole.map { var run = $0; run.images = []; return run })
+    }
+
     @Test func newestFirst() throws {
         let store = try SQLiteStore.inMemory()
         _ = try store.save(makeRun("old", startedAt: 1_700_000_000))
