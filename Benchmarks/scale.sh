@@ -27,6 +27,8 @@ db=$dir/buildtime-bench-report-$runs.sqlite
     .build/release/buildtime runs --db "$db" --limit "$runs" --format json >/dev/null
 /usr/bin/time -f "runs --limit 1000 --format json: %e s wall, peak RSS %M KB (flat: about the same as above)" \
     .build/release/buildtime runs --db "$db" --limit 1000 --format json >/dev/null
+/usr/bin/time -f "runs --limit $runs (table): %e s wall, peak RSS %M KB (it keeps each row's cells)" \
+    .build/release/buildtime runs --db "$db" --limit "$runs" >/dev/null
 echo
 echo "== 4. record"
 SKIP_TS=1 Benchmarks/record-overhead.sh "$record_mb"
