@@ -29,8 +29,8 @@ struct BuildClassifier {
                 startOffset: difference(vertex.firstTime, origin))
         }
         var image = ImageBuild(
-            name: state.name, tag: state.tag, builder: state.builder, attribution: state.ambiguousLines > 0 ? .inferred : .exact,
-            ambiguousLines: state.ambiguousLines, startOffset: difference(state.firstTime, origin),
+            name: state.name, tag: state.tag, builder: state.builder, attribution: state.doubtfulLines > 0 ? .inferred : .exact,
+            ambiguousLines: state.doubtfulLines, startOffset: difference(state.firstTime, origin),
             duration: difference(state.lastTime, state.firstTime), outcome: state.outcome,
             basePulled: state.basePulled ? true : state.order.contains { $0.kind == .from } ? false : nil,
             dependencyStep: dependencyStep(in: steps), steps: steps, errorLines: Self.errorLines(of: state), exitCode: state.exitCode)

@@ -381,6 +381,50 @@ import Testing
         expectImages(trace, ["api": [.done], "web": [.done]])
     }
 
+    @Test func aHeaderOnlyOneBuildCouldTakeButThatBreaksItsFactsLeavesThatBuildInferred() throws {
+        // `web`'s `#4` can only be `web`'s (`api` holds another `#4`), but `web` loaded no metadata for the image it
+        // names: its reading is in doubt, though nothing else was.
+        let trace = try expectOwners("""
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from Dockerfile.api
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        A|#2 DONE 0.4s
+        A|#3 [internal] load .dockerignore
+        A|#3 DONE 0.0s
+        A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
+        A|#4 CACHED
+        A|#5 [internal] load build context
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from Dockerfile.web
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
+        B|#2 DONE 0.5s
+        B|#3 [internal] load .dockerignore
+        B|#3 DONE 0.0s
+        B|#4 [1/2] FROM docker.io/library/golang:1.22@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
+        B|#4 CACHED
+        A|#5 DONE 0.1s
+        A|#6 [2/2] COPY . .
+        A|#6 DONE 0.2s
+        A|#7 exporting to image
+        A|#7 naming to docker.io/library/api:1 done
+        A|#7 DONE 0.1s
+        B|#5 [internal] load build context
+        B|#5 DONE 0.1s
+        B|#6 [2/2] COPY web/ .
+        B|#6 DONE 0.2s
+        B|#7 exporting to image
+        B|#7 naming to docker.io/library/web:1 done
+        B|#7 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.done], "web": [.done]])
+        #expect(trace.images.first { $0.name == "api" }?.attribution == .exact)
+        #expect(trace.images.first { $0.name == "web" }?.attribution == .inferred)
+    }
+
     @Test(arguments: [
         ("transferring context: 2.54MB 1.2s", 2_540_000.0), ("transferring context: 420.5kB 0.5s done", 420_500),
         ("transferring dockerfile: 891B done", 891), ("transferring context: 1.5GiB 30.0s", 1.5 * 1024 * 1024 * 1024),

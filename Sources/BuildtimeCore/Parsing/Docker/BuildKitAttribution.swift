@@ -81,6 +81,8 @@ enum BuildKitAttribution {
         var ambiguous: Bool
         /// What the line costs the chosen build's facts (`Cost.impossible` and above: none could take it).
         var cost = 0.0
+        /// Whether the line broke a fact of the build, with others open (it broke one wherever it could go).
+        var contradicts = false
         /// Whether no other build came near and the line broke no fact.
         var isClear = false
         /// The next best builds that were not far behind, and how much more each cost (end lines only).
@@ -215,7 +217,7 @@ enum BuildKitAttribution {
             chosen.ambiguous = true
         }
         // A line that breaks a fact of every build it could go to is no exact reading either.
-        if builds.count > 1, cost >= Cost.contradiction, cost < Cost.impossible { chosen.ambiguous = true }
+        if builds.count > 1, cost >= Cost.contradiction, cost < Cost.impossible { chosen.ambiguous = true; chosen.contradicts = true }
         chosen.isClear = cost < Cost.contradiction && (second < 0 || secondCost - cost >= Cost.reconsider)
         if withAlternatives, cost < Cost.impossible {
             chosen.alternatives = all.filter { $0.index != best && $0.cost - cost < Cost.reconsider }

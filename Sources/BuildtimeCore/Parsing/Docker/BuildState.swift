@@ -15,6 +15,11 @@ final class BuildState {
     var exitCode: Int?
     var outcome: BuildOutcome = .unfinished
     var ambiguousLines = 0
+    /// Lines it took though they broke one of its facts, with other builds open: what a definition's name settles
+    /// later does not make these exact.
+    var contradictedLines = 0
+    /// The lines in doubt: the ambiguous ones, and never fewer than those that broke a fact.
+    var doubtfulLines: Int { max(ambiguousLines, contradictedLines) }
 
     // What the attribution of interleaved BuildKit lines knows of this build (see BuildKitAttribution).
     /// Whether the build announced itself (`#0 building with ...`): its numbering is then known from the start.

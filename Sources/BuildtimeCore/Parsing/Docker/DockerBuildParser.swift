@@ -384,8 +384,16 @@ final class DockerBuildParser {
         }
         self.clear = nil
         if number >= 0, let only = onlyPossibleOwner(of: number, header: header, hash: hash, kind: line.kind, among: candidates) {
-            // Hard facts leave one build: the weighing would only confirm it.
+            // Hard facts leave one build: the weighing would only confirm it. A header that breaks one of its softer
+            // facts all the same (a `FROM` of an image it loaded no metadata for) says its past may be another's.
             clear = header == nil ? (only, number) : nil
+            if header != nil, candidates.count > 1 {
+                let weighed = BuildKitAttribution.Line(number: number, kind: line.kind, header: header, headerHash: hash, text: line.text, time: time)
+                let tolerance = finerTimes ? 0.25 : 1.0
+                if BuildKitAttribution.cost(weighed, number: number, in: only, tolerance: tolerance).0 >= BuildKitAttribution.Cost.contradiction {
+                    only.contradictedLines += 1
+                }
+            }
             if let vertex = only.vertices[number] { settleEnds(touching: vertex) }
             lastTime = time
             return (only, number, false)
@@ -437,6 +445,7 @@ final class DockerBuildParser {
                                    counted: choice.ambiguous && index == 0, settled: settled))
             }
         }
+        if choice.contradicts { choice.build.contradictedLines += 1 }
         return (choice.build, choice.number, choice.ambiguous)
     }
 
