@@ -339,23 +339,32 @@ import Testing
         expectImages(trace, ["api": [.cached], "web": [.cached, .done]])
     }
 
+    /// The two builds' command lines of the marked texts below.
+    private let commands = """
+        -|+ docker build -f Dockerfile.api -t api:1 .
+        -|+ docker build -f Dockerfile.web -t web:1 .
+        """
+
+    /// `mark`'s build up to its base image's metadata, loaded: `#0 building with`, its definition
+    /// `Dockerfile.<name>`, the metadata of `base`.
+    private func preamble(_ mark: Character, _ name: String, base: String) -> String {
+        """
+        \(mark)|#0 building with "default" instance using docker driver
+        \(mark)|#1 [internal] load build definition from Dockerfile.\(name)
+        \(mark)|#1 DONE 0.0s
+        \(mark)|#2 [internal] load metadata for docker.io/library/\(base)
+        \(mark)|#2 DONE 0.4s
+        """
+    }
+
     @Test func aTransfersBytesOnlyGrow() throws {
         // Both builds load their context, untimed; `api`'s first transfer has sent fewer bytes than `web`'s last said,
         // so it is not `web`'s, though it follows `web`'s line.
         let trace = try expectOwners("""
-        -|+ docker build -f Dockerfile.api -t api:1 .
-        -|+ docker build -f Dockerfile.web -t web:1 .
-        A|#0 building with "default" instance using docker driver
-        A|#1 [internal] load build definition from Dockerfile.api
-        A|#1 DONE 0.0s
-        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
-        A|#2 DONE 0.4s
+        \(commands)
+        \(preamble("A", "api", base: "python:3.11-slim"))
         A|#3 [internal] load build context
-        B|#0 building with "default" instance using docker driver
-        B|#1 [internal] load build definition from Dockerfile.web
-        B|#1 DONE 0.0s
-        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
-        B|#2 DONE 0.4s
+        \(preamble("B", "web", base: "node:20-alpine"))
         B|#3 [internal] load build context
         B|#3 transferring context: 3.10MB 0.5s
         A|#3 transferring context: 420.5kB 0.5s
@@ -385,23 +394,14 @@ import Testing
         // `web`'s `#4` can only be `web`'s (`api` holds another `#4`), but `web` loaded no metadata for the image it
         // names: its reading is in doubt, though nothing else was.
         let trace = try expectOwners("""
-        -|+ docker build -f Dockerfile.api -t api:1 .
-        -|+ docker build -f Dockerfile.web -t web:1 .
-        A|#0 building with "default" instance using docker driver
-        A|#1 [internal] load build definition from Dockerfile.api
-        A|#1 DONE 0.0s
-        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
-        A|#2 DONE 0.4s
+        \(commands)
+        \(preamble("A", "api", base: "python:3.11-slim"))
         A|#3 [internal] load .dockerignore
         A|#3 DONE 0.0s
         A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
         A|#4 CACHED
         A|#5 [internal] load build context
-        B|#0 building with "default" instance using docker driver
-        B|#1 [internal] load build definition from Dockerfile.web
-        B|#1 DONE 0.0s
-        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
-        B|#2 DONE 0.5s
+        \(preamble("B", "web", base: "node:20-alpine"))
         B|#3 [internal] load .dockerignore
         B|#3 DONE 0.0s
         B|#4 [1/2] FROM docker.io/library/golang:1.22@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
