@@ -9,8 +9,9 @@ make-interleavings.py writes the logs of the attribution benchmark (`buildtime-b
 The printer is modelled on moby/buildkit util/progress/progressui/printer.go as real logs show it:
 - vertices are numbered per build in the order they are first displayed; `#0 building with ...` comes first
   (buildx >= 0.11), a blank line before each newly displayed header;
-- a vertex's status and output lines follow its header; when the printer leaves a running vertex for another it
-  prints `#N ...`, and the header again when it comes back; an end line may be printed alone;
+- a vertex's status, output and end lines follow its header; when the printer leaves a running vertex for another it
+  prints `#N ...`, and the header again when it comes back, also to print only its end; after an end, the next line
+  is a header (`printVtx` sets `p.current` to "" on completion);
 - `#N 12.345 text` counts seconds from the vertex's start (3 decimals under 10 s, 2 under 100 s, 1 above);
 - identical vertices of builds on one daemon are one vertex (same start, same output); its name can be the one the
   other build gave it (`[2/9]` in an 8-step Dockerfile);
@@ -277,11 +278,9 @@ def print_build(rng, spec, kind, t0, tag, code_changed=True, fail=False, shared=
         if k < 0:
             show(v, when)
             continue
-        if end and current[0] is not v and id(v) in number:
-            out.append((when, f"#{number[id(v)]} {text}", v.shared))  # an end alone
-        else:
-            show(v, when)
-            out.append((when, f"#{number[id(v)]} {text}", v.shared))
+        # A vertex's lines, its end too, come after its header: the printer shows the header again on coming back.
+        show(v, when)
+        out.append((when, f"#{number[id(v)]} {text}", v.shared))
         if end:
             done.add(v)
             out.append((when, "", None))
