@@ -390,6 +390,32 @@ import Testing
         expectImages(trace, ["api": [.done], "web": [.done]])
     }
 
+    @Test func timedOutputIsARunsNotACopys() throws {
+        // Both builds show their `#4`, untimed: `api`'s is a `COPY`, shown last, and `web`'s a `RUN`. Output with
+        // seconds is a process's: `web`'s, though it follows `api`'s line.
+        let trace = try expectOwners("""
+        \(commands)
+        \(preamble("A", "api", base: "python:3.11-slim"))
+        A|#3 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
+        A|#3 CACHED
+        \(preamble("B", "web", base: "node:20-alpine"))
+        B|#3 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
+        B|#3 CACHED
+        B|#4 [2/2] RUN npm ci
+        A|#4 [2/2] COPY . .
+        B|#4 0.412 added 212 packages in 0.4s
+        B|#4 DONE 0.6s
+        A|#4 DONE 0.3s
+        A|#5 exporting to image
+        A|#5 naming to docker.io/library/api:1 done
+        A|#5 DONE 0.1s
+        B|#5 exporting to image
+        B|#5 naming to docker.io/library/web:1 done
+        B|#5 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.done], "web": [.done]])
+    }
+
     @Test func aHeaderOnlyOneBuildCouldTakeButThatBreaksItsFactsLeavesThatBuildInferred() throws {
         // `web`'s `#4` can only be `web`'s (`api` holds another `#4`), but `web` loaded no metadata for the image it
         // names: its reading is in doubt, though nothing else was.

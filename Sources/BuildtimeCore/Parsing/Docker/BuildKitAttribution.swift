@@ -10,9 +10,10 @@
 ///    and index) the build already has. A build loads its definition (`[internal] load build definition from ...`)
 ///    once, as its first vertex: that header again starts another build.
 /// 3. **Lines follow their header.** Before the lines of a vertex it switches to, the printer prints the vertex's
-///    header again (after `#N ...` when it left it running), so a status or output line of `#N` belongs to a build
-///    whose current vertex is N; an end line alone may come while another vertex is current. A header comes again
-///    only after its `#N ...` (or after its end, for a restart).
+///    header again (after `#N ...` when it left it running), so a status, output or end line of `#N` belongs to a
+///    build whose current vertex is N (an end weighs this less: see `Cost.endElsewhere`). After an end no vertex is
+///    current: the build's next line is a header. A header comes again only after its `#N ...` (or after its end,
+///    for a restart).
 /// 4. **One end per display.** A vertex gets one terminal line (`CACHED`, `DONE`, `ERROR`, `CANCELED`); BuildKit can
 ///    restart a vertex (the build context), and then prints its header again before the next end. An export is never
 ///    `CACHED`.
@@ -114,6 +115,10 @@ enum BuildKitAttribution {
         /// Progress of a layer another image's pull showed.
         static let foreignLayer = 4.0
         static let unannouncedReprint = 8.0
+        /// An end line of a vertex that is not its build's current one. The printer shows the header again before
+        /// it, but that re-print is the same text in every build that runs the vertex and often goes to the wrong
+        /// one by soft facts alone; the end's own facts (its seconds) then tell better. (6 instead of 0.5: 1000
+        /// generated logs read 87.8% of lines right, against 88.9%.)
         static let endElsewhere = 0.5
         static let stageTotal = 2.0
         /// A step whose `[k/N]` total is not the build's and that no other build shows: only a vertex shared with
@@ -337,8 +342,8 @@ enum BuildKitAttribution {
         guard number >= 0, let vertex = build.vertices[number] else { return (Cost.impossible, false) }
         shown = vertex.lastTime
         var cost = 0.0
+        // Every line of a vertex, its end too, follows its header: the printer shows the header again on coming back.
         if build.current != number {
-            // An end alone may be printed while another vertex is current; other lines follow their header.
             switch line.kind {
             case .cached, .done, .error, .canceled: cost += Cost.endElsewhere
             default: cost += Cost.switchedAway
@@ -358,6 +363,8 @@ enum BuildKitAttribution {
             if let seconds { cost += timing(ended: seconds, at: line.time, vertex, tolerance: tolerance) }
         case .output(let seconds):
             if vertex.isTerminal { cost += Cost.outputAfterEnd }
+            // Timed output is a process's: a `RUN` prints it, a `COPY`, a `FROM`, BuildKit's own vertices never do.
+            if !vertex.kind.runsAProcess { cost += Cost.statusKind }
             // A process rarely prints the same text twice (`Downloaded numpy` once per build).
             if vertex.printed(line.textHash) { cost += Cost.repeatedText }
             if let seconds { cost += timing(output: seconds, at: line.time, vertex, tolerance: tolerance) }
@@ -566,6 +573,17 @@ enum BuildKitAttribution {
         case (nil, nil): return true
         case let (p?, q?): return abs(p - q) <= tolerance
         default: return false
+        }
+    }
+}
+
+extension StepKind {
+    /// Whether the vertex runs a process that prints timed output (`#12 1.499 done`): a `RUN`, or a step whose
+    /// instruction is not known to print none.
+    var runsAProcess: Bool {
+        switch self {
+        case .run, .other: true
+        case .from, .copy, .add, .workdir, .env, .arg, .internal, .export: false
         }
     }
 }

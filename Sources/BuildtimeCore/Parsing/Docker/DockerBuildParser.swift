@@ -224,6 +224,13 @@ final class DockerBuildParser {
             if vertex.name.isTrailing, vertex.isTerminal, build.isFinished { registry.close(build) }
         }
         switch line.kind {
+        case .cached, .done, .error, .canceled:
+            // `printVtx` leaves no vertex current after an end: the build's next line is a header.
+            build.current = nil
+        default:
+            break
+        }
+        switch line.kind {
         case .cached:
             set(vertex, .cached, in: build)
         case .done(let seconds):
