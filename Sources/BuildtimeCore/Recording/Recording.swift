@@ -46,7 +46,8 @@ public final class Recording {
                 warnings.append("cannot write the log \(logPath): \(String(cString: strerror(errno)))")
             }
         }
-        note("[buildtime] record: " + command.joined(separator: " "))
+        // Stamped with the start itself (opening the log takes time): the log's first stamp is the run's start.
+        note("[buildtime] record: " + command.joined(separator: " "), at: Int64((startedAt.timeIntervalSince1970 * 1000).rounded()))
     }
 
     deinit {
@@ -128,8 +129,8 @@ public final class Recording {
     }
 
     /// A line of buildtime's own in the log (not in the command's output).
-    private func note(_ text: String) {
-        Array(text.utf8).withUnsafeBufferPointer { stamp($0, at: milliseconds()) }
+    private func note(_ text: String, at time: Int64? = nil) {
+        Array(text.utf8).withUnsafeBufferPointer { stamp($0, at: time ?? milliseconds()) }
         flush()
     }
 
