@@ -49,7 +49,7 @@ func attributionBenchmark(count: Int, seed: Int, directory: String, root: URL) t
         try score.add(log: base + ".log", truth: base + ".truth.json")
         // PER_LOG=1 prints each log's figures, to compare two versions of the parser log by log.
         if perLog {
-            print("log \(index) \(truth.mode) \(truth.stamps): lines \(score.linesRight)/\(score.lines) steps \(score.stepsRight)/\(score.steps) names \(score.namesRight) classes \(score.classesRight)/\(score.images) exact✗ \(score.exactButWrong)")
+            print("log \(index) \(truth.mode) \(truth.stamps): lines \(score.linesRight)/\(score.lines) steps \(score.stepsRight)/\(score.steps) names \(score.namesRight) classes \(score.classesRight)/\(score.images) exact✗ \(score.exactButWrong) builds✗ \(score.buildCountWrong)")
         }
         byMode[truth.mode, default: AttributionScore()] = byMode[truth.mode, default: AttributionScore()] + score
         byStamps[truth.stamps, default: AttributionScore()] = byStamps[truth.stamps, default: AttributionScore()] + score
