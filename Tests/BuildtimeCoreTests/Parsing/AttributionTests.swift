@@ -390,6 +390,45 @@ import Testing
         expectImages(trace, ["api": [.done], "web": [.done]])
     }
 
+    @Test func aBaseImageTellsWhichPreambleItsBuildContinues() throws {
+        // Two preambles alike but for their base images (both definitions are a `Dockerfile`, and no command line
+        // tells which is which). `api`'s metadata ends in a burst right after `web`'s preamble, so the burst goes to
+        // `web`'s build, up to a `FROM` of the image `api` loaded: the preambles are exchanged, and every line is its
+        // build's.
+        let trace = try expectOwners("""
+        A|#0 building with "default" instance using docker driver
+        A|#1 [internal] load build definition from Dockerfile
+        A|#1 DONE 0.0s
+        A|#2 [internal] load metadata for docker.io/library/python:3.11-slim
+        B|#0 building with "default" instance using docker driver
+        B|#1 [internal] load build definition from Dockerfile
+        B|#1 DONE 0.0s
+        B|#2 [internal] load metadata for docker.io/library/node:20-alpine
+        A|#2 DONE 0.5s
+        A|#3 [internal] load .dockerignore
+        A|#3 DONE 0.0s
+        A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
+        A|#4 CACHED
+        A|#5 [2/2] COPY . .
+        A|#5 DONE 0.2s
+        A|#6 exporting to image
+        A|#6 naming to docker.io/library/api:1 done
+        A|#6 DONE 0.1s
+        B|#2 DONE 0.6s
+        B|#3 [internal] load .dockerignore
+        B|#3 DONE 0.0s
+        B|#4 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
+        B|#4 CACHED
+        B|#5 [2/2] COPY web/ .
+        B|#5 DONE 0.2s
+        B|#6 exporting to image
+        B|#6 naming to docker.io/library/web:1 done
+        B|#6 DONE 0.1s
+        """)
+        expectImages(trace, ["api": [.done], "web": [.done]])
+        #expect(trace.images.first { $0.name == "api" }?.steps.contains { $0.instruction.contains("FROM docker.io/library/python") } == true)
+    }
+
     @Test func timedOutputIsARunsNotACopys() throws {
         // Both builds show their `#4`, untimed: `api`'s is a `COPY`, shown last, and `web`'s a `RUN`. Output with
         // seconds is a process's: `web`'s, though it follows `api`'s line.

@@ -34,10 +34,11 @@
 ///    it has ended (its input). A step's `[k/N]` says less of a build's total when another build showed that name
 ///    first (it may be that build's vertex).
 ///
-/// 7. **A build is its definition.** Builds started together print the same preamble under other definitions;
-///    which preamble a build's first steps continue, only soft facts tell. The `docker build -f ... -t ...` line of
-///    the tag its export names (else a Dockerfile named after the image) says which it loaded, and the pasts of two
-///    builds alike at such a choice are exchanged to agree (`DefinitionForks`).
+/// 7. **A build is its preamble.** Builds started together print the same preamble under other definitions and
+///    base images; which preamble a build's first steps continue, only soft facts tell. Its first `FROM` names an
+///    image whose metadata it loaded, and the `docker build -f ... -t ...` line of the tag its export names (else a
+///    Dockerfile named after the image) says which definition it loaded: the pasts of two builds alike at such a
+///    choice are exchanged to agree (`DefinitionForks`).
 ///
 /// Breaking a hard fact costs much more than breaking a soft one; among the builds left, a line goes to the cheapest,
 /// then to the build of the line before it (builds print in bursts), then to the build whose vertex printed last.
@@ -240,18 +241,18 @@ enum BuildKitAttribution {
                       tolerance: Double) -> [(build: BuildState, extra: Double)] {
         guard chosen.cost < Cost.contradiction else { return [] }
         // Most lines have no such build: two words compared per build tell.
-        let (shape, definition) = (chosen.build.anonymousShape, chosen.build.definitionHash)
+        let (shape, preamble) = (chosen.build.anonymousShape, chosen.build.preambleHash)
         var some = false
-        for build in builds where build.anonymousShape == shape && build.definitionHash != definition {
+        for build in builds where build.anonymousShape == shape && build.preambleHash != preamble {
             some = true
             break
         }
-        guard some, builds.contains(where: { $0 !== chosen.build && alikeButForDefinition($0, chosen.build) }) else { return [] }
+        guard some, builds.contains(where: { $0 !== chosen.build && alikeButForPreamble($0, chosen.build) }) else { return [] }
         let continuity = self.continuity(line, lastTime: lastTime, tolerance: tolerance)
         let mostRecent = line.header == nil ? mostRecentlyShown(line.number, among: builds) : nil
         let own = weigh(line, in: chosen.build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance).cost
         return builds.compactMap { build in
-            guard build !== chosen.build, alikeButForDefinition(build, chosen.build) else { return nil }
+            guard build !== chosen.build, alikeButForPreamble(build, chosen.build) else { return nil }
             let extra = weigh(line, in: build, among: builds, last: last, continuity: continuity, mostRecent: mostRecent, tolerance: tolerance).cost - own
             return extra < Cost.forkBound ? (build, extra) : nil
         }
@@ -296,10 +297,11 @@ enum BuildKitAttribution {
     }
 
     /// Whether two builds have shown the same vertices in the same states, under other definitions (`load build
-    /// definition from Dockerfile.flask` and `... from Dockerfile`): what either did so far the other could have
-    /// done, so their pasts can be exchanged.
-    static func alikeButForDefinition(_ a: BuildState, _ b: BuildState) -> Bool {
-        guard a.anonymousShape == b.anonymousShape, a.definitionHash != b.definitionHash, a.definitionHash != 0, b.definitionHash != 0,
+    /// definition from Dockerfile.flask` and `... from Dockerfile`) or other base images (`load metadata for
+    /// python:3.11-slim`, `... for node:20-alpine`): what either did so far the other could have done, so their
+    /// pasts can be exchanged.
+    static func alikeButForPreamble(_ a: BuildState, _ b: BuildState) -> Bool {
+        guard a.anonymousShape == b.anonymousShape, a.preambleHash != b.preambleHash, a.definitionHash != 0, b.definitionHash != 0,
               a.maxVertex == b.maxVertex, a.maxVertex < 24, !a.hasExport, !b.hasExport, a.current == b.current else { return false }
         for number in 0...max(0, a.maxVertex) {
             switch (a.vertices[number], b.vertices[number]) {

@@ -31,13 +31,18 @@ final class BuildState {
     var maskedVertex: Int?
     /// Hashes of the vertex names declared: one name, one number.
     var names = HashSet64()
-    /// The names declared, in order, as one hash, with the definition's file left out: builds started together
-    /// show the same preamble under other definitions (see `BuildKitAttribution.alikeButForDefinition`).
+    /// The names declared, in order, as one hash, with the definition's file and the images of its metadata left
+    /// out: builds started together show the same preamble under other definitions and base images (see
+    /// `BuildKitAttribution.alikeButForPreamble`).
     var anonymousShape: UInt64 = 0xCBF2_9CE4_8422_2325
     /// The hash of its `[internal] load build definition from ...` header, 0 before it.
     var definitionHash: UInt64 = 0
+    /// The hashes of its `[internal] load metadata for ...` headers, combined in any order.
+    var metadataHash: UInt64 = 0
+    /// What tells apart the preambles of builds started together: the definition and the base images.
+    var preambleHash: UInt64 { definitionHash ^ (metadataHash &* 0x9E37_79B9_7F4A_7C15) }
     /// The names declared, in order, as one hash: builds of the same Dockerfile keep equal shapes.
-    var shape: UInt64 { (anonymousShape ^ definitionHash) &* 0x100_0000_01B3 }
+    var shape: UInt64 { (anonymousShape ^ preambleHash) &* 0x100_0000_01B3 }
     /// `[stage k/N]` totals seen, by stage ("" without one), each weighed by how often it came: 4 for a name of the
     /// build's own, 1 for a name another build showed first (see `DockerBuildParser.declare`).
     var stageTotals: [String: [Int: Int]] = [:]
@@ -57,6 +62,8 @@ final class BuildState {
     }
     /// Images whose metadata the build loaded (`[internal] load metadata for docker.io/library/python:3.11-slim`).
     var metadata: Set<String> = []
+    /// Images its `FROM` steps named.
+    var fromImages: Set<String> = []
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     var dockerfile: String?
     var hasExport = false
@@ -223,6 +230,13 @@ final class VertexState {
         pullsNoLayers = name.isInternal && name.instruction.hasPrefix("load ")
         firstTime = time
         lastTime = time
+    }
+
+    /// Takes the other vertex's name and gives it this one's: two builds' preambles exchanged (see
+    /// `DefinitionForks`).
+    func exchangeName(with other: VertexState) {
+        swap(&name, &other.name)
+        swap(&nameHash, &other.nameHash)
     }
 
     /// Names a vertex whose header is not in the log from the failure message, which quotes the command:

@@ -1,15 +1,20 @@
-/// The moments when a line could have gone to either of two builds that were alike but for their definitions, kept
-/// until a build's name tells which definition was its own.
+/// The moments when a line could have gone to either of two builds that were alike but for their preambles, kept
+/// until a build's base image or name tells which preamble was its own.
 ///
-/// Builds started together print the same preamble (`#0 building with ...`, `load metadata for python:3.11-slim`,
-/// `load .dockerignore`) under other definitions (`load build definition from Dockerfile.flask`, `... from
-/// Dockerfile`). Which preamble a build's first steps continue, nothing in those lines says: the attribution chooses
-/// by soft facts (bursts, timing) and the choice is a fork. Once a build's export names its image, the `docker build
-/// -f ... -t ...` command line that made that tag says which Dockerfile it loaded: a hard fact. If the build holds
-/// another build's definition, their pasts before the fork where they were alike are exchanged: every line before it
-/// changes build, with the definition, the vertices ended by then and the start. Since the two were alike at the fork,
-/// either reading is consistent with every other fact; the name decides between them. A fork that the name confirms,
-/// or settles by an exchange, no longer counts as an ambiguous line.
+/// Builds started together print the same preamble (`#0 building with ...`, `load metadata for ...`, `load
+/// .dockerignore`) under other definitions (`load build definition from Dockerfile.flask`, `... from Dockerfile`)
+/// and other base images (`load metadata for python:3.11-slim`, `... for node:20-alpine`). Which preamble a build's
+/// first steps continue, nothing in those lines says: the attribution chooses by soft facts (bursts, timing) and the
+/// choice is a fork. Two hard facts tell later:
+/// - a `FROM` names an image whose metadata its build loaded;
+/// - once a build's export names its image, the `docker build -f ... -t ...` command line that made that tag says
+///   which Dockerfile it loaded.
+/// If the build holds another build's preamble, their pasts before the fork where they were alike are exchanged:
+/// every line before it changes build, with the definition, the metadata loaded, the vertices ended by then and the
+/// start. Since the two were alike at the fork, either reading is consistent with every other fact; the base image or
+/// the name decides between them. A fork that the name confirms, or settles by an exchange, no longer counts as an
+/// ambiguous line; an exchange by a base image leaves both builds in doubt (soft facts crossed them once, and may
+/// have again since).
 ///
 /// Bounded: at most `capacity` forks are kept, the oldest dropped.
 struct DefinitionForks {
@@ -84,9 +89,15 @@ struct DefinitionForks {
         let (a, b) = (fork.chosen, fork.other)
         swap(&a.dockerfile, &b.dockerfile)
         swap(&a.firstTime, &b.firstTime)
-        a.names.remove(a.definitionHash); b.names.remove(b.definitionHash)
         swap(&a.definitionHash, &b.definitionHash)
-        a.names.insert(a.definitionHash); b.names.insert(b.definitionHash)
+        swap(&a.metadata, &b.metadata)
+        swap(&a.metadataHash, &b.metadataHash)
+        /// Each build's names: `x` held by `a` now, `y` by `b`, in place of the other.
+        func exchangeNames(_ x: VertexState, _ y: VertexState) {
+            guard x.nameHash != y.nameHash else { return }
+            a.names.remove(y.nameHash); b.names.remove(x.nameHash)
+            a.names.insert(x.nameHash); b.names.insert(y.nameHash)
+        }
         var numbers = fork.settled
         if let definition = a.order.first(where: { $0.isDefinition })?.vertex, !numbers.contains(definition) { numbers.append(definition) }
         for number in numbers {
@@ -94,6 +105,13 @@ struct DefinitionForks {
             a.vertices[number] = y; b.vertices[number] = x
             if let i = a.order.firstIndex(where: { $0 === x }) { a.order[i] = y }
             if let i = b.order.firstIndex(where: { $0 === y }) { b.order[i] = x }
+            exchangeNames(y, x)
+        }
+        // Metadata still loading at the fork stays where it is, in its state, under the other build's name.
+        for number in 0...max(0, min(a.maxVertex, b.maxVertex)) where !numbers.contains(number) {
+            guard let x = a.vertices[number], let y = b.vertices[number], x.isMetadata, y.isMetadata, x.nameHash != y.nameHash else { continue }
+            x.exchangeName(with: y)
+            exchangeNames(x, y)
         }
         // Earlier forks of either build now belong to the other, with their doubt.
         for index in forks.indices where forks[index].line < fork.line {
@@ -107,6 +125,23 @@ struct DefinitionForks {
                 now.ambiguousLines += 1
             }
         }
+    }
+
+    /// `build` showed a `FROM` of `image`, whose metadata it did not load: exchanges its past with a fork's other
+    /// build that loaded it, when each then loaded the images its `FROM`s name. Returns the fork exchanged at, if any.
+    mutating func reconcile(_ build: BuildState, from image: String) -> Fork? {
+        let fitting = forks.filter { fork in
+            guard fork.involves(build) else { return false }
+            let partner = fork.partner(of: build)
+            return partner.metadata.contains(image) && build.fromImages.isSubset(of: partner.metadata) && partner.fromImages.isSubset(of: build.metadata)
+        }
+        // The closest call is likeliest the wrong one; among equals the earliest.
+        guard let fork = fitting.min(by: { $0.extra < $1.extra || $0.extra == $1.extra && $0.line < $1.line }) else { return nil }
+        exchange(fork)
+        // The soft facts crossed these two once: their lines since are no surer.
+        fork.chosen.contradictedLines += 1
+        fork.other.contradictedLines += 1
+        return fork
     }
 
     /// The build's definition is known: its forks are no longer doubts.

@@ -295,7 +295,8 @@ final class DockerBuildParser {
         vertex.nameHash = hash
         build.names.insert(hash)
         if vertex.isDefinition { build.definitionHash = hash }
-        build.anonymousShape = (build.anonymousShape ^ (vertex.isDefinition ? 1 : hash)) &* 0x100_0000_01B3
+        if vertex.isMetadata { build.metadataHash ^= hash }
+        build.anonymousShape = (build.anonymousShape ^ (vertex.isDefinition ? 1 : vertex.isMetadata ? 2 : hash)) &* 0x100_0000_01B3
         if name.index != nil {
             build.openSteps += 1
             if let position = name.position { build.steps[position] = vertex }
@@ -308,6 +309,11 @@ final class DockerBuildParser {
             }
             if let index = name.index { build.stageHighest[stage] = max(build.stageHighest[stage] ?? 0, index) }
             build.lastStage = stage
+            if let image = name.fromImage {
+                // A base image whose metadata the build did not load: the preamble may be another build's.
+                if !build.metadata.isEmpty, !build.metadata.contains(image), !forks.isEmpty { exchanged(forks.reconcile(build, from: image)) }
+                build.fromImages.insert(image)
+            }
         } else if name.isExport {
             build.hasExport = true
         } else if let image = name.metadataImage {
@@ -463,7 +469,12 @@ final class DockerBuildParser {
     /// its preamble with another build's (see `DefinitionForks`).
     private func reconcileDefinition(of build: BuildState) {
         guard !forks.isEmpty, build.name != nil else { return }
-        guard let fork = forks.reconcile(build, fit: definitionFit), trace != nil else { return }
+        exchanged(forks.reconcile(build, fit: definitionFit))
+    }
+
+    /// Moves the trace's lines before a fork whose builds exchanged their pasts.
+    private func exchanged(_ fork: DefinitionForks.Fork?) {
+        guard let fork, trace != nil else { return }
         let a = builds.firstIndex { $0 === fork.chosen } ?? -2, b = builds.firstIndex { $0 === fork.other } ?? -2
         for index in 0..<min(fork.traceIndex, trace!.count) {
             if trace![index] == a { trace![index] = b } else if trace![index] == b { trace![index] = a }
