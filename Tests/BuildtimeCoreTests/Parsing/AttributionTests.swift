@@ -758,6 +758,38 @@ import Testing
         #expect(trace.images.first?.dockerfileSteps.count == 1)
     }
 
+    @Test func identicalBuildsApartInTheirProgressAreNoLongerInterchangeable() throws {
+        // Two builds of one Dockerfile load their contexts, untimed. The first transfer could be either's and tells
+        // the same story; the second could be the first's progress or the other's start: which it was, nothing
+        // says, and the reading says so.
+        let trace = try expectOwners("""
+        -|+ docker build -t one:1 .
+        -|+ docker build -t two:1 .
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        ?|#1 [internal] load build context
+        ?|#1 [internal] load build context
+        ?|#1 transferring context: 1.20MB 0.3s
+        ?|#1 transferring context: 2.40MB 0.4s
+        ?|#1 transferring context: 3.10MB 0.6s done
+        ?|#1 DONE 0.6s
+        ?|#1 transferring context: 2.90MB 0.7s done
+        ?|#1 DONE 0.7s
+        ?|#2 [1/1] FROM docker.io/library/python:3.11-slim
+        ?|#2 CACHED
+        ?|#2 [1/1] FROM docker.io/library/python:3.11-slim
+        ?|#2 CACHED
+        ?|#3 exporting to image
+        ?|#3 naming to docker.io/library/one:1 done
+        ?|#3 DONE 0.1s
+        ?|#3 exporting to image
+        ?|#3 naming to docker.io/library/two:1 done
+        ?|#3 DONE 0.1s
+        """)
+        #expect(Set(trace.images.compactMap(\.name)) == ["one", "two"])
+        #expect(trace.images.contains { $0.attribution == .inferred })
+    }
+
     @Test func identicalBuildsInStepAreInterchangeableAndAFailedOneIsNamedByItsCommand() throws {
         let trace = try expectOwners("""
         -|+ docker build -t one:1 .

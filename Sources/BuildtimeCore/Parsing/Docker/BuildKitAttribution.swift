@@ -570,7 +570,9 @@ enum BuildKitAttribution {
         // Builds of other definitions tell other stories whichever of their vertices a line goes to.
         guard a.build.definitionHash == b.build.definitionHash else { return false }
         guard let x = a.build.vertices[a.number], let y = b.build.vertices[b.number] else { return false }
-        guard x.nameHash == y.nameHash, x.status == y.status, x.lastOutputSeconds == y.lastOutputSeconds else { return false }
+        // The same progress too: a transfer midway is not one that has not started.
+        guard x.nameHash == y.nameHash, x.status == y.status, x.lastOutputSeconds == y.lastOutputSeconds,
+              x.lastTransferSeconds == y.lastTransferSeconds, x.lastTransferBytes == y.lastTransferBytes else { return false }
         switch (x.firstTime, y.firstTime) {
         case (nil, nil): return true
         case let (p?, q?): return abs(p - q) <= tolerance
