@@ -357,6 +357,23 @@ import Testing
         """
     }
 
+    private let python = "docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c"
+    private let node = "docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
+
+    /// `mark`'s build from its `FROM` of `image` (vertex `number`, cached) to the export of `name`'s image, with one
+    /// `COPY` done in `seconds`.
+    private func tail(_ mark: Character, _ name: String, from image: String, at number: Int, copy: String, seconds: String) -> String {
+        """
+        \(mark)|#\(number) [1/2] FROM \(image)
+        \(mark)|#\(number) CACHED
+        \(mark)|#\(number + 1) [2/2] COPY \(copy)
+        \(mark)|#\(number + 1) DONE \(seconds)s
+        \(mark)|#\(number + 2) exporting to image
+        \(mark)|#\(number + 2) naming to docker.io/library/\(name):1 done
+        \(mark)|#\(number + 2) DONE 0.1s
+        """
+    }
+
     @Test func aTransfersBytesOnlyGrow() throws {
         // Both builds load their context, untimed; `api`'s first transfer has sent fewer bytes than `web`'s last said,
         // so it is not `web`'s, though it follows `web`'s line.
@@ -372,20 +389,8 @@ import Testing
         A|#3 DONE 0.9s
         B|#3 transferring context: 4.02MB 1.0s done
         B|#3 DONE 1.0s
-        B|#4 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
-        B|#4 CACHED
-        B|#5 [2/2] COPY web/ .
-        B|#5 DONE 0.2s
-        B|#6 exporting to image
-        B|#6 naming to docker.io/library/web:1 done
-        B|#6 DONE 0.1s
-        A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
-        A|#4 CACHED
-        A|#5 [2/2] COPY . .
-        A|#5 DONE 0.3s
-        A|#6 exporting to image
-        A|#6 naming to docker.io/library/api:1 done
-        A|#6 DONE 0.1s
+        \(tail("B", "web", from: node, at: 4, copy: "web/ .", seconds: "0.2"))
+        \(tail("A", "api", from: python, at: 4, copy: ". .", seconds: "0.3"))
         """)
         expectImages(trace, ["api": [.done], "web": [.done]])
     }
@@ -407,23 +412,11 @@ import Testing
         A|#2 DONE 0.5s
         A|#3 [internal] load .dockerignore
         A|#3 DONE 0.0s
-        A|#4 [1/2] FROM docker.io/library/python:3.11-slim@sha256:2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c
-        A|#4 CACHED
-        A|#5 [2/2] COPY . .
-        A|#5 DONE 0.2s
-        A|#6 exporting to image
-        A|#6 naming to docker.io/library/api:1 done
-        A|#6 DONE 0.1s
+        \(tail("A", "api", from: python, at: 4, copy: ". .", seconds: "0.2"))
         B|#2 DONE 0.6s
         B|#3 [internal] load .dockerignore
         B|#3 DONE 0.0s
-        B|#4 [1/2] FROM docker.io/library/node:20-alpine@sha256:1f0e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4
-        B|#4 CACHED
-        B|#5 [2/2] COPY web/ .
-        B|#5 DONE 0.2s
-        B|#6 exporting to image
-        B|#6 naming to docker.io/library/web:1 done
-        B|#6 DONE 0.1s
+        \(tail("B", "web", from: node, at: 4, copy: "web/ .", seconds: "0.2"))
         """)
         expectImages(trace, ["api": [.done], "web": [.done]])
         #expect(trace.images.first { $0.name == "api" }?.steps.contains { $0.instruction.contains("FROM docker.io/library/python") } == true)
@@ -758,15 +751,20 @@ import Testing
         #expect(trace.images.first?.dockerfileSteps.count == 1)
     }
 
+    /// Two builds of one Dockerfile started together: their command lines and their first lines, either's.
+    private let twoBuildsOfOneDockerfile = """
+        -|+ docker build -t one:1 .
+        -|+ docker build -t two:1 .
+        ?|#0 building with "default" instance using docker driver
+        ?|#0 building with "default" instance using docker driver
+        """
+
     @Test func identicalBuildsApartInTheirProgressAreNoLongerInterchangeable() throws {
         // Two builds of one Dockerfile load their contexts, untimed. The first transfer could be either's and tells
         // the same story; the second could be the first's progress or the other's start: which it was, nothing
         // says, and the reading says so.
         let trace = try expectOwners("""
-        -|+ docker build -t one:1 .
-        -|+ docker build -t two:1 .
-        ?|#0 building with "default" instance using docker driver
-        ?|#0 building with "default" instance using docker driver
+        \(twoBuildsOfOneDockerfile)
         ?|#1 [internal] load build context
         ?|#1 [internal] load build context
         ?|#1 transferring context: 1.20MB 0.3s
@@ -792,10 +790,7 @@ import Testing
 
     @Test func identicalBuildsInStepAreInterchangeableAndAFailedOneIsNamedByItsCommand() throws {
         let trace = try expectOwners("""
-        -|+ docker build -t one:1 .
-        -|+ docker build -t two:1 .
-        ?|#0 building with "default" instance using docker driver
-        ?|#0 building with "default" instance using docker driver
+        \(twoBuildsOfOneDockerfile)
         ?|#1 [1/2] FROM docker.io/library/python:3.11-slim
         ?|#1 [1/2] FROM docker.io/library/python:3.11-slim
         ?|#1 CACHED
