@@ -23,6 +23,14 @@ struct BuildKitLine {
         case buildStart
         /// A header (vertex name) or a status line; which one depends on what the build has seen.
         case text
+
+        /// `CACHED`, `DONE`, `ERROR` or `CANCELED`: the vertex's terminal line.
+        var isEnd: Bool {
+            switch self {
+            case .cached, .done, .error, .canceled: true
+            case .output, .ignorable, .buildStart, .text: false
+            }
+        }
     }
 
     /// The vertex number; -1 when a CI's secret masking replaced its digits (`#*** CACHED`).

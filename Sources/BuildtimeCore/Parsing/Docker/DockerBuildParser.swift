@@ -218,17 +218,11 @@ final class DockerBuildParser {
             }
         }
         vertex.touch(time)
-        build.current = number
+        // `printVtx` leaves no vertex current after an end: the build's next line is a header.
+        build.current = line.kind.isEnd ? nil : number
         defer {
             // A trailing block's end closes its finished build again.
             if vertex.name.isTrailing, vertex.isTerminal, build.isFinished { registry.close(build) }
-        }
-        switch line.kind {
-        case .cached, .done, .error, .canceled:
-            // `printVtx` leaves no vertex current after an end: the build's next line is a header.
-            build.current = nil
-        default:
-            break
         }
         switch line.kind {
         case .cached:
