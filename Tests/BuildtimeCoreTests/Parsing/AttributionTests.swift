@@ -422,6 +422,33 @@ import Testing
         #expect(trace.images.first { $0.name == "api" }?.steps.contains { $0.instruction.contains("FROM docker.io/library/python") } == true)
     }
 
+    @Test func aHeaderNoBuildCanTakeStartsNoBuildWhereEveryBuildBeganWithItsDefinition() throws {
+        // Neither build announces itself, both begin with their definitions. A header at `#4` that both already
+        // hold is a misreading somewhere, never the first line of a third build: a build would begin at `#1`.
+        let (trace, _) = try read("""
+        -|#1 [internal] load build definition from Dockerfile.api
+        -|#1 DONE 0.0s
+        -|#1 [internal] load build definition from Dockerfile.web
+        -|#1 DONE 0.0s
+        -|#2 [1/2] FROM docker.io/library/python:3.11-slim
+        -|#2 CACHED
+        -|#2 [1/2] FROM docker.io/library/node:20-alpine
+        -|#2 CACHED
+        -|#3 [2/2] COPY . .
+        -|#3 DONE 0.1s
+        -|#3 [2/2] COPY web/ .
+        -|#3 DONE 0.1s
+        -|#4 exporting to image
+        -|#4 exporting to image
+        -|#4 [2/3] RUN make
+        -|#4 naming to docker.io/library/api:1 done
+        -|#4 DONE 0.1s
+        -|#4 naming to docker.io/library/web:1 done
+        -|#4 DONE 0.1s
+        """)
+        #expect(trace.images.count == 2)
+    }
+
     @Test func timedOutputIsARunsNotACopys() throws {
         // Both builds show their `#4`, untimed: `api`'s is a `COPY`, shown last, and `web`'s a `RUN`. Output with
         // seconds is a process's: `web`'s, though it follows `api`'s line.

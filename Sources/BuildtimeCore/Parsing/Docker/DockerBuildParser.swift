@@ -435,7 +435,9 @@ final class DockerBuildParser {
         if header == nil, isEnd { rememberEnd(line.kind, time: time, choice: choice) }
         if header != nil, choice.cost >= BuildKitAttribution.Cost.outOfOrder, number >= 0, number <= 2 || !sawBuildStart && choice.cost >= BuildKitAttribution.Cost.renamed {
             // A build that did not announce itself (BuildKit before 0.12 prints no `#0 building with`) starts at #1.
-            if number <= 2 || candidates.allSatisfy({ $0.vertices[number] != nil }) {
+            // Past its first vertices, a header no build can take starts a build only in an excerpt: where every
+            // build so far began with its definition, a new one would too.
+            if number <= 2 || candidates.allSatisfy({ $0.vertices[number] != nil }) && !candidates.allSatisfy({ $0.order.first?.isDefinition == true }) {
                 return (registry.start(.buildkit, time: time), number, false)
             }
         }
