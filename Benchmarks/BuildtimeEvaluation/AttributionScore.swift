@@ -122,7 +122,9 @@ public struct AttributionScore: Sendable {
             let owners = expected.sharers[String(index)] ?? [owner]
             let mark = owner < 0 || read.map(owners.contains) == true ? " " : "!"
             let readText = read.map { String($0) } ?? "-"
-            return "\(mark) \(owner < 0 ? " " : String(owner)) \(readText.count < 2 ? " " + readText : readText) \(trace.texts[index])"
+            // The build read as the trace numbers it, before matching (`r3`), to follow one build through a log.
+            let raw = trace.owners[index].map { "r\($0)" } ?? "  "
+            return "\(mark) \(owner < 0 ? " " : String(owner)) \(readText.count < 2 ? " " + readText : readText) \(raw) \(trace.texts[index])"
         }
     }
 
