@@ -26,6 +26,8 @@ public final class Recording {
     private var stamped: [UInt8] = []
     private var logDescriptor: Int32?
     private let startedAt: Date
+    /// `startedAt` in whole milliseconds since 1970, as the log's stamps count.
+    private let startMilliseconds: Int64
     private let clock = ContinuousClock()
     private let startInstant: ContinuousClock.Instant
     private var stamper = TimestampFormatter()
@@ -38,7 +40,8 @@ public final class Recording {
         stream = LogStream(format: .text, timestampStyle: .iso8601, consumer: analyzer, rejectsBinary: false)
         self.command = command
         // Whole milliseconds, as the log states it, so that reading the log back gives the same start.
-        startedAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+        startMilliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        startedAt = Date(timeIntervalSince1970: Double(startMilliseconds) / 1000)
         startInstant = clock.now
         if let logPath {
             let descriptor = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -47,7 +50,7 @@ public final class Recording {
             }
         }
         // Stamped with the start itself (opening the log takes time): the log's first stamp is the run's start.
-        note("[buildtime] record: " + command.joined(separator: " "), at: Int64((startedAt.timeIntervalSince1970 * 1000).rounded()))
+        note("[buildtime] record: " + command.joined(separator: " "), at: startMilliseconds)
     }
 
     deinit {
@@ -125,7 +128,7 @@ public final class Recording {
     private func milliseconds() -> Int64 {
         let elapsed = clock.now - startInstant
         let (seconds, attoseconds) = elapsed.components
-        return Int64((startedAt.timeIntervalSince1970 * 1000).rounded()) + seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return startMilliseconds + seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
     /// A line of buildtime's own in the log (not in the command's output).

@@ -62,8 +62,8 @@ final class BuildState {
     }
     /// Images whose metadata the build loaded (`[internal] load metadata for docker.io/library/python:3.11-slim`).
     var metadata: Set<String> = []
-    /// Images its `FROM` steps named.
-    var fromImages: Set<String> = []
+    /// Images its `FROM` steps named (asked only when a `FROM` names an image the build loaded no metadata for).
+    var fromImages: Set<String> { Set(steps.values.compactMap { $0.name.fromImage }) }
     /// The file of `[internal] load build definition from Dockerfile.flask`.
     var dockerfile: String?
     var hasExport = false

@@ -303,10 +303,9 @@ final class DockerBuildParser {
             }
             if let index = name.index { build.stageHighest[stage] = max(build.stageHighest[stage] ?? 0, index) }
             build.lastStage = stage
-            if let image = name.fromImage {
-                // A base image whose metadata the build did not load: the preamble may be another build's.
-                if !build.metadata.isEmpty, !build.metadata.contains(image), !forks.isEmpty { exchanged(forks.reconcile(build, from: image)) }
-                build.fromImages.insert(image)
+            // A base image whose metadata the build did not load: the preamble may be another build's.
+            if let image = name.fromImage, !build.metadata.isEmpty, !build.metadata.contains(image), !forks.isEmpty {
+                exchanged(forks.reconcile(build, from: image))
             }
         } else if name.isExport {
             build.hasExport = true
