@@ -39,6 +39,8 @@ public struct LogSummary: Sendable, Equatable {
 public final class LogAnalyzer: LogLineConsumer {
     private let phases: PhaseTracker
     private let builds: DockerBuildParser?
+    /// The Docker build output is read on a second core while this one reads the log (see `LineRelay`).
+    private let buildLines: LineRelay?
     private let classifier: BuildClassifier
     private var firstTime: Double?
     private var lastTime: Double?
@@ -51,7 +53,9 @@ public final class LogAnalyzer: LogLineConsumer {
     public init(configuration: Configuration, readsBuilds: Bool = true) throws {
         phases = try PhaseTracker(phases: configuration.phases)
         classifier = BuildClassifier(configuration: configuration)
-        builds = readsBuilds ? DockerBuildParser() : nil
+        let builds = readsBuilds ? DockerBuildParser() : nil
+        self.builds = builds
+        buildLines = builds.map { parser in LineRelay { parser.consume($0) } }
     }
 
     public func consume(_ line: LogLine) {
@@ -67,7 +71,7 @@ public final class LogAnalyzer: LogLineConsumer {
             return
         }
         phases.consume(line)
-        builds?.consume(line)
+        buildLines?.consume(line)
         machine.consume(line.text)
         // `CI_...=value` lines, as `env` or `printenv` print them.
         if line.text.count > 3, line.text[0] == UInt8(ascii: "C"), line.text[1] == UInt8(ascii: "I"), line.text[2] == UInt8(ascii: "_") {
@@ -102,10 +106,14 @@ public final class LogAnalyzer: LogLineConsumer {
     /// Starts tracing which build takes each line (see `BuildAttributionTrace`).
     func tracesBuilds() { builds?.trace = [] }
 
-    var buildTrace: [Int]? { builds?.trace }
+    var buildTrace: [Int]? {
+        buildLines?.finish()
+        return builds?.trace
+    }
 
     /// The images of the log, and for each build of the parser the index of its image (nil for a build left out).
     func imagesWithTheirBuilds() -> ([ImageBuild], [Int?]) {
+        buildLines?.finish()
         builds?.nameUnnamedBuilds()
         var images: [ImageBuild] = []
         var kept: [Int?] = []
