@@ -3,7 +3,7 @@ import Foundation
 /// Hands a log's lines to a consumer on a thread of its own, in batches, so that reading and decoding a long log (the
 /// caller's thread) and reading its Docker builds (the relay's) each take a core. The consumer sees every line once,
 /// in order, and only on one thread at a time; at most two batches wait for it, so memory stays flat in the log's
-/// size. A log shorter than one batch never leaves the caller's thread, and neither does any log on one core.
+/// size. A log shorter than one batch never leaves the caller's thread, and nothing does unless `threaded`.
 final class LineRelay: @unchecked Sendable {
     // `consumer` is called on the caller's thread until the first batch is sent, then only on `queue`, until
     // `finish()` has waited for it: never on two threads at once.
@@ -22,7 +22,7 @@ final class LineRelay: @unchecked Sendable {
         var isFull: Bool { bytes.count >= 1 << 20 || lines.count >= 16_384 }
     }
 
-    init(threaded: Bool = ProcessInfo.processInfo.activeProcessorCount > 1, _ consumer: @escaping (LogLine) -> Void) {
+    init(threaded: Bool, _ consumer: @escaping (LogLine) -> Void) {
         self.threaded = threaded
         self.consumer = consumer
     }

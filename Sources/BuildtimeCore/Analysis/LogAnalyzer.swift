@@ -50,12 +50,17 @@ public final class LogAnalyzer: LogLineConsumer {
     private let machine = ContextScanner()
 
     /// `readsBuilds: false` skips the Docker build output: phases and metadata only, for a quicker scan.
-    public init(configuration: Configuration, readsBuilds: Bool = true) throws {
+    public convenience init(configuration: Configuration, readsBuilds: Bool = true) throws {
+        try self.init(configuration: configuration, readsBuilds: readsBuilds, buildThread: ProcessInfo.processInfo.activeProcessorCount > 1)
+    }
+
+    /// `buildThread: false` reads the Docker build output on the caller's thread (a machine with one core).
+    init(configuration: Configuration, readsBuilds: Bool, buildThread: Bool) throws {
         phases = try PhaseTracker(phases: configuration.phases)
         classifier = BuildClassifier(configuration: configuration)
         let builds = readsBuilds ? DockerBuildParser() : nil
         self.builds = builds
-        buildLines = builds.map { parser in LineRelay { parser.consume($0) } }
+        buildLines = builds.map { parser in LineRelay(threaded: buildThread) { parser.consume($0) } }
     }
 
     public func consume(_ line: LogLine) {
