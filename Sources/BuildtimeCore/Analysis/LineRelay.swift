@@ -36,15 +36,15 @@ final class LineRelay: @unchecked Sendable {
 
     /// Waits until the consumer has seen every line consumed so far.
     func finish() {
-        guard threaded, !batch.lines.isEmpty || sent else { return }
-        if !sent {
+        guard threaded else { return }
+        if sent {
+            if !batch.lines.isEmpty { send() }
+            queue.sync {}
+        } else {
             // Shorter than one batch: read here, no thread needed.
             deliver(batch)
             batch = Batch()
-            return
         }
-        if !batch.lines.isEmpty { send() }
-        queue.sync {}
     }
 
     private func send() {

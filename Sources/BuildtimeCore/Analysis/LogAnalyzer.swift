@@ -38,6 +38,7 @@ public struct LogSummary: Sendable, Equatable {
 /// Consumes a log's lines and summarises them.
 public final class LogAnalyzer: LogLineConsumer {
     private let phases: PhaseTracker
+    /// Read only once `buildLines` has finished: until then it may be reading on another thread.
     private let builds: DockerBuildParser?
     /// The Docker build output is read on a second core while this one reads the log (see `LineRelay`).
     private let buildLines: LineRelay?

@@ -3,11 +3,11 @@ import Testing
 @testable import BuildtimeCore
 
 @Suite struct LineRelayTests {
-    /// Lines of many lengths, over many batches: each arrives once, in order, with its bytes, time and numbers.
     private struct Line: Equatable {
         var text: String, time: Double?, number: Int, sourceLine: Int
     }
 
+    /// Lines of many lengths, over many batches: each arrives once, in order, with its bytes, time and numbers.
     @Test func everyLineArrivesOnceInOrderWithWhatItCarries() {
         final class Seen: @unchecked Sendable { var lines: [Line] = [] }
         let seen = Seen()
@@ -27,8 +27,8 @@ import Testing
         }
         relay.finish()
         #expect(seen.lines.count == sent.count)
-        #expect(seen.lines.firstIndex { $0 != sent[$0.number - 1] } == nil)
-        #expect(seen.lines.map(\.number) == Array(1...70_000))
+        // The first line that differs, not all 70,000 of them, when one does.
+        #expect(seen.lines.indices.first { $0 >= sent.count || seen.lines[$0] != sent[$0] } == nil)
         // Finishing again waits for nothing and adds nothing.
         relay.finish()
         #expect(seen.lines.count == sent.count)
