@@ -435,8 +435,16 @@ public struct SQLiteStore: RunStore {
             try RawRows(db, sql: queries.steps, arguments: arguments).forEach { children.addStep($0) }
             try RawRows(db, sql: queries.images, arguments: arguments).forEach { children.addImage($0) }
             children.attach(to: &runs)
+            // The recorded steps of the runs that have a key, by one statement too (not one per run).
+            guard runs.contains(where: { $0.runKey != nil }) else { return runs }
+            var recorded: [String: [RecordedStep]] = [:]
+            try RawRows(db, sql: "SELECT \(RunRows.recordedStepColumns) FROM step WHERE run_key IN (SELECT run_key FROM run WHERE id IN (\(selection))) "
+                            + "ORDER BY started_at, id", arguments: arguments).forEach { row in
+                guard let key = row.string(0) else { return }
+                recorded[key, default: []].append(RunRows.recordedStep(from: row, runKey: key))
+            }
             for index in runs.indices {
-                if let key = runs[index].runKey { runs[index].steps = try Self.steps(runKey: key, db: db) }
+                if let key = runs[index].runKey { runs[index].steps = recorded[key] ?? [] }
             }
             return runs
         }

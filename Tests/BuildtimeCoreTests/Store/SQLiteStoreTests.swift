@@ -14,6 +14,35 @@ import Testing
         FileManager.default.temporaryDirectory.appending(path: "buildtime-test-\(UUID().uuidString)/nested/db.sqlite").path
     }
 
+    /// A listing reads the recorded steps of all its runs together: each run gets its own, in the order they started,
+    /// whichever page it is on; a run without a key gets none.
+    @Test func everyListedRunGetsItsOwnRecordedSteps() throws {
+        let store = try SQLiteStore.inMemory()
+        func step(_ key: String, _ name: String, at seconds: Double) -> RecordedStep {
+            RecordedStep(runKey: key, name: name, startedAt: Date(timeIntervalSince1970: 1_800_000_000 + seconds), duration: 1.5, status: .succeeded,
+                         exitCode: nil, lineCount: 4, images: [])
+        }
+        var expected: [String: [String]] = [:]
+        for index in 0..<7 {
+            var run = makeRun("f\(index)", startedAt: 1_790_000_000 + Double(index))
+            if index != 3 { run.runKey = "key-\(index)" }
+            _ = try store.save(run)
+            guard let key = run.runKey else { continue }
+            // Saved out of order, and as many as the run's index.
+            for number in (0..<index).reversed() { try store.save(step(key, "\(key) step \(number)", at: Double(number))) }
+            expected[key] = (0..<index).map { "\(key) step \($0)" }
+        }
+        try store.save(step("no-such-run", "orphan", at: 0))
+        let whole = try store.runs(limit: nil)
+        var paged: [Run] = []
+        try store.forEachPage(limit: nil, pageSize: 3) { paged += $0 }
+        #expect(paged == whole && whole.count == 7)
+        for run in whole {
+            #expect(run.steps.map(\.name) == run.runKey.flatMap { expected[$0] } ?? [], "\(run.fingerprint)")
+            #expect(try run.runKey.map { try store.steps(runKey: $0) } ?? [] == run.steps)
+        }
+    }
+
     @Test func savesOnceAndReadsBackEverything() throws {
         let store = try SQLiteStore.inMemory()
         let phases = [PhaseTiming(name: "build", startOffset: 1, duration: 30.5, startLine: 2, endLine: 40),
