@@ -153,3 +153,30 @@ public struct DockerDiskUsage: Sendable, Equatable, Codable {
         return parsed * scale
     }
 }
+
+// MARK: JSON without the generic coders
+
+// As `JSONEncoder` writes the `Encodable` conformance (see `RunContext`'s).
+
+extension DockerDiskUsage: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            try fields.writable("buildCache", buildCache)
+            try fields.writable("containers", containers)
+            fields.string("host", host)
+            try fields.writable("images", images)
+            try fields.writable("localVolumes", localVolumes)
+        }
+    }
+}
+
+extension DockerDiskUsage.Entry: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        writer.object(depth) { fields in
+            fields.integer("active", active)
+            fields.double("reclaimable", reclaimable)
+            fields.double("size", size)
+            fields.integer("total", total)
+        }
+    }
+}

@@ -164,3 +164,53 @@ public struct MachineSnapshot: Sendable, Equatable, Codable {
         return snapshot
     }
 }
+
+// MARK: JSON without the generic coders
+
+// Each writes what its `Encodable` conformance writes through `JSONEncoder` (every key, `null` for a value that is
+// nil), keys in the order of their bytes: a listing writes a context per run (PrettyJSONTests holds the two together).
+
+extension RunContext: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) throws {
+        try writer.object(depth) { fields in
+            fields.string("author", author)
+            fields.strings("changedFiles", changedFiles)
+            fields.string("changedFilesSource", changedFilesSource)
+            try fields.writable("docker", docker)
+            try fields.array("dockerHosts", dockerHosts) { try $0.write(to: writer, depth: $1) }
+            fields.string("dockerRoot", dockerRoot)
+            try fields.writable("end", end)
+            fields.string("event", event)
+            fields.string("gitHead", gitHead)
+            fields.string("previousCommit", previousCommit)
+            try fields.writable("start", start)
+            try fields.writable("times", times)
+        }
+    }
+}
+
+extension CITimes: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        writer.object(depth) { fields in
+            fields.string("pipelineCreated", pipelineCreated.map(DurationFormat.iso8601))
+            fields.string("pipelineFinished", pipelineFinished.map(DurationFormat.iso8601))
+            fields.string("pipelineStarted", pipelineStarted.map(DurationFormat.iso8601))
+            fields.string("stepFinished", stepFinished.map(DurationFormat.iso8601))
+            fields.string("stepStarted", stepStarted.map(DurationFormat.iso8601))
+        }
+    }
+}
+
+extension MachineSnapshot: PrettyJSONWritable {
+    func write(to writer: PrettyJSON.Writer, depth: Int) {
+        writer.object(depth) { fields in
+            fields.integer("cores", cores)
+            fields.double("diskFreeBytes", diskFreeBytes)
+            fields.string("diskPath", diskPath)
+            fields.double("diskSizeBytes", diskSizeBytes)
+            fields.double("load1", load1)
+            fields.double("load15", load15)
+            fields.double("load5", load5)
+        }
+    }
+}

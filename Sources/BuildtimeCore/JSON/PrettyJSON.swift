@@ -339,6 +339,10 @@ public enum PrettyJSON {
         mutating func double(_ key: StaticString, _ value: Double?) { self.key(key); writer.double(value) }
         mutating func bool(_ key: StaticString, _ value: Bool?) { self.key(key); writer.bool(value) }
         mutating func strings(_ key: StaticString, _ values: [String]) { self.key(key); writer.strings(values, depth + 1) }
+        mutating func strings(_ key: StaticString, _ values: [String]?) {
+            self.key(key)
+            if let values { writer.strings(values, depth + 1) } else { writer.null() }
+        }
 
         /// A value of any other kind, by its own encoding.
         mutating func value<T: Encodable>(_ key: StaticString, _ value: T) throws {
@@ -352,9 +356,21 @@ public enum PrettyJSON {
             try value.write(to: writer, depth: depth + 1)
         }
 
+        /// A value that writes itself, or `null`.
+        mutating func writable<T: PrettyJSONWritable>(_ key: StaticString, _ value: T?) throws {
+            self.key(key)
+            if let value { try value.write(to: writer, depth: depth + 1) } else { writer.null() }
+        }
+
         mutating func array<Element>(_ key: StaticString, _ elements: [Element], _ element: (Element, Int) throws -> Void) rethrows {
             self.key(key)
             try writer.array(elements, depth + 1, element)
+        }
+
+        /// An array, or `null`.
+        mutating func array<Element>(_ key: StaticString, _ elements: [Element]?, _ element: (Element, Int) throws -> Void) rethrows {
+            self.key(key)
+            if let elements { try writer.array(elements, depth + 1, element) } else { writer.null() }
         }
     }
 

@@ -41,7 +41,44 @@ public enum DurationFormat {
 
     /// ISO-8601 with fractional seconds, in UTC, for machine-readable output.
     public static func iso8601(_ date: Date) -> String {
-        isoFormatter.string(from: date)
+        iso8601Digits(date) ?? isoFormatter.string(from: date)
+    }
+
+    /// What `isoFormatter` writes (milliseconds rounded to the nearest), written from the date's numbers: a listing
+    /// writes a few per run, and the formatter took a tenth of its time. Nil before 1970 (where the formatter rounds
+    /// the other way, and turns to the Julian calendar before 1583) and after 9999, which are left to the formatter.
+    static func iso8601Digits(_ date: Date) -> String? {
+        let scaled = (date.timeIntervalSince1970 * 1000).rounded()
+        guard scaled >= 0, scaled < 253_402_300_800_000 else { return nil }
+        let (days, millisecond) = Int(scaled).quotientAndRemainder(dividingBy: 86_400_000)
+        // The civil date of a day count (Howard Hinnant's `civil_from_days`, for days since 1970-01-01 ≥ 0).
+        let shifted = days + 719_468
+        let era = shifted / 146_097, dayOfEra = shifted % 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            func put(_ value: Int, at end: Int, digits: Int) {
+                var value = value
+                for index in stride(from: end - 1, through: end - digits, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 4, digits: 4)
+            put(month, at: 7, digits: 2)
+            put(day, at: 10, digits: 2)
+            put(millisecond / 3_600_000, at: 13, digits: 2)
+            put(millisecond / 60_000 % 60, at: 16, digits: 2)
+            put(millisecond / 1000 % 60, at: 19, digits: 2)
+            put(millisecond % 1000, at: 23, digits: 3)
+            (bytes[4], bytes[7], bytes[10]) = (UInt8(ascii: "-"), UInt8(ascii: "-"), UInt8(ascii: "T"))
+            (bytes[13], bytes[16], bytes[19], bytes[23]) = (UInt8(ascii: ":"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "Z"))
+            return 24
+        }
     }
 
     private static let shortFormatter = utcFormatter("yyyy-MM-dd HH:mm'Z'")

@@ -33,13 +33,15 @@ public enum FactText {
 
     /// The sentences of one fact: one, except for quoted tool output (a line each).
     public static func sentences(_ fact: Fact) -> [String] {
-        let seconds = DurationFormat.string(fact.seconds)
-        let usual = DurationFormat.string(fact.usual)
-        let band = "\(DurationFormat.string(fact.low))–\(DurationFormat.string(fact.high))"
+        // Each made only for the sentences that say it: a listing says the facts of every run.
+        lazy var seconds = DurationFormat.string(fact.seconds)
+        lazy var usual = DurationFormat.string(fact.usual)
+        lazy var band = "\(DurationFormat.string(fact.low))–\(DurationFormat.string(fact.high))"
         let runClass = fact.runClass?.rawValue ?? "unknown", expected = fact.expected?.rawValue ?? "unknown"
-        let on = fact.host.map { " on \($0)" } ?? ""
-        let count = fact.count.map(String.init) ?? "?", total = fact.total.map(String.init) ?? "?"
-        let files = list(fact.files ?? [])
+        lazy var on = fact.host.map { " on \($0)" } ?? ""
+        lazy var count = fact.count.map(String.init) ?? "?"
+        lazy var total = fact.total.map(String.init) ?? "?"
+        lazy var files = list(fact.files ?? [])
         let sentence: String
         switch fact.kind {
         case .stepsCached:

@@ -190,7 +190,7 @@ extension RunDocument: PrettyJSONWritable {
             try fields.writable("classification", classification)
             fields.string("commit", commit)
             fields.string("configurationError", configurationError)
-            try fields.value("context", context)
+            try fields.writable("context", context)
             fields.integer("exitCode", exitCode)
             fields.string("fingerprint", fingerprint)
             fields.string("format", format)

@@ -63,6 +63,29 @@ import Testing
         #expect(streamed == (try foundation(Self.runs.map(RunDocument.init))) + "\n")
     }
 
+    /// A context with every value set, one with none, and a run's document holding each.
+    @Test func contextsAreWrittenAsJSONEncoderWritesThem() throws {
+        let entry = DockerDiskUsage.Entry(total: 12, active: 3, size: 5_560_000_000, reclaimable: 1.6e9)
+        var full = RunContext(start: MachineSnapshot(load1: 0.64, load5: 1.5, load15: 2, cores: 4, diskPath: "/var/lib/docker", diskSizeBytes: 1e11, diskFreeBytes: 0),
+                              end: MachineSnapshot(cores: 2),
+                              docker: DockerDiskUsage(images: entry, containers: DockerDiskUsage.Entry(total: nil, active: nil, size: 0, reclaimable: nil),
+                                                      localVolumes: entry, buildCache: entry, host: "web-1"),
+                              dockerHosts: [DockerDiskUsage(images: entry, host: "web-1"), DockerDiskUsage()], dockerRoot: "/var/lib/docker",
+                              gitHead: "0123abcd", changedFiles: ["a/b.py", "requirements \"x\".txt"], changedFilesSource: "git", event: "push", previousCommit: "fedc")
+        full.author = "Ada"
+        full.times = CITimes(pipelineCreated: Date(timeIntervalSince1970: 1_800_000_000.25), stepFinished: Date(timeIntervalSince1970: 1_800_000_100))
+        let fields = Mirror(reflecting: full).children.filter { Mirror(reflecting: $0.value).displayStyle == .optional && Mirror(reflecting: $0.value).children.isEmpty }
+        #expect(fields.isEmpty, "set these in the full context: \(fields.map { $0.label ?? "?" })")
+        for context in [full, RunContext()] {
+            var bytes: [UInt8] = []
+            #expect(try PrettyJSON.written(context, into: &bytes, indent: 0))
+            #expect(String(decoding: bytes, as: UTF8.self) == (try foundation(context)))
+            var run = try #require(Self.runs.first)
+            run.context = context
+            #expect(try fast(RunDocument(run)) == (try foundation(RunDocument(run))))
+        }
+    }
+
     @Test func theHistorysReportIsWrittenAsJSONEncoderWritesIt() throws {
         let report = Report(history: Self.runs, analyzer: RegressionAnalyzer(), filters: .init(), generatedAt: Date(timeIntervalSince1970: 1_800_000_000.5))
         #expect(!report.runs.isEmpty)
@@ -218,5 +241,35 @@ import Testing
             init(from decoder: any Decoder) throws { fact = try? Fact(from: decoder) }
         }
         #expect(read == (try JSONDecoder().decode([Lenient].self, from: Data(odd.utf8))).compactMap(\.fact))
+    }
+}
+
+/// The times of every JSON document, written from the date's numbers, must be what `ISO8601DateFormatter` writes.
+@Suite struct ISO8601Tests {
+    @Test func timesAreWrittenAsTheFormatterWritesThem() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        // Milliseconds at and beside a rounding tie, the edges of months, leap days, centuries and the last year.
+        var seconds: [Double] = [0, 0.0004, 0.0005, 1.9995, 1.9999, 59.9996, 951_782_400, 951_868_799.9996, 4_102_444_800, 1_800_000_000.25,
+                                 253_402_300_799.999, 253_402_300_799.9994]
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            seconds.append(Double.random(in: 0..<253_402_300_800, using: &generator))
+            seconds.append(Double(Int.random(in: 1_500_000_000_000...1_900_000_000_000, using: &generator)) / 1000 + 0.0005)
+        }
+        var written = 0
+        for value in seconds {
+            let date = Date(timeIntervalSince1970: value)
+            guard let digits = DurationFormat.iso8601Digits(date) else { continue }
+            #expect(digits == formatter.string(from: date), "\(value)")
+            written += 1
+        }
+        #expect(written > 40_000)
+        // Before 1970 and after 9999 the formatter writes them (its Julian calendar, its rounding, its years).
+        for value in [-0.5, -1_000_000_000, -62_135_596_800, 253_402_300_800, 1e15] {
+            let date = Date(timeIntervalSince1970: value)
+            #expect(DurationFormat.iso8601Digits(date) == nil)
+            #expect(DurationFormat.iso8601(date) == formatter.string(from: date))
+        }
     }
 }
