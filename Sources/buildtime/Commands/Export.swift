@@ -1,9 +1,6 @@
 import ArgumentParser
 import BuildtimeCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension Buildtime {
     struct Export: AsyncParsableCommand {
@@ -86,10 +83,8 @@ extension Buildtime.Export {
         func push(_ group: PrometheusGauges.Group, to gateway: String) async throws {
             let url = URL(string: gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway)!
                 .appending(path: "metrics/job/\(Self.segment(job))/repository@base64/\(Self.base64URL(group.repository))")
-            var request = URLRequest(url: url, timeoutInterval: timeout)
-            request.httpMethod = "PUT"
-            request.setValue("text/plain; version=0.0.4; charset=utf-8", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(PrometheusRenderer.exposition(of: group).utf8)
+            let request = HTTPExchange.Request(method: .PUT, url: url, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                                               body: Data(PrometheusRenderer.exposition(of: group).utf8), timeout: timeout)
             _ = try await HTTPExchange.send(request, cannot: "cannot push to \(gateway)", peer: "the Pushgateway at \(gateway)")
         }
 

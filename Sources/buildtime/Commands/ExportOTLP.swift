@@ -3,9 +3,6 @@ import BuildtimeCore
 import BuildtimeOTLP
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension Buildtime.Export {
     struct OTLP: AsyncParsableCommand {
@@ -124,11 +121,9 @@ extension Buildtime.Export {
 /// Posts traces to an OTLP/HTTP collector.
 enum OTLPSender {
     static func send(_ traces: [RunTrace], with configuration: OTLPConfiguration) async throws {
-        var request = URLRequest(url: configuration.url, timeoutInterval: configuration.timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/x-protobuf", forHTTPHeaderField: "Content-Type")
-        for (name, value) in configuration.headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = try OTLPTraces.request(traces, resource: configuration.resourceAttributes)
+        let request = HTTPExchange.Request(method: .POST, url: configuration.url,
+                                           headers: [("Content-Type", "application/x-protobuf")] + configuration.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                           body: try OTLPTraces.request(traces, resource: configuration.resourceAttributes), timeout: configuration.timeout)
         let body = try await HTTPExchange.send(request, cannot: "cannot send traces to \(configuration.url.absoluteString)",
                                                peer: "the collector at \(configuration.url.absoluteString)")
         if let rejected = OTLPTraces.rejected(in: body) {

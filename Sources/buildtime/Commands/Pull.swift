@@ -343,19 +343,7 @@ final class WoodpeckerClient: Sendable {
         switch error {
         case let failure as Failure: return failure.description
         case let api as APIError: return api.description
-        case let client as HTTPClientError:
-            switch client {
-            case .connectTimeout: return "\(server.absoluteString) did not accept a connection in time"
-            case .readTimeout, .deadlineExceeded: return "\(server.absoluteString) did not answer in time"
-            case .remoteConnectionClosed: return "\(server.absoluteString) closed the connection"
-            case .bodyLengthMismatch: return "the answer was cut short"
-            default: return "\(client)"
-            }
-        default:
-            let text = String(describing: error)
-            if text.contains("connectionRefused") || text.contains("Connection refused") { return "\(server.absoluteString) refused the connection" }
-            if text.contains("connectTimeout") { return "\(server.absoluteString) did not accept a connection in time" }
-            return text
+        default: return HTTPExchange.describe(error, peer: server)
         }
     }
 
