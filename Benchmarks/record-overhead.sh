@@ -16,8 +16,8 @@ static=.build/static
 if swift build -c release --static-swift-stdlib --scratch-path "$static" --product buildtime >/dev/null 2>&1; then
     bin=$PWD/$static/release/buildtime
 else
-    # A static link needs the static libraries of what Foundation's networking links (libcurl); without them, the
-    # dynamic binary is measured, and said so.
+    # Where the static link fails (a toolchain without its static Swift libraries), the dynamic binary is measured,
+    # and said so. (Until buildtime stopped linking FoundationNetworking it always failed here, on -lcurl.)
     echo "(no static build here: measuring the dynamically linked binary)"
     swift build -c release --product buildtime >/dev/null
     bin=$PWD/.build/release/buildtime

@@ -33,7 +33,7 @@ enum HTTPExchange {
         let answer: Result<(code: Int, body: Data), any Error>
         do {
             let response = try await client.execute(outgoing, timeout: limit)
-            // No collector or gateway answers more than a few kilobytes; what is beyond 16 MB is not read.
+            // No collector or gateway answers more than a few kilobytes: an answer over 16 MB is taken for a failure.
             var body = try await response.body.collect(upTo: 16 << 20)
             answer = .success((Int(response.status.code), Data(body.readBytes(length: body.readableBytes) ?? [])))
         } catch {
