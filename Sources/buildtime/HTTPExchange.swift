@@ -25,31 +25,39 @@ enum HTTPExchange {
         outgoing.headers.add(name: "User-Agent", value: "buildtime/\(BuildtimeVersion.current)")
         for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        let limit = TimeAmount.milliseconds(Int64(max(request.timeout, 0.001) * 1000))
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: limit, read: limit))
-        // A refused connection is said at once, not tried again until the deadline.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let answer: Result<(code: Int, body: Data), any Error>
+        let client = client(timeout: request.timeout)
+        let code: Int, body: Data
         do {
-            let response = try await client.execute(outgoing, timeout: limit)
+            let response = try await client.execute(outgoing, timeout: timeAmount(request.timeout))
             // No collector or gateway answers more than a few kilobytes: an answer over 16 MB is taken for a failure.
-            var body = try await response.body.collect(upTo: 16 << 20)
-            answer = .success((Int(response.status.code), Data(body.readBytes(length: body.readableBytes) ?? [])))
+            var bytes = try await response.body.collect(upTo: 16 << 20)
+            (code, body) = (Int(response.status.code), Data(bytes.readBytes(length: bytes.readableBytes) ?? []))
+            try? await client.shutdown()
         } catch {
-            answer = .failure(error)
-        }
-        try? await client.shutdown()
-        let (code, body): (Int, Data)
-        switch answer {
-        case .success(let received): (code, body) = received
-        case .failure(let error): throw Failure("\(cannot): \(describe(error, peer: request.url))")
+            try? await client.shutdown()
+            throw Failure("\(cannot): \(describe(error, peer: request.url))")
         }
         guard (200..<300).contains(code) else {
             let reason = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw Failure("\(peer) answered \(code)\(reason.isEmpty || reason.contains("\u{0}") ? "" : ": " + reason)")
         }
         return body
+    }
+
+    /// A client that connects, and waits for each answer, at most `timeout` seconds; a refused connection is said at
+    /// once (not tried again until the deadline), and up to 3 redirects are followed. Shut it down when done.
+    static func client(timeout: Double) -> HTTPClient {
+        let limit = timeAmount(timeout)
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: limit, read: limit))
+        configuration.redirectConfiguration = .follow(max: 3, allowCycles: false)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// `seconds` as NIO's time, between a millisecond and a day: a `--timeout 1e300` or `inf` would not fit in its
+    /// nanoseconds (and NaN, which no option lets through, is 10 s).
+    static func timeAmount(_ seconds: Double) -> TimeAmount {
+        .milliseconds(Int64((seconds.isNaN ? 10 : min(max(seconds, 0.001), 86_400)) * 1000))
     }
 
     /// What went wrong on the way to `peer`, in words.

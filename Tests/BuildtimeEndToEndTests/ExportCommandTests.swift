@@ -36,6 +36,11 @@ import Testing
         let result = try runner.run(["export", "prometheus", "--pushgateway", "http://127.0.0.1:1", "--timeout", "3"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("Error: cannot push to http://127.0.0.1:1") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        // A timeout too large for the HTTP client's clock is bounded, not a crash.
+        for huge in ["1e300", "inf"] {
+            let bounded = try runner.run(["export", "prometheus", "--pushgateway", "http://127.0.0.1:1", "--timeout", huge])
+            #expect(bounded.status == 1 && bounded.stderr.hasPrefix("Error: cannot push to http://127.0.0.1:1"), "\(huge): \(bounded.stderr)")
+        }
         #expect(try runner.run(["export", "prometheus", "--pushgateway", "ftp://x"]).status == 64)
     }
 

@@ -234,11 +234,7 @@ final class WoodpeckerClient: Sendable {
         self.base = base
         self.token = token
         self.timeout = timeout
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000))))
-        configuration.redirectConfiguration = .follow(max: 3, allowCycles: false)
-        // A refused connection is said at once, not retried until the deadline.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTPExchange.client(timeout: timeout)
     }
 
     func shutdown() { try? client.syncShutdown() }
@@ -310,7 +306,7 @@ final class WoodpeckerClient: Sendable {
         if authorized { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            response = try await client.execute(request, timeout: HTTPExchange.timeAmount(timeout))
         } catch {
             throw Failure("\(url(path, query)): \(Self.describe(error, server: base))")
         }
